@@ -1,0 +1,1 @@
+"""FieldAtlas domain layer: storage, geography, territories, routing, expenses; never imports Qt."""

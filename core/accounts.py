@@ -1,0 +1,267 @@
+"""Accounts: the questions views ask (ids in order, rows by id) and the edits they make, validated and logged."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from core import opening_hours
+from core.changes import Changes
+from core.storage import writes
+from core.storage.database import Store
+
+VISITS_PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 13, "quarterly": 4, "none": 0}
+TIERS = ("A", "B", "C")
+STATUSES = ("active", "prospect", "inactive")
+PRECISIONS = ("rooftop", "street", "zip", "city", "manual")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the accounts table as users see it."""
+
+    key: str
+    title: str
+    sql: str
+    kind: str = "text"  # text | int | money | date
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Name", "a.name COLLATE NOCASE"),
+    Column("city", "City", "a.city COLLATE NOCASE"),
+    Column("state", "State", "a.state"),
+    Column("postal_code", "ZIP", "a.postal_code"),
+    Column("tier", "Tier", "a.tier"),
+    Column("industry", "Industry", "a.industry COLLATE NOCASE"),
+    Column("owner", "Owner", "r.name COLLATE NOCASE"),
+    Column("employees", "Employees", "a.employees", "int"),
+    Column("annual_revenue_cents", "Revenue", "a.annual_revenue_cents", "money"),
+    Column("potential_cents", "Potential", "a.potential_cents", "money"),
+    Column("visit_frequency", "Visits", "a.visit_frequency"),
+    Column("last_visit_at", "Last visit", "a.last_visit_at", "date"),
+    Column("geocode_precision", "Located by", "a.geocode_precision"),
+    Column("external_id", "CRM id", "a.external_id"),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+@dataclass(frozen=True)
+class AccountQuery:
+    """Filter and order for the accounts list."""
+
+    search: str = ""
+    owner_id: int | None = None
+    tier: str | None = None
+    state: str | None = None
+    status: str | None = None
+    unowned: bool = False
+    include_deleted: bool = False
+    sort_key: str = "name"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a value was refused: which field, what value, and the reason in plain words."""
+
+    field: str
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason} (got {self.value!r})"
+
+
+class ValidationError(ValueError):
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def _where(query: AccountQuery) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if not query.include_deleted:
+        clauses.append("a.deleted_at IS NULL")
+    if query.search.strip():
+        like = f"%{query.search.strip()}%"
+        clauses.append("(a.name LIKE ? OR a.city LIKE ? OR a.postal_code LIKE ? OR a.external_id LIKE ?"
+                       " OR a.industry LIKE ?)")
+        params += [like] * 5
+    if query.owner_id is not None:
+        clauses.append("a.owner_id = ?")
+        params.append(query.owner_id)
+    if query.unowned:
+        clauses.append("a.owner_id IS NULL")
+    if query.tier:
+        clauses.append("a.tier = ?")
+        params.append(query.tier)
+    if query.state:
+        clauses.append("a.state = ?")
+        params.append(query.state)
+    if query.status:
+        clauses.append("a.status = ?")
+        params.append(query.status)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def account_ids(store: Store, query: AccountQuery = AccountQuery()) -> list[int]:
+    """Ids of the matching accounts in display order (cheap enough for 100,000 rows)."""
+    column = COLUMN_BY_KEY.get(query.sort_key, COLUMN_BY_KEY["name"])
+    where, params = _where(query)
+    direction = "DESC" if query.descending else "ASC"
+    join = "LEFT JOIN reps r ON r.id = a.owner_id" if column.key == "owner" else ""
+    # NULLs last whichever way the user sorts, then id for a stable order.
+    sql = (f"SELECT a.id FROM accounts a {join}{where} "
+           f"ORDER BY ({column.sql.split(' COLLATE')[0]}) IS NULL, {column.sql} {direction}, a.id")
+    return [r[0] for r in store.conn.execute(sql, params)]
+
+
+def fetch_rows(store: Store, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Display rows for these ids (owner name joined in)."""
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in store.conn.execute(
+            f"SELECT a.*, r.name AS owner FROM accounts a LEFT JOIN reps r ON r.id = a.owner_id "
+            f"WHERE a.id IN ({marks})", chunk):
+            out[row["id"]] = dict(row)
+    return out
+
+
+def get_account(store: Store, account_id: int) -> dict[str, Any]:
+    row = fetch_rows(store, [account_id]).get(account_id)
+    if row is None:
+        raise KeyError(f"account {account_id} does not exist")
+    return row
+
+
+EDITABLE = (
+    "external_id", "name", "street", "city", "state", "postal_code", "country", "phone", "website",
+    "lat", "lon", "geocode_precision", "industry", "employees", "annual_revenue_cents", "segment",
+    "customer_type", "products", "channel", "tier", "potential_cents", "visit_frequency",
+    "visit_minutes", "opening_hours", "allowed_weekdays", "owner_id", "territory_id", "status",
+    "locked", "notes",
+)
+_STATE = re.compile(r"^[A-Z]{2}$")
+
+
+def validate(values: Mapping[str, Any]) -> list[Problem]:
+    """Check account fields the way a careful colleague would; an empty list means fine."""
+    problems: list[Problem] = []
+
+    def bad(field_: str, reason: str) -> None:
+        problems.append(Problem(field_, values.get(field_), reason))
+
+    for key in values:
+        if key not in EDITABLE:
+            bad(key, "is not an account field that can be edited")
+    if "name" in values and not str(values["name"] or "").strip():
+        bad("name", "a name is required")
+    for key in ("employees", "annual_revenue_cents", "potential_cents", "visit_minutes"):
+        if values.get(key) is not None:
+            v = values[key]
+            if isinstance(v, bool) or not isinstance(v, int):
+                bad(key, "must be a whole number")
+            elif v < 0:
+                bad(key, "must not be negative")
+    if isinstance(values.get("visit_minutes"), int) and values["visit_minutes"] > 1440:
+        bad("visit_minutes", "must be at most a day (1440 minutes)")
+    for key, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
+        v = values.get(key)
+        if v is not None:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                bad(key, "must be a number")
+            elif not lo <= v <= hi:
+                bad(key, f"must be between {lo} and {hi}")
+    if values.get("tier") not in (None, *TIERS):
+        bad("tier", "must be A, B or C")
+    if "visit_frequency" in values and values["visit_frequency"] not in VISITS_PER_YEAR:
+        bad("visit_frequency", "must be one of " + ", ".join(VISITS_PER_YEAR))
+    if "status" in values and values["status"] not in STATUSES:
+        bad("status", "must be one of " + ", ".join(STATUSES))
+    if values.get("geocode_precision") not in (None, *PRECISIONS):
+        bad("geocode_precision", "must be one of " + ", ".join(PRECISIONS))
+    if values.get("state") and not _STATE.match(str(values["state"])) and (values.get("country") or "US") == "US":
+        bad("state", "use the two-letter state code, e.g. TX")
+    if values.get("opening_hours"):
+        try:
+            opening_hours.parse(values["opening_hours"])
+        except (ValueError, json.JSONDecodeError) as exc:
+            bad("opening_hours", str(exc))
+    if "products" in values:
+        try:
+            if not isinstance(json.loads(values["products"] or "[]"), list):
+                raise ValueError
+        except (ValueError, TypeError):
+            bad("products", "must be a JSON list of product names")
+    return problems
+
+
+def _check_references(store: Store, values: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for key, table in (("owner_id", "reps"), ("territory_id", "territories")):
+        if values.get(key) is not None:
+            if not store.scalar(f"SELECT 1 FROM {table} WHERE id = ? AND deleted_at IS NULL", (values[key],)):
+                problems.append(Problem(key, values[key], f"no such {table[:-1]}"))
+    return problems
+
+
+def create_account(store: Store, values: Mapping[str, Any]) -> tuple[int, Changes]:
+    problems = validate(values) + _check_references(store, values)
+    if "name" not in values:
+        problems.insert(0, Problem("name", None, "a name is required"))
+    if problems:
+        raise ValidationError(problems)
+    account_id = writes.insert(store, "accounts", dict(values))
+    return account_id, Changes.of("accounts", [account_id], "account created")
+
+
+def update_account(store: Store, account_id: int, values: Mapping[str, Any]) -> tuple[Changes, dict[str, Any]]:
+    """Validate and apply an edit; returns what changed and the old values (for undo)."""
+    problems = validate(values) + _check_references(store, values)
+    if problems:
+        raise ValidationError(problems)
+    old = writes.update(store, "accounts", account_id, values)
+    if not old:
+        return Changes(), {}
+    return Changes.of("accounts", [account_id], "account edited"), old
+
+
+def delete_account(store: Store, account_id: int) -> Changes:
+    writes.delete(store, "accounts", account_id)
+    return Changes.of("accounts", [account_id], "account deleted")
+
+
+def restore_account(store: Store, account_id: int) -> Changes:
+    writes.restore(store, "accounts", account_id)
+    return Changes.of("accounts", [account_id], "account restored")
+
+
+def counts(store: Store) -> dict[str, int]:
+    """Figures for the status bar."""
+    row = store.conn.execute(
+        "SELECT (SELECT count(*) FROM accounts WHERE deleted_at IS NULL),"
+        " (SELECT count(*) FROM reps WHERE deleted_at IS NULL),"
+        " (SELECT count(*) FROM territories WHERE deleted_at IS NULL),"
+        " (SELECT count(*) FROM accounts WHERE deleted_at IS NULL AND lat IS NULL)"
+    ).fetchone()
+    return {"accounts": row[0], "reps": row[1], "territories": row[2], "unlocated": row[3]}
+
+
+def distinct_values(store: Store, column: str) -> list[str]:
+    """Values present in a filterable column (state, tier, industry) for filter menus."""
+    if column not in ("state", "tier", "industry", "status", "segment"):
+        raise ValueError(column)
+    return [r[0] for r in store.conn.execute(
+        f"SELECT DISTINCT {column} FROM accounts WHERE deleted_at IS NULL AND {column} IS NOT NULL ORDER BY 1")]
+
+
+def visits_per_year(account: Mapping[str, Any]) -> int:
+    return VISITS_PER_YEAR.get(account.get("visit_frequency") or "none", 0)
+
+
+def ids_with_changes(changes: Changes) -> Iterable[int]:
+    return changes.ids("accounts")

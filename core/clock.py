@@ -1,0 +1,61 @@
+"""Hybrid logical clock: timestamps that order edits across devices with skewed clocks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Timestamp:
+    """A hybrid logical time: wall milliseconds, a counter, and the node that made it."""
+
+    millis: int
+    counter: int
+    node: str
+
+    def __str__(self) -> str:
+        # Fixed-width fields so that string order equals time order in SQL.
+        return f"{self.millis:015d}-{self.counter:05d}-{self.node}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Timestamp":
+        millis, counter, node = text.split("-", 2)
+        return cls(int(millis), int(counter), node)
+
+
+class HybridLogicalClock:
+    """Issues strictly increasing timestamps for one node, merging remote ones on receipt."""
+
+    def __init__(self, node: str, last: Timestamp | None = None, wall=None) -> None:
+        self.node = node
+        self._wall = wall or (lambda: int(time.time() * 1000))
+        self._millis = last.millis if last else 0
+        self._counter = last.counter if last else 0
+        self._lock = threading.Lock()
+
+    def now(self) -> Timestamp:
+        with self._lock:
+            wall = self._wall()
+            if wall > self._millis:
+                self._millis, self._counter = wall, 0
+            else:
+                self._counter += 1
+            return Timestamp(self._millis, self._counter, self.node)
+
+    def receive(self, remote: Timestamp) -> Timestamp:
+        """Advance past a timestamp seen from another node."""
+        with self._lock:
+            wall = self._wall()
+            top = max(wall, self._millis, remote.millis)
+            if top == self._millis == remote.millis:
+                self._counter = max(self._counter, remote.counter) + 1
+            elif top == self._millis:
+                self._counter += 1
+            elif top == remote.millis:
+                self._counter = remote.counter + 1
+            else:
+                self._counter = 0
+            self._millis = top
+            return Timestamp(self._millis, self._counter, self.node)

@@ -1,0 +1,32 @@
+"""Small geographic helpers: great-circle distance and the offline driving estimate built on it."""
+
+from __future__ import annotations
+
+import math
+
+EARTH_RADIUS_M = 6_371_008.8
+# Roads are longer than the crow flies; 1.3 is the usual US figure for regional driving.
+CIRCUITY = 1.3
+KM_PER_MILE = 1.609344
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def road_m(lat1: float, lon1: float, lat2: float, lon2: float, circuity: float = CIRCUITY) -> float:
+    """Offline estimate of the driving distance in metres."""
+    return haversine_m(lat1, lon1, lat2, lon2) * circuity
+
+
+def drive_minutes(metres: float, kmh: float = 65.0) -> float:
+    """Offline estimate of driving time at an average regional speed."""
+    return metres / 1000 / kmh * 60
+
+
+def metres_to_miles(metres: float) -> float:
+    return metres / 1000 / KM_PER_MILE

@@ -1,0 +1,250 @@
+"""Open a FieldAtlas SQLite file safely: checks first, pragmas, migrations with a backup before them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from core.clock import HybridLogicalClock, Timestamp
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """A database that cannot be opened or written; the message is meant for the user."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class DatabaseMissing(DatabaseError):
+    pass
+
+
+class NotADatabase(DatabaseError):
+    pass
+
+
+class CorruptDatabase(DatabaseError):
+    pass
+
+
+class NewerSchema(DatabaseError):
+    pass
+
+
+class DatabaseLocked(DatabaseError):
+    pass
+
+
+class ReadOnlyLocation(DatabaseError):
+    pass
+
+
+class Store:
+    """An open FieldAtlas database: the sqlite-utils handle plus this device's clock."""
+
+    def __init__(self, path: Path, db: sqlite_utils.Database, node_id: str, clock: HybridLogicalClock):
+        self.path = path
+        self.db = db
+        self.node_id = node_id
+        self.clock = clock
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator["Store"]:
+        """One transaction (a savepoint when nested); BEGIN IMMEDIATE so writers never deadlock."""
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _translate(self.path, exc) from exc
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise _translate(self.path, exc) from exc
+
+    def query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params=()):
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseLocked(path, "the database is locked by another program; close it and try again")
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return ReadOnlyLocation(path, "the database or its folder is read-only; choose a writable folder")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return CorruptDatabase(path, "the database file is damaged; restore a backup (it was not changed)")
+    return DatabaseError(path, f"cannot use the database ({exc})")
+
+
+def _check_file(path: Path, create: bool) -> bool:
+    """Look at the file without opening it for writing; return True when it must be initialised."""
+    if path.is_dir():
+        raise NotADatabase(path, "this is a folder, not a FieldAtlas database file")
+    if not path.exists():
+        if not create:
+            raise DatabaseMissing(path, "no database at this path (use `fieldatlas demo` or create one)")
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.exists():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ReadOnlyLocation(path, f"cannot create the folder ({exc.strerror})") from exc
+        if not os.access(folder, os.W_OK):
+            raise ReadOnlyLocation(path, "the folder is read-only; choose a writable folder")
+        return True
+    with open(path, "rb") as fh:
+        header = fh.read(len(SQLITE_HEADER))
+    if not header:
+        if create:
+            return True
+        raise NotADatabase(path, "the file is empty, not a FieldAtlas database")
+    if header != SQLITE_HEADER:
+        raise NotADatabase(path, "not a FieldAtlas database (the file is not SQLite)")
+    return False
+
+
+def _inspect_read_only(path: Path, known: list[str], busy_ms: int) -> tuple[bool, list[str]]:
+    """Read the schema state through a read-only connection: (is_empty, applied migration names)."""
+    from core.storage.migrations import MIGRATION_SET
+
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=busy_ms / 1000)
+    except sqlite3.Error as exc:
+        raise _translate(path, exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        check = conn.execute("PRAGMA quick_check").fetchone()
+        if not check or check[0] != "ok":
+            raise CorruptDatabase(path, "the database file is damaged; restore a backup (it was not changed)")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return True, []
+        if "_sqlite_migrations" not in tables:
+            raise NotADatabase(path, "this SQLite file is not a FieldAtlas database")
+        applied = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id", (MIGRATION_SET,)
+            )
+        ]
+        if not applied:
+            raise NotADatabase(path, "this SQLite file is not a FieldAtlas database")
+        unknown = [name for name in applied if name not in known]
+        if unknown:
+            raise NewerSchema(
+                path,
+                f"the database was written by a newer FieldAtlas (schema step '{unknown[0]}'); "
+                "update FieldAtlas to open it",
+            )
+        return False, applied
+    except sqlite3.DatabaseError as exc:
+        raise _translate(path, exc) from exc
+    finally:
+        conn.close()
+
+
+def open_database(
+    path: Path | str,
+    *,
+    create: bool = False,
+    migrate: bool = True,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    backup_dir: Path | None = None,
+) -> Store:
+    """Open (or with create=True make) a database; raise a DatabaseError subclass, leaving the file untouched, when it cannot be used."""
+    from core.storage import backup
+    from core.storage.migrations import migrations, known_migration_names
+
+    path = Path(path)
+    fresh = _check_file(path, create)
+    known = known_migration_names()
+    applied: list[str] = []
+    if not fresh:
+        fresh, applied = _inspect_read_only(path, known, busy_timeout_ms)
+        if not os.access(path.parent if str(path.parent) else ".", os.W_OK) or not os.access(path, os.W_OK):
+            raise ReadOnlyLocation(path, "the database or its folder is read-only; copy it to a writable folder")
+    pending = [name for name in known if name not in applied]
+    if applied and pending and migrate:
+        backup.backup_database(path, backup_dir, reason="pre-migration")
+    try:
+        conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _translate(path, exc) from exc
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise DatabaseError(path, f"cannot switch the database to WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous = FULL")
+        db = sqlite_utils.Database(conn)
+        if migrate and pending:
+            migrations.apply(db)
+        node_id, last = _node_identity(conn, writable=migrate)
+    except DatabaseError:
+        conn.close()
+        raise
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _translate(path, exc) from exc
+    return Store(path, db, node_id, HybridLogicalClock(node_id, last))
+
+
+def _node_identity(conn: sqlite3.Connection, writable: bool) -> tuple[str, Timestamp | None]:
+    """This device's node id (made once per database) and the newest clock reading it wrote."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "sync_state" not in tables:
+        return uuid.uuid4().hex[:12], None
+    row = conn.execute("SELECT value FROM sync_state WHERE key = 'node_id'").fetchone()
+    if row:
+        node_id = row[0]
+    else:
+        node_id = uuid.uuid4().hex[:12]
+        if writable:
+            conn.execute("INSERT INTO sync_state (key, value) VALUES ('node_id', ?)", (node_id,))
+    last_text = conn.execute("SELECT max(hlc) FROM change_log").fetchone()[0]
+    return node_id, Timestamp.parse(last_text) if last_text else None

@@ -1,0 +1,316 @@
+"""Schema history: named migration functions applied in order, each in a transaction with its record.
+
+A migration, once released, is never edited: change the schema by appending a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "fieldatlas"
+migrations = Migrations(MIGRATION_SET)
+
+# Every table a user edits carries these columns: a global uid for sync, audit times, and a
+# tombstone (deleted_at) because sync must learn about deletes, so rows are never removed.
+SYNCED = """
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT"""
+
+
+def run_sql(db: sqlite_utils.Database, script: str) -> None:
+    """Run ';'-separated statements inside the caller's transaction (executescript would commit)."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.conn.execute(statement)
+
+
+@migrations()
+def m0001_initial(db: sqlite_utils.Database) -> None:
+    run_sql(db, f"""
+CREATE TABLE reps ({SYNCED},
+    name TEXT NOT NULL,
+    email TEXT,
+    role TEXT NOT NULL DEFAULT 'rep' CHECK (role IN ('rep', 'manager', 'finance', 'admin')),
+    manager_id INTEGER REFERENCES reps(id),
+    home_city TEXT, home_state TEXT, home_postal_code TEXT,
+    home_lat REAL, home_lon REAL,
+    capacity_hours_week REAL NOT NULL DEFAULT 40,
+    working_weeks INTEGER NOT NULL DEFAULT 46,
+    work_start TEXT NOT NULL DEFAULT '08:00',
+    work_end TEXT NOT NULL DEFAULT '17:00',
+    time_zone TEXT NOT NULL DEFAULT 'America/Chicago',
+    color TEXT,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE territories ({SYNCED},
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('geographic', 'industry', 'customer_size', 'customer_type',
+        'product', 'channel', 'named', 'dynamic')),
+    level TEXT NOT NULL DEFAULT 'territory' CHECK (level IN ('region', 'district', 'territory')),
+    parent_id INTEGER REFERENCES territories(id),
+    rule TEXT NOT NULL DEFAULT '{{}}',
+    precedence INTEGER NOT NULL DEFAULT 0,
+    owner_id INTEGER REFERENCES reps(id),
+    goal_cents INTEGER,
+    color TEXT
+);
+CREATE TABLE territory_members ({SYNCED},
+    territory_id INTEGER NOT NULL REFERENCES territories(id),
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    role TEXT NOT NULL DEFAULT 'overlay' CHECK (role IN ('primary', 'overlay'))
+);
+CREATE TABLE accounts ({SYNCED},
+    external_id TEXT,
+    source TEXT,
+    name TEXT NOT NULL,
+    street TEXT, city TEXT, state TEXT, postal_code TEXT, country TEXT DEFAULT 'US',
+    phone TEXT, website TEXT,
+    lat REAL CHECK (lat IS NULL OR lat BETWEEN -90 AND 90),
+    lon REAL CHECK (lon IS NULL OR lon BETWEEN -180 AND 180),
+    geocode_precision TEXT CHECK (geocode_precision IS NULL OR
+        geocode_precision IN ('rooftop', 'street', 'zip', 'city', 'manual')),
+    geocoded_at TEXT,
+    industry TEXT,
+    employees INTEGER CHECK (employees IS NULL OR employees >= 0),
+    annual_revenue_cents INTEGER CHECK (annual_revenue_cents IS NULL OR annual_revenue_cents >= 0),
+    segment TEXT,
+    customer_type TEXT,
+    products TEXT NOT NULL DEFAULT '[]',
+    channel TEXT,
+    tier TEXT CHECK (tier IS NULL OR tier IN ('A', 'B', 'C')),
+    potential_cents INTEGER CHECK (potential_cents IS NULL OR potential_cents >= 0),
+    visit_frequency TEXT NOT NULL DEFAULT 'monthly'
+        CHECK (visit_frequency IN ('weekly', 'biweekly', 'monthly', 'quarterly', 'none')),
+    visit_minutes INTEGER NOT NULL DEFAULT 45 CHECK (visit_minutes BETWEEN 0 AND 1440),
+    opening_hours TEXT,
+    allowed_weekdays TEXT,
+    owner_id INTEGER REFERENCES reps(id),
+    territory_id INTEGER REFERENCES territories(id),
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'prospect', 'inactive')),
+    locked INTEGER NOT NULL DEFAULT 0,
+    last_visit_at TEXT,
+    notes TEXT
+);
+CREATE UNIQUE INDEX accounts_external_id ON accounts(external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX accounts_owner ON accounts(owner_id);
+CREATE INDEX accounts_territory ON accounts(territory_id);
+CREATE INDEX accounts_name ON accounts(name COLLATE NOCASE);
+CREATE INDEX accounts_postal_code ON accounts(postal_code);
+CREATE TABLE assignments ({SYNCED},
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    rep_id INTEGER REFERENCES reps(id),
+    territory_id INTEGER REFERENCES territories(id),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    reason TEXT,
+    scenario_id INTEGER REFERENCES scenarios(id)
+);
+CREATE INDEX assignments_account ON assignments(account_id, valid_from);
+CREATE TABLE routes ({SYNCED},
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    day TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'accepted', 'done')),
+    start_lat REAL, start_lon REAL, end_lat REAL, end_lon REAL,
+    distance_m INTEGER, drive_minutes INTEGER,
+    rotation_plan_id INTEGER REFERENCES rotation_plans(id)
+);
+CREATE TABLE route_stops ({SYNCED},
+    route_id INTEGER NOT NULL REFERENCES routes(id),
+    seq INTEGER NOT NULL,
+    account_id INTEGER REFERENCES accounts(id),
+    arrive_at TEXT, depart_at TEXT,
+    locked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX route_stops_route ON route_stops(route_id, seq);
+CREATE TABLE visits ({SYNCED},
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    route_id INTEGER REFERENCES routes(id),
+    planned_start TEXT,
+    planned_minutes INTEGER,
+    time_zone TEXT,
+    status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'done', 'missed', 'cancelled')),
+    check_in_at TEXT, check_out_at TEXT,
+    outcome TEXT,
+    notes TEXT
+);
+CREATE INDEX visits_account ON visits(account_id);
+CREATE INDEX visits_rep_start ON visits(rep_id, planned_start);
+CREATE TABLE rotation_plans ({SYNCED},
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    start_date TEXT NOT NULL,
+    weeks INTEGER NOT NULL CHECK (weeks BETWEEN 1 AND 13),
+    params TEXT NOT NULL DEFAULT '{{}}',
+    status TEXT NOT NULL DEFAULT 'draft'
+);
+CREATE TABLE rotation_slots ({SYNCED},
+    plan_id INTEGER NOT NULL REFERENCES rotation_plans(id),
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    day TEXT NOT NULL,
+    seq INTEGER
+);
+CREATE TABLE time_off ({SYNCED},
+    rep_id INTEGER REFERENCES reps(id),
+    day TEXT NOT NULL,
+    reason TEXT
+);
+CREATE TABLE expense_reports ({SYNCED},
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    period TEXT NOT NULL,
+    title TEXT,
+    state TEXT NOT NULL DEFAULT 'draft'
+        CHECK (state IN ('draft', 'submitted', 'approved', 'rejected', 'exported')),
+    submitted_at TEXT, decided_at TEXT,
+    decided_by INTEGER REFERENCES reps(id),
+    decision_note TEXT,
+    exported_at TEXT
+);
+CREATE TABLE rate_tables ({SYNCED},
+    kind TEXT NOT NULL DEFAULT 'mileage',
+    effective_from TEXT NOT NULL,
+    effective_to TEXT,
+    cents_per_mile_x10 INTEGER NOT NULL,
+    currency TEXT NOT NULL DEFAULT 'USD',
+    source TEXT
+);
+CREATE TABLE trips ({SYNCED},
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    day TEXT NOT NULL,
+    purpose TEXT,
+    start_place TEXT, end_place TEXT,
+    start_odometer REAL, end_odometer REAL,
+    distance_m INTEGER NOT NULL CHECK (distance_m >= 0),
+    route_id INTEGER REFERENCES routes(id),
+    account_id INTEGER REFERENCES accounts(id),
+    vehicle TEXT,
+    business INTEGER NOT NULL DEFAULT 1,
+    report_id INTEGER REFERENCES expense_reports(id)
+);
+CREATE INDEX trips_rep_day ON trips(rep_id, day);
+CREATE TABLE attachments ({SYNCED},
+    sha256 TEXT NOT NULL UNIQUE,
+    filename TEXT,
+    mime TEXT,
+    size INTEGER
+);
+CREATE TABLE expenses ({SYNCED},
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    day TEXT NOT NULL,
+    category TEXT NOT NULL,
+    merchant TEXT,
+    amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+    currency TEXT NOT NULL DEFAULT 'USD',
+    business_purpose TEXT,
+    attendees TEXT,
+    place TEXT,
+    account_id INTEGER REFERENCES accounts(id),
+    receipt_id INTEGER REFERENCES attachments(id),
+    report_id INTEGER REFERENCES expense_reports(id)
+);
+CREATE INDEX expenses_rep_day ON expenses(rep_id, day);
+CREATE TABLE lead_queues ({SYNCED},
+    name TEXT NOT NULL,
+    rule TEXT NOT NULL DEFAULT '{{}}',
+    strategy TEXT NOT NULL DEFAULT 'round_robin'
+);
+CREATE TABLE queue_members ({SYNCED},
+    queue_id INTEGER NOT NULL REFERENCES lead_queues(id),
+    rep_id INTEGER NOT NULL REFERENCES reps(id),
+    weight INTEGER NOT NULL DEFAULT 1,
+    position INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE leads ({SYNCED},
+    external_id TEXT,
+    name TEXT NOT NULL,
+    company TEXT, email TEXT, phone TEXT,
+    city TEXT, state TEXT, postal_code TEXT,
+    lat REAL, lon REAL,
+    source TEXT,
+    status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'assigned', 'converted', 'rejected')),
+    queue_id INTEGER REFERENCES lead_queues(id),
+    rep_id INTEGER REFERENCES reps(id),
+    assigned_at TEXT,
+    account_id INTEGER REFERENCES accounts(id)
+);
+CREATE TABLE routing_decisions ({SYNCED},
+    lead_id INTEGER NOT NULL REFERENCES leads(id),
+    queue_id INTEGER REFERENCES lead_queues(id),
+    rep_id INTEGER REFERENCES reps(id),
+    reason TEXT
+);
+CREATE TABLE goals ({SYNCED},
+    rep_id INTEGER REFERENCES reps(id),
+    territory_id INTEGER REFERENCES territories(id),
+    period TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    target INTEGER NOT NULL
+);
+CREATE TABLE scenarios ({SYNCED},
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'balance',
+    params TEXT NOT NULL DEFAULT '{{}}',
+    summary TEXT NOT NULL DEFAULT '{{}}',
+    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'applied', 'discarded')),
+    applied_at TEXT
+);
+CREATE TABLE scenario_moves ({SYNCED},
+    scenario_id INTEGER NOT NULL REFERENCES scenarios(id),
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    from_rep_id INTEGER REFERENCES reps(id),
+    to_rep_id INTEGER REFERENCES reps(id),
+    from_territory_id INTEGER REFERENCES territories(id),
+    to_territory_id INTEGER REFERENCES territories(id)
+);
+CREATE INDEX scenario_moves_scenario ON scenario_moves(scenario_id);
+CREATE TABLE import_mappings ({SYNCED},
+    name TEXT NOT NULL,
+    source TEXT,
+    mapping TEXT NOT NULL
+);
+CREATE TABLE geocode_cache (
+    query TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    lat REAL, lon REAL,
+    precision TEXT,
+    raw TEXT,
+    fetched_at TEXT NOT NULL
+);
+CREATE TABLE change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    table_name TEXT NOT NULL,
+    row_id INTEGER NOT NULL,
+    row_uid TEXT NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+    column_name TEXT,
+    value TEXT,
+    hlc TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    pushed_at TEXT
+);
+CREATE INDEX change_log_hlc ON change_log(hlc);
+CREATE INDEX change_log_unpushed ON change_log(seq) WHERE pushed_at IS NULL;
+CREATE TABLE sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    column_name TEXT,
+    local_value TEXT, remote_value TEXT,
+    local_hlc TEXT, remote_hlc TEXT,
+    resolved_at TEXT,
+    created_at TEXT NOT NULL
+)
+""")
+
+
+def known_migration_names() -> list[str]:
+    """Names of every migration this version knows, in order."""
+    return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]

@@ -1,0 +1,139 @@
+"""Logged writes: every insert, update and tombstone also lands in change_log in the same transaction.
+
+Views and services never write user data any other way, because sync replays exactly this log.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+from core.storage.database import Store
+
+_columns_cache: dict[tuple[int, str], tuple[str, ...]] = {}
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def columns(store: Store, table: str) -> tuple[str, ...]:
+    key = (id(store.conn), table)
+    if key not in _columns_cache:
+        _columns_cache[key] = tuple(r[1] for r in store.conn.execute(f"PRAGMA table_info({table})"))
+        if not _columns_cache[key]:
+            raise ValueError(f"no table {table!r}")
+    return _columns_cache[key]
+
+
+def _check_columns(store: Store, table: str, names: Iterable[str]) -> None:
+    known = set(columns(store, table))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{table} has no column {unknown[0]!r}")
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def insert(store: Store, table: str, values: Mapping[str, Any]) -> int:
+    """Insert one row and log it; returns the new id."""
+    return insert_many(store, table, [values])[0]
+
+
+def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert rows (all with the same keys) and log each as one 'insert' change; returns their ids."""
+    if not rows:
+        return []
+    keys = [k for k in rows[0] if k not in ("id", "uid", "created_at", "updated_at", "deleted_at")]
+    _check_columns(store, table, keys)
+    now = utc_now()
+    with store.atomic():
+        first = (store.scalar(f"SELECT max(id) FROM {table}") or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        full_keys = ["id", "uid", "created_at", "updated_at", *keys]
+        records = []
+        log = []
+        for row_id, row in zip(ids, rows):
+            if set(row) - {"id", "uid", "created_at", "updated_at", "deleted_at"} != set(keys):
+                raise ValueError(f"rows for {table} must all have the same columns")
+            uid = row.get("uid") or uuid.uuid4().hex
+            record = [row_id, uid, now, now, *(row[k] for k in keys)]
+            records.append(record)
+            payload = dict(zip(full_keys[1:], record[1:]))
+            log.append((table, row_id, uid, "insert", None, _encode(payload), str(store.clock.now()), store.node_id))
+        placeholders = ", ".join("?" for _ in full_keys)
+        store.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(full_keys)}) VALUES ({placeholders})", records
+        )
+        _log(store, log)
+    return ids
+
+
+def update(store: Store, table: str, row_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Change some columns of one row, logging each changed column; returns the old values of what changed."""
+    forbidden = {"id", "uid", "created_at", "updated_at", "deleted_at"} & set(values)
+    if forbidden:
+        raise ValueError(f"{sorted(forbidden)[0]} cannot be edited")
+    _check_columns(store, table, values)
+    with store.atomic():
+        row = store.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"{table} {row_id} does not exist")
+        changed = {k: v for k, v in values.items() if row[k] != v}
+        if not changed:
+            return {}
+        now = utc_now()
+        assignments = ", ".join(f"{k} = ?" for k in changed)
+        store.conn.execute(
+            f"UPDATE {table} SET {assignments}, updated_at = ? WHERE id = ?",
+            (*changed.values(), now, row_id),
+        )
+        _log(store, [
+            (table, row_id, row["uid"], "update", k, _encode(v), str(store.clock.now()), store.node_id)
+            for k, v in changed.items()
+        ])
+        return {k: row[k] for k in changed}
+
+
+def update_many(store: Store, table: str, changes: Mapping[int, Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Apply update() to many rows in one transaction; returns old values per changed row."""
+    with store.atomic():
+        old = {row_id: update(store, table, row_id, vals) for row_id, vals in changes.items()}
+    return {k: v for k, v in old.items() if v}
+
+
+def delete(store: Store, table: str, row_id: int) -> None:
+    """Tombstone a row (deleted_at set) and log the delete; the row stays for sync and undo."""
+    with store.atomic():
+        row = store.conn.execute(f"SELECT uid, deleted_at FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"{table} {row_id} does not exist")
+        if row["deleted_at"]:
+            return
+        now = utc_now()
+        store.conn.execute(f"UPDATE {table} SET deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, row_id))
+        _log(store, [(table, row_id, row["uid"], "delete", "deleted_at", _encode(now),
+                      str(store.clock.now()), store.node_id)])
+
+
+def restore(store: Store, table: str, row_id: int) -> None:
+    """Undo a tombstone; logged as an update of deleted_at back to null."""
+    with store.atomic():
+        row = store.conn.execute(f"SELECT uid FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"{table} {row_id} does not exist")
+        store.conn.execute(f"UPDATE {table} SET deleted_at = NULL, updated_at = ? WHERE id = ?", (utc_now(), row_id))
+        _log(store, [(table, row_id, row["uid"], "update", "deleted_at", _encode(None),
+                      str(store.clock.now()), store.node_id)])
+
+
+def _log(store: Store, entries: list[tuple]) -> None:
+    store.conn.executemany(
+        "INSERT INTO change_log (table_name, row_id, row_uid, op, column_name, value, hlc, node_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        entries,
+    )

@@ -1,0 +1,56 @@
+"""The `fieldatlas` command: opens the desktop, or runs a scripting subcommand (one module per command)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from desktop.cli.common import CliError
+
+
+def command_modules() -> list:
+    """Every desktop/cli/cmd_*.py module, in name order; each adds its subcommand with register()."""
+    import desktop.cli as package
+
+    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_"))
+    return [importlib.import_module(f"desktop.cli.{name}") for name in names]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fieldatlas",
+        description="FieldAtlas: territories, maps, visit routes, mileage and expenses for field sales. "
+                    "With no command, opens the desktop app.",
+    )
+    parser.add_argument("--demo", action="store_true",
+                        help="open the desktop on the demo database (created once in the user data folder)")
+    parser.add_argument("--db", metavar="PATH", help="open the desktop on this database")
+    parser.add_argument("--version", action="version", version="FieldAtlas 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in command_modules():
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from desktop.app import run_desktop
+
+            return run_desktop(db=args.db, demo=args.demo)
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"fieldatlas: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("fieldatlas: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Render a main-window section offscreen to a PNG, the way a person would see it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from core import settings as settings_mod
+from core.storage.database import Store
+
+DEFAULT_SIZE = (1400, 860)
+
+
+def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = DEFAULT_SIZE,
+                timeout_s: float = 20.0) -> Path:
+    """Show `view` in a fresh main window, wait until it says it is ready, and save a PNG."""
+    from desktop.app import application
+
+    app = application()
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from desktop.context import AppContext
+    from desktop.main_window import MainWindow
+    from desktop.navigation import SECTION_BY_KEY
+
+    if view not in SECTION_BY_KEY:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(SECTION_BY_KEY)}")
+    ctx = AppContext(store, settings_mod.Settings(), persist_settings=False)
+    window = MainWindow(ctx)
+    window.resize(*size)
+    window.show_section(view)
+    window.show()
+    widget = window.view(view)
+    loop = QEventLoop()
+    # Views that load asynchronously (maps) expose when_ready(callback); others are ready at once.
+    if hasattr(widget, "when_ready"):
+        widget.when_ready(loop.quit)
+        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        loop.exec()
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    image = window.grab()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(out)):
+        raise OSError(f"could not write {out}")
+    window.close()
+    return out
