@@ -19,6 +19,9 @@ class AppContext(QObject):
     select_accounts = Signal(list)    # account ids to select in the Accounts view
     navigate = Signal(str)            # section key to show
     settings_changed = Signal(object)  # Settings
+    # Ask the Map to show something: {"account_ids": [...]}, {"territory_id": id},
+    # {"scenario_id": id}, {"route_ids": [...]} or {"rep_id": id}; the map section handles it.
+    show_on_map = Signal(dict)
 
     def __init__(self, store: Store, settings: Settings, *, persist_settings: bool = True,
                  parent: QObject | None = None) -> None:
