@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from core import opening_hours
-from core.changes import Changes
+from core.changes import Changes  # noqa: F401 (re-exported for commands)
 from core.storage import writes
 from core.storage.database import Store
 
@@ -265,3 +265,34 @@ def visits_per_year(account: Mapping[str, Any]) -> int:
 
 def ids_with_changes(changes: Changes) -> Iterable[int]:
     return changes.ids("accounts")
+
+
+def update_accounts(store: Store, edits: Mapping[int, Mapping[str, Any]]) -> tuple[Changes, dict[int, dict[str, Any]]]:
+    """Validate and apply edits to many accounts in one transaction; returns changes and old values."""
+    problems: list[Problem] = []
+    for account_id, values in edits.items():
+        problems += [Problem(f"account {account_id}: {p.field}", p.value, p.reason)
+                     for p in validate(values) + _check_references(store, values)]
+    if problems:
+        raise ValidationError(problems)
+    with store.atomic():
+        old = writes.update_many(store, "accounts", edits)
+    if not old:
+        return Changes(), {}
+    return Changes.of("accounts", old.keys(), f"{len(old)} accounts edited"), old
+
+
+def assign_owner(store: Store, account_ids: Iterable[int], rep_id: int | None) -> tuple[Changes, dict[int, dict[str, Any]]]:
+    """Give accounts to a rep (or nobody) and record the ownership history in assignments."""
+    account_ids = list(account_ids)
+    with store.atomic():
+        changes, old = update_accounts(store, {aid: {"owner_id": rep_id} for aid in account_ids})
+        today = writes.utc_now()[:10]
+        for aid in old:
+            store.conn.execute(
+                "UPDATE assignments SET valid_to = ? WHERE account_id = ? AND valid_to IS NULL", (today, aid))
+        # valid_to closes the previous period; history rows are logged inserts for sync.
+        writes.insert_many(store, "assignments", [
+            {"account_id": aid, "rep_id": rep_id, "territory_id": None, "valid_from": today, "valid_to": None,
+             "reason": "reassigned", "scenario_id": None} for aid in old])
+    return changes, old
