@@ -245,5 +245,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         for task in list(self.ctx.tasks.active):
             task.cancel()
+        self._counts_timer.stop()
         self.save_layout()
         super().closeEvent(event)

@@ -63,3 +63,24 @@ def edit_accounts(ctx: AppContext, edits: Mapping[int, Mapping[str, Any]], text:
     if problems:
         raise svc.ValidationError(problems)
     ctx.undo_stack.push(EditAccountsCommand(ctx, edits, text))
+
+
+class CreateAccountCommand(QUndoCommand):
+    """Add an account; undo tombstones it, redo brings the same row back."""
+
+    def __init__(self, ctx: AppContext, values: Mapping[str, Any]) -> None:
+        super().__init__(f"Add {values.get('name', 'account')}")
+        self.ctx = ctx
+        self.values = dict(values)
+        self.account_id: int | None = None
+
+    def redo(self) -> None:
+        if self.account_id is None:
+            self.account_id, changes = svc.create_account(self.ctx.store, self.values)
+        else:
+            changes = svc.restore_account(self.ctx.store, self.account_id)
+        self.ctx.apply(changes)
+
+    def undo(self) -> None:
+        if self.account_id is not None:
+            self.ctx.apply(svc.delete_account(self.ctx.store, self.account_id))
