@@ -105,8 +105,8 @@ class RoutingResult:
         for r in self.routes:
             if not r.visits:
                 continue
-            lunch = f", lunch {clock(r.break_start)}" if r.break_start is not None else ""
-            lines.append(f"  {r.shift_id}: {len(r.visits)} stops, {clock(r.leave)}–{clock(r.back)}, "
+            lunch = f", lunch {clock(r.break_start % 1440)}" if r.break_start is not None else ""
+            lines.append(f"  {r.shift_id}: {len(r.visits)} stops, {clock(r.leave % 1440)}–{clock(r.back % 1440)}, "
                          f"{r.drive_minutes:.0f} min driving{lunch}" + (f"  ! {'; '.join(r.warnings)}" if r.warnings else ""))
         for u in self.unserved:
             lines.append(f"  not served: {u.stop_id} — {u.reason}")

@@ -38,14 +38,17 @@ def open_during(stop: Stop, shift: Shift) -> bool:
     return any(b >= shift.start_min - EPS and a <= shift.end_min + EPS for a, b in windows)
 
 
-def _begin(stop: Stop, arrival: float) -> tuple[float, float, bool]:
-    """(service start, minutes late, closed) when arriving at `arrival`: the first window still open."""
-    windows = sorted(stop.start_windows())
-    if not windows:
+def _begin(stop: Stop, arrival: float, shift: Shift) -> tuple[float, float, bool]:
+    """(service start, minutes late, closed) when arriving at `arrival`: the first window of that day still open."""
+    day0 = (shift.start_min // 1440) * 1440
+    windows = sorted(w for w in stop.start_windows() if w[1] >= day0 and w[0] <= max(shift.end_min, day0 + 1440))
+    if not stop.start_windows():
         return arrival, 0.0, False
     for a, b in windows:
         if arrival <= b + EPS:
             return max(arrival, a), 0.0, False
+    if not windows:
+        return arrival, 0.0, True
     return arrival, arrival - windows[-1][1], False
 
 
@@ -79,8 +82,8 @@ def _simulate(problem: RoutingProblem, mx: Matrix, idx: Index, shift: Shift, ord
         ready = arrival
         if brk and brk[0] == p and brk[1] == "after":
             ready = take_break(arrival)
-        start, late, _ = _begin(stop, ready)
-        closed = not open_during(stop, shift)
+        start, late, closed = _begin(stop, ready, shift)
+        closed = closed or not open_during(stop, shift)
         depart = start + stop.service_minutes
         visits.append(Visit(stop.id, arrival, start, depart, max(0.0, start - arrival), leg_t, leg_d, late, closed))
         drive += leg_t

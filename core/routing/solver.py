@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any, Iterable, Mapping
 
 from core.progress import Progress
@@ -153,20 +154,20 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
         start = m.add_depot(locs[2 * k], name=f"start {sh.id}")
         end = m.add_depot(locs[2 * k + 1], name=f"end {sh.id}")
         shift_depots.append((start, end))
-    # Prizes step up by tier so one A outranks any number of Bs, within int64 headroom.
-    n = len(stops)
+    # Prizes step up by tier (x10 a tier) over the cost of the longest detour, so a stop is always worth
+    # serving if it fits and a higher tier wins any ordinary trade. Kept moderate on purpose: prizes far
+    # above PyVRP's time-warp penalties make it settle on infeasible (late) routes.
     cost_m = mx.duration if by_drive else mx.distance
     max_leg = max((max(row) for row in cost_m), default=1.0)
     base = int(2 * max_leg * SCALE) + 1
-    step = max(2, min(n + 1, int((1e17 / (base * max(n, 1))) ** (1 / 3))))
-    prize_by_priority = {3: base, 2: base * step, 1: base * step ** 2, 0: base * step ** 3}
+    prize_by_priority = {3: base, 2: 10 * base, 1: 100 * base, 0: 1000 * base}
     client_stop: list[Stop] = []
     for s in stops:
         pinned = getattr(s, "shift_id", None)
         shifts = [sh for sh in problem.shifts if pinned in (None, sh.id)]
         windows = _windows_for(s, shifts)
         loc = locs[idx.stop_pos[s.id]]
-        prize = prize_by_priority[s.priority]
+        prize = 0 if s.required else prize_by_priority[s.priority]
         service = int(round(s.service_minutes * SCALE))
         demand = [s.demand] if any(sh.capacity is not None for sh in problem.shifts) else []
         if len(windows) == 1:
@@ -183,13 +184,15 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
                 client_stop.append(s)
     for k, sh in enumerate(problem.shifts):
         start, end = shift_depots[k]
-        span = sh.end_min - sh.start_min - (sh.break_minutes if sh.has_break else 0.0)
+        # The engine has no breaks: it must finish `lunch` minutes early so the break fits in afterwards.
+        lunch = sh.break_minutes if sh.has_break else 0.0
+        span = sh.end_min - sh.start_min - lunch
         limit = INF
         if sh.max_drive_minutes is not None and by_drive:
             limit = int(sh.max_drive_minutes * SCALE)
         m.add_vehicle_type(num_available=sh.count, capacity=[sh.capacity] if sh.capacity is not None else [],
                            start_depot=start, end_depot=end, tw_early=int(sh.start_min * SCALE),
-                           tw_late=int(sh.end_min * SCALE), shift_duration=max(0, int(span * SCALE)),
+                           tw_late=int((sh.end_min - lunch) * SCALE), shift_duration=max(0, int(span * SCALE)),
                            max_distance=limit, name=str(sh.id))
     # Durations round up so a plan the engine finds feasible stays feasible in exact arithmetic.
     needed = sorted({2 * k for k in range(len(problem.shifts))} | {2 * k + 1 for k in range(len(problem.shifts))}
@@ -201,7 +204,10 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
             dur = int(math.ceil(mx.duration[i][j] * SCALE - 1e-9))
             cost = dur if by_drive else int(round(mx.distance[i][j] * SCALE))
             m.add_edge(locs[i], locs[j], distance=cost, duration=dur)
-    result = m.solve(criterion, seed=seed, display=False)
+    with warnings.catch_warnings():
+        # Over-full days are normal here (optional stops); PyVRP's 'struggles to find feasible' note is noise.
+        warnings.simplefilter("ignore")
+        result = m.solve(criterion, seed=seed, display=False)
     best = result.best
     orders: dict[Any, list[list[Any]]] = {}
     served: set = set()

@@ -1,0 +1,72 @@
+"""Visits on the road: list a day's visits, check in and check out with an outcome and notes (offline, logged)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.changes import Changes
+from core.storage import writes
+from core.storage.database import Store
+
+OUTCOMES = ("Order placed", "Follow-up scheduled", "Demo given", "Quote requested", "Relationship check-in",
+            "Issue resolved", "No decision yet", "Met new buyer", "Nobody available")
+
+
+def _utc(when: datetime | None) -> str:
+    when = when or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        raise ValueError("check-in/out time needs a time zone")
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def visits_on(store: Store, rep_id: int, day: date, tz_name: str = "America/Chicago") -> list[dict[str, Any]]:
+    """The rep's visits whose planned start falls on `day` in the rep's time zone, in planned order."""
+    tz = ZoneInfo(tz_name)
+    lo = datetime.combine(day, datetime.min.time(), tz).astimezone(timezone.utc)
+    hi = lo + timedelta(days=1)
+    rows = store.conn.execute(
+        "SELECT v.*, a.name AS account_name, a.city AS account_city FROM visits v JOIN accounts a ON a.id = v.account_id "
+        "WHERE v.deleted_at IS NULL AND v.rep_id = ? AND v.planned_start >= ? AND v.planned_start < ? "
+        "ORDER BY v.planned_start",
+        (rep_id, lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))).fetchall()
+    return [dict(r) for r in rows]
+
+
+def _visit(store: Store, visit_id: int) -> dict[str, Any]:
+    row = store.conn.execute("SELECT * FROM visits WHERE id = ? AND deleted_at IS NULL", (visit_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"visit {visit_id} does not exist")
+    return dict(row)
+
+
+def check_in(store: Store, visit_id: int, when: datetime | None = None) -> Changes:
+    """Record arrival at the account; a visit already checked out cannot be checked in again."""
+    v = _visit(store, visit_id)
+    if v["check_out_at"]:
+        raise ValueError(f"visit {visit_id}: already checked out at {v['check_out_at']}")
+    if v["status"] in ("cancelled",):
+        raise ValueError(f"visit {visit_id}: status is {v['status']}, cannot check in")
+    with store.atomic():
+        writes.update(store, "visits", visit_id, {"check_in_at": _utc(when)})
+    return Changes.of("visits", [visit_id], "checked in")
+
+
+def check_out(store: Store, visit_id: int, outcome: str, notes: str | None = None,
+              when: datetime | None = None) -> Changes:
+    """Record leaving with an outcome: the visit is done and the account's last visit moves to the check-in."""
+    v = _visit(store, visit_id)
+    if not (outcome or "").strip():
+        raise ValueError("outcome: say how the visit went (e.g. 'Order placed')")
+    out_at = _utc(when)
+    in_at = v["check_in_at"] or out_at
+    if out_at < in_at:
+        raise ValueError(f"check-out {out_at} is before check-in {in_at}")
+    with store.atomic():
+        writes.update(store, "visits", visit_id, {"check_in_at": in_at, "check_out_at": out_at, "status": "done",
+                                                  "outcome": outcome.strip(), "notes": (notes or "").strip() or None})
+        acc = store.conn.execute("SELECT last_visit_at FROM accounts WHERE id = ?", (v["account_id"],)).fetchone()
+        if acc is not None and (acc["last_visit_at"] or "") < in_at:
+            writes.update(store, "accounts", v["account_id"], {"last_visit_at": in_at})
+    return Changes.of("visits", [visit_id], "checked out").merge(Changes.of("accounts", [v["account_id"]]))

@@ -1,0 +1,264 @@
+"""Plan a rep's days: pick the accounts that are due, turn the rep's real constraints into a RoutingProblem, solve.
+
+Days are consecutive calendar dates from `start`; weekends and the rep's time off are skipped.
+The time axis is minutes from local midnight (rep's time zone) of the first date.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from core import opening_hours
+from core.accounts import VISITS_PER_YEAR
+from core.progress import Progress, check_cancelled
+from core.routing import (Matrix, MatrixProvider, MaxRuntime, RoutingProblem, RoutingResult, Shift, Stop,
+                          default_stop, evaluate, provider_for, solve)
+from core.storage.database import Store
+
+PRIORITY_BY_TIER = {"A": 1, "B": 2, "C": 3}
+WEEKDAY_KEYS = opening_hours.WEEKDAYS
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """The rep's day rules that are not in the database (defaults suit a US field rep)."""
+
+    lunch_window: tuple[str, str] = ("11:30", "14:00")
+    lunch_minutes: int = 30
+    max_drive_minutes: int | None = 300
+    weekends: bool = False
+    # Hotel nights: date of the night -> (lat, lon); that day ends and the next day starts there.
+    hotels: Mapping[date, tuple[float, float]] = field(default_factory=dict)
+    # Fixed appointments: account id -> local datetime (naive = rep's time zone).
+    appointments: Mapping[int, datetime] = field(default_factory=dict)
+    max_candidates_per_day: int = 14
+    routing_url: str = ""
+    kmh: float = 65.0
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """One planned day as the views and exports need it."""
+
+    day: date
+    shift_id: str
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """A rep's plan over some days: the problem, its matrix (kept so hand edits check instantly) and the result."""
+
+    rep: Mapping[str, Any]
+    start: date
+    days: tuple[date, ...]
+    problem: RoutingProblem
+    matrix: Matrix
+    result: RoutingResult
+    accounts: Mapping[int, Mapping[str, Any]]
+    locked: frozenset[int] = frozenset()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.rep["time_zone"] or "America/Chicago")
+
+    def day_of(self, shift_id: str) -> date:
+        return date.fromisoformat(shift_id)
+
+    def at(self, minute: float) -> datetime:
+        """A minute on the plan's axis as an aware local datetime."""
+        base = datetime.combine(self.start, time(0), self.tz)
+        local = (base.replace(tzinfo=None) + timedelta(minutes=round(minute))).replace(tzinfo=self.tz)
+        return local
+
+    def utc_iso(self, minute: float) -> str:
+        return self.at(minute).astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def orders(self) -> dict[str, list[int]]:
+        return {r.shift_id: r.stop_ids for r in self.result.routes}
+
+    def name(self, account_id: int) -> str:
+        return str(self.accounts.get(account_id, {}).get("name", account_id))
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def working_days(store: Store, rep_id: int, start: date, days: int, weekends: bool = False) -> list[date]:
+    """The dates in [start, start + days) the rep works: weekdays (unless weekends) without time off."""
+    off = {r[0] for r in store.conn.execute(
+        "SELECT day FROM time_off WHERE deleted_at IS NULL AND (rep_id = ? OR rep_id IS NULL)", (rep_id,))}
+    out = []
+    for k in range(days):
+        d = start + timedelta(days=k)
+        if (weekends or d.weekday() < 5) and d.isoformat() not in off:
+            out.append(d)
+    return out
+
+
+def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int | None = None) -> list[dict]:
+    """Active, located accounts of the rep whose next visit falls before the end of the period, most urgent first.
+
+    Due date = last visit + 365 / visits per year; never-visited accounts are due now. Accounts that
+    already have a planned visit in the period are left out. Urgency: tier, then days overdue.
+    """
+    end = start + timedelta(days=days)
+    planned = {r[0] for r in store.conn.execute(
+        "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
+        "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
+    rows = store.conn.execute(
+        "SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
+        "FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' AND lat IS NOT NULL "
+        "AND lon IS NOT NULL AND visit_frequency != 'none'", (rep_id,)).fetchall()
+    out = []
+    for r in rows:
+        if r["id"] in planned:
+            continue
+        per_year = VISITS_PER_YEAR.get(r["visit_frequency"], 0)
+        if not per_year:
+            continue
+        if r["last_visit_at"]:
+            last = date.fromisoformat(r["last_visit_at"][:10])
+            due = last + timedelta(days=365 / per_year)
+        else:
+            due = start
+        if due < end:
+            row = dict(r)
+            row["due"] = due.isoformat()
+            row["overdue_days"] = (start - due).days
+            out.append(row)
+    out.sort(key=lambda a: (PRIORITY_BY_TIER.get(a["tier"], 3), -a["overdue_days"], a["id"]))
+    return out[:limit] if limit else out
+
+
+def _windows(hours_json: str | None, days: list[date], first: date, service: float) -> tuple[tuple[float, float], ...]:
+    """Opening hours over the planned days as start windows on the plan's axis (close minus visit minutes)."""
+    try:
+        hours = opening_hours.parse(hours_json)
+    except (ValueError, json.JSONDecodeError):
+        hours = {}
+    if not hours:
+        return ()
+    out = []
+    for d in days:
+        offset = (d - first).days * 1440
+        for a, b in hours.get(WEEKDAY_KEYS[d.weekday()], []):
+            lo, hi = _minutes(a), _minutes(b) - service
+            if hi >= lo:
+                out.append((offset + lo, offset + hi))
+    # An account with hours but none on the planned days gets an impossible window so it is reported closed.
+    return tuple(out) if out else ((-10.0, -10.0),)
+
+
+def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accounts: Iterable[Mapping[str, Any]],
+                  options: PlanOptions = PlanOptions(), locked: Mapping[int, str] | None = None,
+                  matrix: MatrixProvider | None = None) -> RoutingProblem:
+    """The rep's days and the accounts as a RoutingProblem (locked: account id -> shift id it must stay on)."""
+    first = days[0]
+    home = (rep["home_lat"], rep["home_lon"])
+    if home[0] is None or home[1] is None:
+        raise ValueError(f"rep {rep['name']}: home location is missing (set home_lat/home_lon)")
+    w0, w1 = _minutes(rep["work_start"] or "08:00"), _minutes(rep["work_end"] or "17:00")
+    l0, l1 = _minutes(options.lunch_window[0]), _minutes(options.lunch_window[1])
+    shifts = []
+    for d in days:
+        offset = (d - first).days * 1440
+        night_before = options.hotels.get(d - timedelta(days=1))
+        night = options.hotels.get(d)
+        shifts.append(Shift(id=d.isoformat(), day=d.strftime("%a %d %b"), start=tuple(night_before or home),
+                            end=tuple(night or home), start_min=offset + w0, end_min=offset + w1,
+                            break_window=(offset + l0, offset + l1) if options.lunch_minutes else None,
+                            break_minutes=options.lunch_minutes, max_drive_minutes=options.max_drive_minutes))
+    locked = dict(locked or {})
+    stops = []
+    tz = ZoneInfo(rep["time_zone"] or "America/Chicago")
+    for a in accounts:
+        service = float(a["visit_minutes"] or 0)
+        appt = options.appointments.get(a["id"])
+        appointment = None
+        if appt is not None:
+            local = appt if appt.tzinfo is None else appt.astimezone(tz).replace(tzinfo=None)
+            appointment = (local.date() - first).days * 1440 + local.hour * 60 + local.minute
+        priority = 0 if appointment is not None else PRIORITY_BY_TIER.get(a.get("tier"), 3)
+        stops.append(Stop(id=a["id"], lat=a["lat"], lon=a["lon"], service_minutes=service,
+                          windows=_windows(a.get("opening_hours"), days, first, service), priority=priority,
+                          appointment=appointment, name=a["name"], shift_id=locked.get(a["id"])))
+    return RoutingProblem(tuple(stops), tuple(shifts),
+                          matrix=matrix or provider_for(options.routing_url, options.kmh))
+
+
+def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: float | None = None, seed: int = 0,
+              options: PlanOptions = PlanOptions(), account_ids: Iterable[int] | None = None,
+              progress: Progress | None = None) -> WeekPlan:
+    """Choose the due accounts, build the problem and solve it; never writes. Accept the result with accept()."""
+    from core.reps import get_rep
+
+    rep = get_rep(store, rep_id)
+    dates = working_days(store, rep_id, start, days, options.weekends)
+    if not dates:
+        raise ValueError(f"no working days between {start} and {start + timedelta(days=days - 1)}")
+    if progress is not None:
+        progress.update(0, 100, "Choosing due accounts")
+    if account_ids is not None:
+        wanted = list(account_ids)
+        marks = ",".join("?" * len(wanted)) or "NULL"
+        accounts = [dict(r) for r in store.conn.execute(
+            f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
+            f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", wanted)]
+    else:
+        accounts = due_accounts(store, rep_id, start, days, limit=options.max_candidates_per_day * len(dates))
+    accounts = [a for a in accounts if a["id"] not in options.appointments] + \
+        _appointment_accounts(store, options, {a["id"] for a in accounts})
+    check_cancelled(progress)
+    problem = build_problem(store, rep, dates, accounts, options)
+    if progress is not None:
+        progress.update(0, 100, "Computing travel times")
+    mx = problem.matrix.matrix(problem.points())
+    check_cancelled(progress)
+    stop = MaxRuntime(seconds) if seconds is not None else default_stop(len(problem.stops))
+    result = solve(problem, stop=stop, seed=seed, progress=progress, matrix=mx)
+    return WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx, result=result,
+                    accounts={a["id"]: a for a in accounts})
+
+
+def _appointment_accounts(store: Store, options: PlanOptions, have: set[int]) -> list[dict]:
+    ids = [i for i in options.appointments]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [dict(r) for r in store.conn.execute(
+        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
+        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+
+
+def check_order(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int] = ()) -> RoutingResult:
+    """Time a hand-edited plan at once (no search): late arrivals, closed accounts, limits, in route warnings."""
+    full = {sh.id: list(orders.get(sh.id, [])) for sh in plan.problem.shifts}
+    return evaluate(plan.problem, full, matrix=plan.matrix, locked=locked)
+
+
+def with_order(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int] = ()) -> WeekPlan:
+    """The plan with a hand-edited order (checked) in place of the solver's."""
+    lock = frozenset(locked)
+    return replace(plan, result=check_order(plan, orders, lock), locked=lock)
+
+
+def reoptimise(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int], *,
+               seconds: float | None = None, seed: int = 0, progress: Progress | None = None) -> WeekPlan:
+    """Solve again with the locked stops pinned to the day they are on now; the rest may move anywhere."""
+    lock = frozenset(locked)
+    day_of = {sid: shift for shift, ids in orders.items() for sid in ids}
+    stops = tuple(replace(s, shift_id=day_of.get(s.id) if s.id in lock else None,
+                          priority=0 if s.id in lock and s.id in day_of else s.priority)
+                  for s in plan.problem.stops)
+    problem = replace(plan.problem, stops=stops)
+    stop = MaxRuntime(seconds) if seconds is not None else default_stop(len(stops))
+    result = solve(problem, stop=stop, seed=seed, progress=progress, matrix=plan.matrix)
+    routes = tuple(replace(r, visits=tuple(replace(v, locked=v.stop_id in lock) for v in r.visits))
+                   for r in result.routes)
+    return replace(plan, problem=problem, result=replace(result, routes=routes), locked=lock)
