@@ -1,0 +1,82 @@
+"""Run benchmarks/pvrp.py on Cordeau's instances, check each plan, print the gap to the best known.
+
+Writes benchmarks/results/pvrp_all.json (or --out). Instances run one after another in
+subprocesses so a crash in one cannot hide the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import pvrp_check  # noqa: E402
+
+DATA = HERE.parent.parent / "shared" / "bench" / "pvrp"
+SMALL = ["p01", "p03", "p04", "p06", "p07", "p09", "p14", "p15", "p16", "p17", "p24", "p25", "p26", "pr01"]
+MEDIUM = ["p02", "p05", "p08", "p10", "p18", "p19", "p21", "p22", "p27", "p28", "p29", "pr02", "pr07"]
+LARGE = ["p12", "p13", "p20", "p23", "p30", "p31", "p32", "pr03", "pr04", "pr05", "pr06", "pr08", "pr09", "pr10"]
+GROUPS = {"small": SMALL, "medium": MEDIUM, "large": LARGE}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--instances", default="small,medium",
+                        help="comma list of names or groups (small, medium, large); default small,medium")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "pvrp_all.json")
+    args = parser.parse_args(argv)
+    names: list[str] = []
+    for part in args.instances.split(","):
+        names.extend(GROUPS.get(part.strip(), [part.strip()]))
+    with open(args.data / "bks.csv", newline="") as fh:
+        bks = {row["instance"]: float(row["best_known"]) for row in csv.DictReader(fh)}
+    rows = []
+    print(f"{'instance':<9}{'bks':>11}{'cost':>11}{'gap %':>8}{'feasible':>10}{'s':>7}")
+    with tempfile.TemporaryDirectory(prefix="pvrp_all_") as tmp:
+        for name in names:
+            instance = args.data / f"{name}.txt"
+            plan_path = Path(tmp) / f"{name}.json"
+            started = time.perf_counter()
+            proc = subprocess.run([sys.executable, str(HERE / "pvrp.py"), str(instance), "--seconds",
+                                   str(args.seconds), "--seed", str(args.seed), "--out", str(plan_path)],
+                                  capture_output=True, text=True)
+            elapsed = time.perf_counter() - started
+            if proc.returncode != 0 or not plan_path.exists():
+                row = {"instance": name, "bks": bks.get(name), "cost": None, "gap_pct": None, "feasible": False,
+                       "seconds": elapsed, "problems": [proc.stderr.strip().splitlines()[-1:]]}
+            else:
+                cost, problems = pvrp_check.check(pvrp_check.read(instance), json.loads(plan_path.read_text()))
+                gap = 100 * (cost - bks[name]) / bks[name] if name in bks else None
+                row = {"instance": name, "bks": bks.get(name), "cost": round(cost, 2),
+                       "gap_pct": None if gap is None else round(gap, 2), "feasible": not problems,
+                       "seconds": round(elapsed, 1), "problems": problems[:5]}
+            rows.append(row)
+            gap_text = "-" if row["gap_pct"] is None else f"{row['gap_pct']:.2f}"
+            cost_text = "-" if row["cost"] is None else f"{row['cost']:.2f}"
+            print(f"{name:<9}{row['bks'] or 0:>11.2f}{cost_text:>11}{gap_text:>8}{str(row['feasible']):>10}"
+                  f"{row['seconds']:>7.0f}", flush=True)
+    gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
+    mean = sum(gaps) / len(gaps) if gaps else None
+    feasible = sum(r["feasible"] for r in rows)
+    print(f"mean gap {mean:.2f}% over {len(gaps)} instances; {feasible}/{len(rows)} feasible" if gaps else "no results")
+    summary = {"seconds_per_instance": args.seconds, "seed": args.seed, "instances": rows,
+               "mean_gap_pct": None if mean is None else round(mean, 2), "feasible": feasible, "count": len(rows),
+               "machine_note": "2-core machine shared with other engineers; timings are noisy"}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2))
+    return 0 if feasible == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

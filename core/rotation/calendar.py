@@ -1,0 +1,113 @@
+"""The days a rotation can use: working weekdays, US federal holidays, a rep's time off, allowed weekdays."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from core import opening_hours
+
+WEEKDAYS = opening_hours.WEEKDAYS  # ("mon", ..., "sun")
+WORK_WEEKDAYS = WEEKDAYS[:5]
+_ALIASES = {
+    "monday": "mon", "tuesday": "tue", "tues": "tue", "wednesday": "wed", "thursday": "thu", "thur": "thu",
+    "thurs": "thu", "friday": "fri", "saturday": "sat", "sunday": "sun",
+}
+
+
+def parse_weekdays(text: str | None) -> tuple[str, ...] | None:
+    """'mon,wed,fri' (case, spaces and full names allowed, 'mon-fri' ranges too) → ('mon', 'wed', 'fri').
+
+    None or blank means no restriction (returns None); raises ValueError naming a bad day.
+    """
+    if text is None or not str(text).strip():
+        return None
+    days: list[str] = []
+    for part in str(text).replace(";", ",").split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        if "-" in part or "–" in part:
+            a, b = (x.strip() for x in part.replace("–", "-").split("-", 1))
+            a, b = _ALIASES.get(a, a), _ALIASES.get(b, b)
+            if a not in WEEKDAYS or b not in WEEKDAYS:
+                raise ValueError(f"allowed_weekdays: unknown weekday in {part!r} (use mon,tue,wed,thu,fri,sat,sun)")
+            i, j = WEEKDAYS.index(a), WEEKDAYS.index(b)
+            days.extend(WEEKDAYS[i: j + 1])
+            continue
+        day = _ALIASES.get(part, part)
+        if day not in WEEKDAYS:
+            raise ValueError(f"allowed_weekdays: unknown weekday {part!r} (use mon,tue,wed,thu,fri,sat,sun)")
+        days.append(day)
+    return tuple(d for d in WEEKDAYS if d in days)
+
+
+def format_weekdays(days: tuple[str, ...] | list[str]) -> str:
+    """The stored form of allowed weekdays: 'mon,tue,wed'."""
+    return ",".join(d for d in WEEKDAYS if d in days)
+
+
+def account_weekdays(allowed_weekdays: str | None, hours_json: str | None) -> tuple[str, ...]:
+    """Work weekdays an account can be visited: allowed_weekdays ∩ days it is open ∩ Mon–Fri."""
+    days = set(WORK_WEEKDAYS)
+    allowed = parse_weekdays(allowed_weekdays)
+    if allowed is not None:
+        days &= set(allowed)
+    try:
+        hours = opening_hours.parse(hours_json)
+    except ValueError:
+        hours = {}
+    if hours:
+        days &= {d for d, ranges in hours.items() if ranges}
+    return tuple(d for d in WORK_WEEKDAYS if d in days)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _last_weekday(year: int, month: int, weekday: int) -> date:
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    last = nxt - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _observed(day: date) -> date:
+    # Federal rule: a Saturday holiday is observed on Friday, a Sunday one on Monday.
+    if day.weekday() == 5:
+        return day - timedelta(days=1)
+    if day.weekday() == 6:
+        return day + timedelta(days=1)
+    return day
+
+
+def us_federal_holidays(year: int) -> dict[date, str]:
+    """Observed US federal holidays of a year (5 U.S.C. 6103), built in so no package is needed."""
+    fixed = [(1, 1, "New Year's Day"), (6, 19, "Juneteenth"), (7, 4, "Independence Day"),
+             (11, 11, "Veterans Day"), (12, 25, "Christmas Day")]
+    days = {_observed(date(year, m, d)): name for m, d, name in fixed}
+    days[_nth_weekday(year, 1, 0, 3)] = "Martin Luther King Jr. Day"
+    days[_nth_weekday(year, 2, 0, 3)] = "Washington's Birthday"
+    days[_last_weekday(year, 5, 0)] = "Memorial Day"
+    days[_nth_weekday(year, 9, 0, 1)] = "Labor Day"
+    days[_nth_weekday(year, 10, 0, 2)] = "Columbus Day"
+    days[_nth_weekday(year, 11, 3, 4)] = "Thanksgiving Day"
+    # New Year's Day of next year may be observed on Dec 31 of this one.
+    nxt = _observed(date(year + 1, 1, 1))
+    if nxt.year == year:
+        days[nxt] = "New Year's Day"
+    return days
+
+
+def holidays_between(start: date, end: date) -> dict[date, str]:
+    """Observed federal holidays in [start, end]."""
+    out: dict[date, str] = {}
+    for year in range(start.year - 1, end.year + 1):
+        out.update({d: n for d, n in us_federal_holidays(year).items() if start <= d <= end})
+    return out
+
+
+def cycle_days(start: date, weeks: int) -> list[date]:
+    """The Mon–Fri dates of a cycle of `weeks` weeks starting on the Monday of `start`'s week."""
+    monday = start - timedelta(days=start.weekday())
+    return [monday + timedelta(days=7 * w + d) for w in range(weeks) for d in range(5)]
