@@ -1,0 +1,75 @@
+"""`fieldatlas visit`: list a day's visits, check in and check out (works offline; every write is logged)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime, timezone
+
+from core.planning import check_in, check_out, visits_on
+from core.reps import find_rep
+from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("visit", help="list, check in and check out visits",
+                       description="Visits on the road: `list` a rep's day, `checkin` on arrival, `checkout` with "
+                                   "an outcome and notes.")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    ls = verbs.add_parser("list", help="a rep's visits on a day")
+    add_db_argument(ls)
+    ls.add_argument("--rep", required=True, help="rep id, email or name")
+    ls.add_argument("--day", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    add_json_argument(ls)
+    ci = verbs.add_parser("checkin", help="record arrival at a visit")
+    add_db_argument(ci)
+    ci.add_argument("visit_id", type=int)
+    ci.add_argument("--at", default=None, help="ISO time with zone (default now)")
+    add_json_argument(ci)
+    co = verbs.add_parser("checkout", help="record leaving, with an outcome")
+    add_db_argument(co)
+    co.add_argument("visit_id", type=int)
+    co.add_argument("--outcome", required=True, help="how it went, e.g. 'Order placed'")
+    co.add_argument("--notes", default=None)
+    co.add_argument("--at", default=None, help="ISO time with zone (default now)")
+    add_json_argument(co)
+    p.set_defaults(func=run)
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"--at: not an ISO time: {text!r}") from None
+    if when.tzinfo is None:
+        raise CliError(f"--at: give a time zone, e.g. {text}Z or {text}-06:00")
+    return when
+
+
+def run(args: argparse.Namespace) -> int:
+    store = open_store(args.db)
+    try:
+        if args.verb == "list":
+            try:
+                rep = find_rep(store, args.rep)
+            except KeyError as exc:
+                raise CliError(f"--rep: {exc.args[0]}") from exc
+            day = args.day or datetime.now(timezone.utc).date()
+            rows = visits_on(store, rep["id"], day, rep["time_zone"])
+            text = "\n".join(f"{r['id']:6}  {r['planned_start']}  {r['status']:9} {r['account_name']}"
+                             for r in rows) or f"No visits for {rep['name']} on {day}"
+            emit(args, text, rows)
+            return 0
+        try:
+            if args.verb == "checkin":
+                changes = check_in(store, args.visit_id, _when(args.at))
+            else:
+                changes = check_out(store, args.visit_id, args.outcome, args.notes, _when(args.at))
+        except (KeyError, ValueError) as exc:
+            raise CliError(str(exc.args[0] if exc.args else exc)) from exc
+        row = dict(store.conn.execute("SELECT * FROM visits WHERE id = ?", (args.visit_id,)).fetchone())
+        emit(args, f"Visit {args.visit_id}: {changes.note} ({row['status']})", row)
+    finally:
+        store.close()
+    return 0
