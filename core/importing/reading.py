@@ -1,0 +1,309 @@
+"""Reading CRM export files as a header plus a stream of rows: CSV (any common encoding/delimiter) and XLSX."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+SAMPLE_BYTES = 256 * 1024
+# Python's csv module refuses fields above 128 KB by default; we read up to this size so that
+# an over-long cell becomes a row problem with a row number instead of a parser crash.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
+DELIMITERS = ",;\t|"
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read; the message says why in the user's words."""
+
+
+@dataclass
+class Table:
+    """A file opened for import: its headers, how it was read, and a way to stream its data rows.
+
+    rows() yields (row_number, values) where row_number is the line/row the user sees in a
+    spreadsheet (the header is row 1), and values are strings (or None for empty cells).
+    """
+
+    path: Path
+    kind: str                      # "csv" | "xlsx"
+    headers: list[str]
+    encoding: str = ""
+    delimiter: str = ""
+    sheet: str = ""
+    size_bytes: int = 0
+    total_rows: int = 0            # rows in an XLSX sheet's stored dimensions (0 when unknown)
+    _open_rows: Callable[[], Iterator[tuple[int, list[str | None]]]] | None = field(default=None, repr=False)
+    _bytes_read: list[int] = field(default_factory=lambda: [0], repr=False)
+
+    def progress(self, row_number: int) -> tuple[int, int]:
+        """(done, total) for a progress bar: bytes for CSV, rows for XLSX."""
+        if self.kind == "csv":
+            return min(self._bytes_read[0], self.size_bytes), self.size_bytes
+        return row_number, max(self.total_rows, row_number)
+
+    def rows(self) -> Iterator[tuple[int, list[str | None]]]:
+        """A fresh stream of the data rows (may be called more than once, e.g. preview then import)."""
+        assert self._open_rows is not None
+        return self._open_rows()
+
+    def describe(self) -> str:
+        if self.kind == "xlsx":
+            return f"Excel workbook, sheet {self.sheet!r}"
+        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+        return f"CSV, {names.get(self.delimiter, repr(self.delimiter))}-separated, {self.encoding}"
+
+
+def _cp1252_fallback(error: UnicodeDecodeError):
+    # A UTF-8 file with a few Windows-1252 bytes (a name typed in Excel then pasted) is common in
+    # CRM exports; reading those bytes as cp1252 keeps the row instead of failing the whole file.
+    chunk = error.object[error.start:error.end]
+    return chunk.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("fieldatlas_cp1252", _cp1252_fallback)
+
+
+def open_table(path: Path | str, *, sheet: str | None = None) -> Table:
+    """Open a CSV or XLSX file for import; raises FileProblem with a clear reason when it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise FileProblem(f"{path}: no such file")
+    if path.is_dir():
+        raise FileProblem(f"{path}: this is a folder, not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise FileProblem(f"{path.name}: the file is empty")
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path, sheet, size)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileProblem(f"{path.name}: this is an old Excel (.xls) workbook; save it as .xlsx or CSV and import that")
+    if sheet:
+        raise FileProblem(f"{path.name}: --sheet only applies to Excel workbooks")
+    return _open_csv(path, head, size)
+
+
+def _detect_encoding(head: bytes, path: Path) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    # UTF-16 without a BOM: every other byte of ASCII text is zero.
+    sample = head[:4096]
+    if len(sample) >= 4:
+        even_zero = sample[0::2].count(0) / len(sample[0::2])
+        odd_zero = sample[1::2].count(0) / len(sample[1::2])
+        if odd_zero > 0.4 and even_zero < 0.05:
+            return "utf-16-le"
+        if even_zero > 0.4 and odd_zero < 0.05:
+            return "utf-16-be"
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    if controls > max(8, len(sample) // 50):
+        raise FileProblem(f"{path.name}: this does not look like a CSV file (it contains binary data); "
+                          "export the accounts from your CRM as CSV or XLSX")
+    try:
+        # Cut at the last newline so a multi-byte character split by the sample edge is not an error.
+        cut = head.rfind(b"\n")
+        (head[:cut] if cut > 0 and len(head) == SAMPLE_BYTES else head).decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Real UTF-8 characters next to a few invalid bytes: a UTF-8 file with stray Windows-1252 bytes.
+    # (cp1252 text almost never forms valid multi-byte UTF-8 sequences by accident.)
+    if any(ord(c) > 127 for c in head.decode("utf-8", errors="ignore")):
+        return "utf-8"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head[:65536], cp_isolation=["cp1252", "latin_1", "utf_8", "mac_roman", "cp850"]).best()
+    if best is None:
+        raise FileProblem(f"{path.name}: cannot tell the text encoding; save it from the CRM as UTF-8 CSV")
+    # latin-1 and cp1252 agree on letters; cp1252 also knows the curly quotes and dashes Excel writes.
+    return "cp1252" if best.encoding in ("latin_1", "cp1252") else best.encoding
+
+
+def _open_csv(path: Path, head: bytes, size: int) -> Table:
+    encoding = _detect_encoding(head, path)
+    errors = "fieldatlas_cp1252" if encoding in ("utf-8", "utf-8-sig") else "replace"
+    text_sample = head.decode(encoding, errors=errors)
+    if encoding.startswith("utf-16"):
+        text_sample = text_sample.lstrip("\ufeff")
+    lines = text_sample.splitlines()
+    if len(head) == SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last sampled line may be cut short
+    if not any(line.strip() for line in lines):
+        raise FileProblem(f"{path.name}: the file has no header row (it is blank)")
+    delimiter = _sniff_delimiter("\n".join(lines[:200]))
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+
+    counter = [0]
+
+    def reader() -> Iterator[list[str]]:
+        with open(path, "rb") as raw:
+            counting = _CountingReader(raw, counter)
+            text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding=encoding, errors=errors,
+                                    newline="")
+            yield from csv.reader(text, delimiter=delimiter, strict=False)
+
+    headers: list[str] | None = None
+    try:
+        for raw in reader():
+            if any(cell.strip() for cell in raw):
+                headers = [h.strip().lstrip("\ufeff") for h in raw]
+                break
+    except csv.Error as exc:
+        raise FileProblem(f"{path.name}: cannot read the header row ({exc})") from exc
+    if headers is None:
+        raise FileProblem(f"{path.name}: the file has no header row (it is blank)")
+    _check_headers(path, headers)
+
+    def rows() -> Iterator[tuple[int, list[str | None]]]:
+        it = reader()
+        number = 0
+        seen_header = False
+        while True:
+            try:
+                raw = next(it)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise FileProblem(f"{path.name}: row {number + 1}: cannot read the row ({exc})") from exc
+            number += 1
+            if not seen_header:
+                if any(cell.strip() for cell in raw):
+                    seen_header = True
+                continue
+            if not any(cell.strip() for cell in raw):
+                continue
+            yield number, [cell if cell != "" else None for cell in raw]
+
+    return Table(path, "csv", headers, encoding=encoding, delimiter=delimiter, size_bytes=size, _open_rows=rows,
+                 _bytes_read=counter)
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file that counts what has been read, so a progress bar can follow a streamed CSV."""
+
+    def __init__(self, fh, counter: list[int]) -> None:
+        self._fh = fh
+        self._counter = counter
+        counter[0] = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._fh.readinto(buffer)
+        self._counter[0] += n or 0
+        return n
+
+
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        pass
+    # The sniffer gives up on short or irregular files; count candidates on the header line instead.
+    first = sample.splitlines()[0] if sample else ""
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _check_headers(path: Path, headers: list[str]) -> None:
+    named = [h for h in headers if h]
+    if not named:
+        raise FileProblem(f"{path.name}: the header row is empty")
+    seen: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        if not header:
+            continue
+        key = header.casefold()
+        if key in seen:
+            raise FileProblem(f"{path.name}: the column {header!r} appears twice (columns {seen[key] + 1} and "
+                              f"{index + 1}); rename one so the import knows which to use")
+        seen[key] = index
+
+
+def _open_xlsx(path: Path, sheet: str | None, size: int) -> Table:
+    import openpyxl
+
+    def load():
+        try:
+            # data_only: formulas come in as the values Excel last calculated, never as "=SUM(...)".
+            return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise FileProblem(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+        except Exception as exc:  # openpyxl raises many kinds for damaged packages
+            raise FileProblem(f"{path.name}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from exc
+
+    wb = load()
+    try:
+        names = wb.sheetnames
+        if not names:
+            raise FileProblem(f"{path.name}: the workbook has no sheets")
+        if sheet and sheet not in names:
+            raise FileProblem(f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
+        chosen = sheet or names[0]
+        headers = None
+        total_rows = wb[chosen].max_row or 0
+        for raw in wb[chosen].iter_rows(values_only=True):
+            if any(_cell_text(v) for v in raw):
+                headers = [(_cell_text(v) or "").strip() for v in raw]
+                break
+    finally:
+        wb.close()
+    if headers is None:
+        raise FileProblem(f"{path.name}: sheet {chosen!r} is empty (no header row)")
+    while headers and not headers[-1]:
+        headers.pop()
+    _check_headers(path, headers)
+
+    def rows() -> Iterator[tuple[int, list[str | None]]]:
+        book = load()
+        try:
+            seen_header = False
+            for number, raw in enumerate(book[chosen].iter_rows(values_only=True), start=1):
+                values = [_cell_text(v) for v in raw]
+                if not any(v is not None and v.strip() for v in values):
+                    continue
+                if not seen_header:
+                    seen_header = True
+                    continue
+                yield number, values
+        finally:
+            book.close()
+
+    return Table(path, "xlsx", headers, sheet=chosen, size_bytes=size, total_rows=total_rows, _open_rows=rows)
+
+
+def _cell_text(value) -> str | None:
+    """Excel cell values as the text a user sees: 78701 not 78701.0, dates as ISO."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    text = str(value)
+    return text if text != "" else None
+
+
+def read_preview(table: Table, limit: int = 50) -> list[tuple[int, list[str | None]]]:
+    """The first rows of a table, for showing before an import."""
+    out = []
+    for item in table.rows():
+        out.append(item)
+        if len(out) >= limit:
+            break
+    return out
+

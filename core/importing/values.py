@@ -1,0 +1,162 @@
+"""Turning one file row's text into account values, with a problem per bad cell (row, column, value, reason)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from core import accounts
+from core.importing.mapping import FIELD_BY_KEY
+from core.money import parse_cents
+
+# A cell longer than this is almost certainly a broken export (an unclosed quote swallowing rows).
+MAX_CELL_CHARS = 10_000
+
+US_STATES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
+    "connecticut": "CT", "delaware": "DE", "district of columbia": "DC", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
+    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
+    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
+    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
+    "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
+    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC", "south dakota": "SD",
+    "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA",
+    "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY", "puerto rico": "PR", "guam": "GU",
+    "virgin islands": "VI", "american samoa": "AS", "northern mariana islands": "MP",
+}
+US_NAMES = {"us", "usa", "u.s.", "u.s.a.", "united states", "united states of america", "america"}
+STATUS_WORDS = {"active": "active", "customer": "active", "prospect": "prospect", "lead": "prospect",
+                "inactive": "inactive", "churned": "inactive", "former customer": "inactive", "closed": "inactive"}
+_INT = re.compile(r"^[+-]?\d+(\.0+)?$")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell: the row number the user sees, the column header, the value and why it was refused."""
+
+    row: int
+    column: str
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        shown = self.value if not isinstance(self.value, str) or len(self.value) <= 60 else self.value[:57] + "..."
+        return f"row {self.row}, column {self.column!r}, value {shown!r}: {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+def normalise_name(name: str) -> str:
+    """The name as matching sees it: 'ACME, Inc.' and 'Acme Inc' are the same company."""
+    return " ".join(re.sub(r"[^\w]+", " ", name.casefold()).split())
+
+
+def zip5(postal_code: str | None) -> str:
+    """The five-digit ZIP in a US postal code ('78701-1234' -> '78701'), else the code as typed."""
+    if not postal_code:
+        return ""
+    text = postal_code.strip()
+    m = re.match(r"^(\d{5})(?:[-\s]?\d{4})?$", text)
+    return m.group(1) if m else text.upper()
+
+
+def match_key(values: dict[str, Any]) -> tuple[str, str] | None:
+    """(normalised name, ZIP) — how rows without a CRM id find their account."""
+    name = normalise_name(values.get("name") or "")
+    return (name, zip5(values.get("postal_code"))) if name else None
+
+
+def convert_row(row_number: int, cells: dict[str, tuple[str, str | None]]) -> tuple[dict[str, Any], list[RowProblem]]:
+    """cells: field -> (column header, raw text). Returns account values (None = empty) and the problems."""
+    values: dict[str, Any] = {}
+    problems: list[RowProblem] = []
+    header_of = {key: header for key, (header, _) in cells.items()}
+
+    def bad(key: str, raw: Any, reason: str) -> None:
+        problems.append(RowProblem(row_number, header_of.get(key, key), raw, reason))
+
+    for key, (header, raw) in cells.items():
+        if raw is None:
+            values[key] = None
+            continue
+        if "\x00" in raw:
+            bad(key, raw.replace("\x00", "\\0"), "contains a NUL byte; the file may be damaged")
+            continue
+        if len(raw) > MAX_CELL_CHARS:
+            bad(key, raw[:40] + "...", f"is {len(raw):,} characters long (at most {MAX_CELL_CHARS:,}); "
+                                      "an unclosed quote in the file may have swallowed the rows after it")
+            continue
+        # Surrounding spaces are CSV padding; everything else (a leading "=" too) is kept as typed.
+        text = raw.strip()
+        if not text:
+            values[key] = None
+            continue
+        kind = FIELD_BY_KEY[key].kind
+        try:
+            values[key] = _convert(key, kind, text)
+        except ValueError as exc:
+            bad(key, raw, str(exc))
+    country = values.get("country")
+    if country and country.casefold() in US_NAMES:
+        values["country"] = "US"
+    is_us = (values.get("country") or "US") == "US"
+    if is_us and values.get("state"):
+        state = values["state"]
+        values["state"] = US_STATES.get(state.casefold(), state.upper() if len(state) == 2 else state)
+    if is_us and values.get("postal_code") and values["postal_code"].isdigit() and 3 <= len(values["postal_code"]) < 5:
+        # Spreadsheets drop leading zeros from New England ZIPs (02108 -> 2108).
+        values["postal_code"] = values["postal_code"].zfill(5)
+    if (values.get("lat") is None) != (values.get("lon") is None) and ("lat" in cells or "lon" in cells):
+        missing = "lat" if values.get("lat") is None else "lon"
+        if not any(p.column == header_of.get(missing) for p in problems):
+            bad(missing, cells.get(missing, ("", None))[1], "latitude and longitude must be given together")
+    if "name" in cells and not values.get("name") and not any(p.column == header_of["name"] for p in problems):
+        bad("name", cells["name"][1], "a name is required")
+    checked = {k: v for k, v in values.items() if k in accounts.EDITABLE and v is not None}
+    reported = {p.column for p in problems}
+    for p in accounts.validate(checked):
+        column = header_of.get(p.field, p.field)
+        if column not in reported:
+            problems.append(RowProblem(row_number, column, cells.get(p.field, ("", p.value))[1], p.reason))
+            reported.add(column)
+    return values, problems
+
+
+def _convert(key: str, kind: str, text: str) -> Any:
+    if kind == "int":
+        cleaned = text.replace(",", "").replace(" ", "")
+        if not _INT.match(cleaned):
+            raise ValueError("must be a whole number")
+        number = int(float(cleaned)) if "." in cleaned else int(cleaned)
+        if number < 0:
+            raise ValueError("must not be negative")
+        return number
+    if kind == "money":
+        try:
+            cents = parse_cents(text)
+        except (ValueError, ArithmeticError):
+            raise ValueError("must be an amount of money, e.g. $1,234,567") from None
+        if cents is not None and cents < 0:
+            raise ValueError("must not be negative")
+        if cents is not None and cents >= 2 ** 63:
+            raise ValueError("is too large")
+        return cents
+    if kind == "float":
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError("must be a number")
+        return number
+    if key == "tier":
+        return text.upper()
+    if key == "status":
+        status = STATUS_WORDS.get(text.casefold())
+        if status is None:
+            raise ValueError("must be active, prospect or inactive")
+        return status
+    return text

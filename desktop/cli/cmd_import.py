@@ -1,0 +1,89 @@
+"""`fieldatlas import accounts FILE`: bring a CRM export (CSV or XLSX) into the accounts, all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.importing import FileProblem, ImportAborted, MappingProblem, import_accounts
+from core.importing.importer import problems_text
+from core.importing.mapping import SOURCES, resolve_mapping, save_mapping
+from core.importing.reading import open_table
+from desktop.cli.common import BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import accounts from a CRM export (CSV or XLSX)",
+                       description="Import data from files exported by a CRM.")
+    what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    a = what.add_parser(
+        "accounts", help="import accounts from a Salesforce, HubSpot, Pipedrive, Dynamics or other CSV/XLSX file",
+        description="Import accounts from a CSV or XLSX export. Columns are matched to account fields "
+                    "automatically for Salesforce, HubSpot, Pipedrive and Dynamics exports. The whole file is "
+                    "imported in one transaction: one bad row stops it unless --skip-bad-rows is given. "
+                    "Re-importing updates accounts in place (matched on the CRM record id, else on name + ZIP).")
+    a.add_argument("file", metavar="FILE", help="the CSV or XLSX file")
+    add_db_argument(a)
+    a.add_argument("--mapping", default="auto", metavar="auto|" + "|".join(s for s in SOURCES if s != "fieldatlas")
+                   + "|NAME|MAPPING.json",
+                   help="how columns map to account fields: auto (default, detects the CRM), a CRM name, "
+                        "a mapping saved with --save-mapping, or a JSON file {\"columns\": {field: header}}")
+    a.add_argument("--sheet", metavar="NAME", help="the sheet to read in an XLSX workbook (default: the first)")
+    a.add_argument("--skip-bad-rows", action="store_true",
+                   help="import the good rows and write the bad ones, with the reason, to the rejects file")
+    a.add_argument("--rejects", metavar="OUT.csv",
+                   help="where bad rows go with --skip-bad-rows (default: FILE-rejects.csv beside the file)")
+    a.add_argument("--dry-run", action="store_true", help="check the file and report what would happen; write nothing")
+    a.add_argument("--save-mapping", metavar="NAME", help="save the mapping used under this name for next time")
+    a.add_argument("--show-mapping", action="store_true", help="print the column mapping and stop")
+    add_json_argument(a)
+    a.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    store = open_store(args.db)
+    try:
+        try:
+            table = open_table(args.file, sheet=args.sheet)
+            mapping = resolve_mapping(store, table.headers, args.mapping)
+        except (FileProblem, MappingProblem) as exc:
+            raise CliError(str(exc)) from exc
+        if args.show_mapping:
+            lines = [f"{table.describe()}; detected source: {mapping.source}"]
+            lines += [f"  {field:22} <- {header}" for field, header in mapping.columns.items()]
+            ignored = mapping.unmapped_headers(table.headers)
+            if ignored:
+                lines.append("  not imported: " + ", ".join(ignored))
+            emit(args, "\n".join(lines), {"source": mapping.source, "columns": mapping.columns,
+                                          "ignored_columns": ignored, "file": table.describe()})
+            return 0
+        try:
+            with BarProgress(f"Importing {table.path.name}") as bar:
+                result = import_accounts(store, table, mapping, skip_bad_rows=args.skip_bad_rows,
+                                         rejects_path=args.rejects, dry_run=args.dry_run, progress=bar)
+        except ImportAborted as exc:
+            if args.json:
+                emit(args, "", {"error": str(exc), "bad_rows": exc.bad_rows, "rows_read": exc.rows_read,
+                                "problems": [p.as_dict() for p in exc.problems]})
+                return 1
+            if len(exc.problems) > 1:
+                print(problems_text(exc.problems), file=sys.stderr)
+            raise CliError(str(exc)) from exc
+        except (FileProblem, MappingProblem) as exc:
+            raise CliError(str(exc)) from exc
+        if args.save_mapping and not args.dry_run:
+            save_mapping(store, args.save_mapping, mapping)
+        text = result.summary()
+        if result.ignored_columns:
+            text += "\nColumns not imported: " + ", ".join(result.ignored_columns)
+        if result.owners_not_found:
+            names = ", ".join(f"{n} ({c})" for n, c in list(result.owners_not_found.items())[:5])
+            text += f"\nOwners with no matching rep (accounts left unassigned): {names}"
+        if result.problems and args.skip_bad_rows:
+            text += "\nFirst problems:\n" + problems_text(result.problems, 5)
+        data = result.as_dict()
+        data["saved_mapping"] = args.save_mapping if args.save_mapping and not args.dry_run else None
+        emit(args, text, data)
+        return 0
+    finally:
+        store.close()

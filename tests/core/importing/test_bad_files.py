@@ -1,0 +1,189 @@
+"""Files people really send: odd encodings and delimiters, broken rows, binary junk, workbooks with formulas."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.importing import FileProblem, ImportAborted, MappingProblem, import_accounts, open_table
+from core.storage import open_database
+
+HEADER = "Account Name,Billing City,Billing Zip/Postal Code,Employees\r\n"
+
+
+def counts(store) -> tuple[int, int]:
+    return store.scalar("SELECT count(*) FROM accounts"), store.scalar("SELECT count(*) FROM change_log")
+
+
+@pytest.mark.parametrize("encoding, prefix", [
+    ("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("cp1252", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
+    ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-16-le", b""),
+])
+def test_encodings_are_detected(empty_store, tmp_path, encoding, prefix):
+    text = HEADER + "Café Müller – Bäckerei,São Paulo,78701,3\r\nNaïve Ltd,Austin,78702,4\r\n"
+    path = tmp_path / "a.csv"
+    path.write_bytes(prefix + text.encode(encoding))
+    import_accounts(empty_store, path)
+    names = {r[0] for r in empty_store.query("SELECT name FROM accounts")}
+    assert names == {"Café Müller – Bäckerei", "Naïve Ltd"}
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|", ","])
+def test_delimiter_is_sniffed(empty_store, tmp_path, delimiter):
+    path = tmp_path / "a.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        w.writerow(["Account Name", "Annual Revenue", "Billing City"])
+        w.writerow(["Acme; Inc, Ltd", "$1,234,567", "Austin"])
+        w.writerow(["Beta", "5", "Waco"])
+    table = open_table(path)
+    assert table.delimiter == delimiter
+    import_accounts(empty_store, path)
+    assert empty_store.scalar("SELECT annual_revenue_cents FROM accounts WHERE name = 'Acme; Inc, Ltd'") == 123456700
+
+
+def test_utf8_file_with_stray_windows_bytes_keeps_the_row(empty_store, tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(HEADER.encode() + "Zoë,Austin,78701,1\r\n".encode() + b"Caf\xe9 Bleu,Austin,78701,2\r\n")
+    import_accounts(empty_store, path)
+    assert {r[0] for r in empty_store.query("SELECT name FROM accounts")} == {"Zoë", "Café Bleu"}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\r\n\r\n  \r\n", "no header"),
+    (HEADER.encode(), "no data rows"),
+    (b"Account Name,City,City\r\nA,B,C\r\n", "appears twice"),
+    (b"\x00\x01\x02\x03binary\xff\xfe\x00\x00" * 200, "binary"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ".xls"),
+    (b"PK\x03\x04 this is not really a workbook", "Excel workbook"),
+])
+def test_unusable_files_get_a_clear_message_and_change_nothing(empty_store, tmp_path, content, message):
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    before = counts(empty_store)
+    with pytest.raises(FileProblem, match=message):
+        import_accounts(empty_store, path)
+    assert counts(empty_store) == before
+
+
+def test_unknown_headers_say_the_name_column_is_missing(empty_store, tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("Foo,Bar\n1,2\n")
+    with pytest.raises(MappingProblem, match="account name"):
+        import_accounts(empty_store, path)
+
+
+@pytest.mark.parametrize("bad_line, column, reason", [
+    ("Acme,Austin,78701,5,extra,cells", "(extra cells)", "header has 4 columns"),
+    ("Acme,Austin,78701,many", "Employees", "whole number"),
+    ("Ac\x00me,Austin,78701,5", "Account Name", "NUL"),
+    ("Acme," + "x" * 1_048_576 + ",78701,5", "Billing City", "characters long"),
+    (",Austin,78701,5", "Account Name", "name is required"),
+])
+def test_bad_rows_name_row_column_value_and_reason(empty_store, tmp_path, bad_line, column, reason):
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "Good Co,Waco,76701,1\r\n" + bad_line + "\r\nShort Co,Waco\r\n", encoding="utf-8")
+    before = counts(empty_store)
+    with pytest.raises(ImportAborted) as exc:
+        import_accounts(empty_store, path)
+    assert counts(empty_store) == before
+    problem = exc.value.problems[0]
+    assert (problem.row, problem.column) == (3, column)
+    assert reason in problem.reason
+    rejects = tmp_path / "rejects.csv"
+    result = import_accounts(empty_store, path, skip_bad_rows=True, rejects_path=rejects)
+    assert (result.inserted, result.rejected) == (2, 1), "a short (ragged) row is fine: missing cells are empty"
+    assert rejects.exists()
+
+
+def test_xlsx_with_formulas_and_merged_cells(empty_store, tmp_path):
+    path = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Accounts"
+    ws.append(["Account Name", "Billing City", "Billing Zip/Postal Code", "Employees", "Annual Revenue"])
+    ws.append(["Acme", "Austin", 78701, 10, 1500000])
+    ws.append(["Beta", "Waco", "02108", "=D2*2", 2])     # a formula Excel never calculated (no cached value)
+    ws.append(["Merged Co", "Austin", 78702, 3, 4])
+    ws.append([None, "Austin", 78703, 3, 4])              # merged down from the row above: empty cell
+    ws.merge_cells("A4:A5")
+    other = wb.create_sheet("Second")
+    other.append(["Company", "ZIP"])
+    other.append(["Second Sheet Co", "73301"])
+    wb.save(path)
+
+    with pytest.raises(ImportAborted) as exc:
+        import_accounts(empty_store, path)
+    assert exc.value.problems[0].row == 5 and exc.value.problems[0].column == "Account Name"
+    result = import_accounts(empty_store, path, skip_bad_rows=True, rejects_path=tmp_path / "r.csv")
+    assert (result.inserted, result.rejected) == (3, 1)
+    acme = empty_store.query("SELECT * FROM accounts WHERE name = 'Acme'")[0]
+    assert acme["postal_code"] == "78701" and acme["annual_revenue_cents"] == 150000000
+    beta = empty_store.query("SELECT * FROM accounts WHERE name = 'Beta'")[0]
+    assert beta["employees"] is None, "an uncalculated formula is an empty cell, never the formula text"
+    result = import_accounts(empty_store, path, sheet="Second")
+    assert result.inserted == 1
+    with pytest.raises(FileProblem, match="no sheet named"):
+        import_accounts(empty_store, path, sheet="Nope")
+
+
+# Cells drawn from what breaks parsers: quotes, delimiters, newlines, NULs, BOMs, very long text.
+_cell = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30),
+    st.sampled_from(['"', '""', ",", ";", "\n", "\r", "\x00", "\ufeff", "=1+1", "-5", "$1,2", " ", "1e309"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=st.lists(st.sampled_from(["Account Name", "Employees", "Annual Revenue", "Billing Zip/Postal Code",
+                                     "Latitude", "Longitude", "Account ID", "Junk", ""]), min_size=0, max_size=6),
+    rows=st.lists(st.lists(_cell, max_size=8), max_size=8),
+    junk=st.binary(max_size=40),
+    encoding=st.sampled_from(["utf-8", "utf-16", "cp1252", "utf-8-sig"]),
+    skip=st.booleans(),
+)
+def test_fuzzed_files_never_crash_and_never_half_import(tmp_path_factory, header, rows, junk, encoding, skip):
+    folder = tmp_path_factory.mktemp("fuzz")
+    store = open_database(folder / "f.sqlite", create=True)
+    try:
+        lines = [",".join(header)] + [",".join(r) for r in rows]
+        data = "\r\n".join(lines).encode(encoding, errors="replace") + junk
+        path = folder / "f.csv"
+        path.write_bytes(data)
+        before = counts(store)
+        try:
+            result = import_accounts(store, path, skip_bad_rows=skip, rejects_path=folder / "r.csv")
+        except (FileProblem, MappingProblem, ImportAborted) as exc:
+            assert str(exc)
+            assert counts(store) == before
+        else:
+            accounts_now = store.scalar("SELECT count(*) FROM accounts")
+            assert accounts_now == before[0] + result.inserted
+            logged = store.scalar("SELECT count(*) FROM change_log WHERE op = 'insert'")
+            assert logged == accounts_now
+    finally:
+        store.close()
+
+
+def test_large_file_streams(empty_store, tmp_path):
+    """A file is read row by row: the reader never holds the file, only the current row."""
+    path = tmp_path / "big.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(HEADER)
+        for i in range(20000):
+            fh.write(f"Company {i},Austin,78701,{i % 50}\r\n")
+    table = open_table(path)
+    rows = table.rows()
+    first = next(rows)
+    done, total = table.progress(first[0])
+    assert first[0] == 2 and 0 < done < total == path.stat().st_size
+    result = import_accounts(empty_store, table)
+    assert result.inserted == 20000
