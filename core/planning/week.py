@@ -262,3 +262,33 @@ def reoptimise(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iter
     routes = tuple(replace(r, visits=tuple(replace(v, locked=v.stop_id in lock) for v in r.visits))
                    for r in result.routes)
     return replace(plan, problem=problem, result=replace(result, routes=routes), locked=lock)
+
+
+def load_accepted(store: Store, rep_id: int, start: date, days: int, options: PlanOptions = PlanOptions()) -> WeekPlan | None:
+    """The rep's saved (accepted) routes in the period as a WeekPlan, re-timed; None when nothing is saved."""
+    from core.reps import get_rep
+
+    rep = get_rep(store, rep_id)
+    end = start + timedelta(days=days)
+    routes = store.conn.execute(
+        "SELECT id, day FROM routes WHERE deleted_at IS NULL AND rep_id = ? AND day >= ? AND day < ? "
+        "AND status IN ('accepted', 'done') ORDER BY day", (rep_id, start.isoformat(), end.isoformat())).fetchall()
+    if not routes:
+        return None
+    orders: dict[str, list[int]] = {}
+    for r in routes:
+        orders[r["day"]] = [row[0] for row in store.conn.execute(
+            "SELECT account_id FROM route_stops WHERE deleted_at IS NULL AND route_id = ? ORDER BY seq", (r["id"],))]
+    dates = sorted(set(working_days(store, rep_id, start, days, options.weekends))
+                   | {date.fromisoformat(d) for d in orders})
+    ids = [a for ids in orders.values() for a in ids]
+    marks = ",".join("?" * len(ids)) or "NULL"
+    accounts = [dict(r) for r in store.conn.execute(
+        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
+        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+    problem = build_problem(store, rep, dates, accounts, options)
+    mx = problem.matrix.matrix(problem.points())
+    plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx,
+                    result=evaluate(problem, {sh.id: orders.get(sh.id, []) for sh in problem.shifts}, matrix=mx),
+                    accounts={a["id"]: a for a in accounts})
+    return replace(plan, result=replace(plan.result, extra={"route_ids": [r["id"] for r in routes]}))

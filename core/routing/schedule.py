@@ -85,7 +85,7 @@ def _simulate(problem: RoutingProblem, mx: Matrix, idx: Index, shift: Shift, ord
         start, late, closed = _begin(stop, ready, shift)
         closed = closed or not open_during(stop, shift)
         depart = start + stop.service_minutes
-        visits.append(Visit(stop.id, arrival, start, depart, max(0.0, start - arrival), leg_t, leg_d, late, closed))
+        visits.append(Visit(stop.id, arrival, start, depart, max(0.0, start - ready), leg_t, leg_d, late, closed))
         drive += leg_t
         dist += leg_d
         t = depart

@@ -184,6 +184,7 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
                 client_stop.append(s)
     for k, sh in enumerate(problem.shifts):
         start, end = shift_depots[k]
+        # fixed_cost: a minute per day index, so with spare capacity the plan fills the earliest days.
         # The engine has no breaks: it must finish `lunch` minutes early so the break fits in afterwards.
         lunch = sh.break_minutes if sh.has_break else 0.0
         span = sh.end_min - sh.start_min - lunch
@@ -193,7 +194,7 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
         m.add_vehicle_type(num_available=sh.count, capacity=[sh.capacity] if sh.capacity is not None else [],
                            start_depot=start, end_depot=end, tw_early=int(sh.start_min * SCALE),
                            tw_late=int((sh.end_min - lunch) * SCALE), shift_duration=max(0, int(span * SCALE)),
-                           max_distance=limit, name=str(sh.id))
+                           max_distance=limit, fixed_cost=k * SCALE if by_drive else 0, name=str(sh.id))
     # Durations round up so a plan the engine finds feasible stays feasible in exact arithmetic.
     needed = sorted({2 * k for k in range(len(problem.shifts))} | {2 * k + 1 for k in range(len(problem.shifts))}
                     | {idx.stop_pos[s.id] for s in stops})
