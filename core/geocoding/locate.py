@@ -1,0 +1,237 @@
+"""Giving accounts coordinates: offline first (ZIP, then city), online when asked; manual pins are never moved."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from core.changes import Changes
+from core.geocoding.offline import gazetteer
+from core.geocoding.online import Found, GeocoderProblem, raw_json
+from core.importing import bulk
+from core.progress import Progress, check_cancelled
+from core.storage import writes
+from core.storage.database import Store
+
+RANK = {None: 0, "city": 1, "zip": 2, "street": 3, "rooftop": 4, "manual": 5}
+# After this many failed online requests in a row the service is taken to be down.
+MAX_FAILURES_IN_A_ROW = 5
+ONLINE_COMMIT_EVERY = 25
+
+
+@dataclass
+class GeocodeResult:
+    """How many accounts were located at which precision, and the ones that were not."""
+
+    located: dict[str, int] = field(default_factory=dict)
+    unmatched: list[dict[str, Any]] = field(default_factory=list)
+    considered: int = 0
+    manual_kept: int = 0
+    online_queries: int = 0
+    cache_hits: int = 0
+    failures: int = 0
+    stopped_reason: str = ""
+    seconds: float = 0.0
+    changes: Changes = field(default_factory=Changes)
+
+    @property
+    def located_total(self) -> int:
+        return sum(self.located.values())
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n:,} by {p}" for p, n in sorted(self.located.items(), key=lambda kv: -RANK[kv[0]]))
+        text = f"Located {self.located_total:,} of {self.considered:,} accounts"
+        text += f" ({parts})" if parts else ""
+        if self.online_queries or self.cache_hits:
+            text += f"; {self.online_queries:,} online lookups, {self.cache_hits:,} answered from the cache"
+        if self.unmatched:
+            text += f"; {len(self.unmatched):,} not found"
+        if self.stopped_reason:
+            text += f"; stopped early: {self.stopped_reason}"
+        return text + f" in {self.seconds:.1f} s."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"considered": self.considered, "located": self.located, "located_total": self.located_total,
+                "unmatched": self.unmatched, "manual_kept": self.manual_kept, "online_queries": self.online_queries,
+                "cache_hits": self.cache_hits, "failures": self.failures, "stopped_reason": self.stopped_reason,
+                "seconds": round(self.seconds, 3)}
+
+
+def address_query(row: Any) -> str:
+    """The one-line address sent to an online geocoder (and the cache key with the provider)."""
+    parts = [row["street"], row["city"], " ".join(p for p in (row["state"], row["postal_code"]) if p),
+             row["country"] or "US"]
+    return ", ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _candidates(store: Store, redo: bool, online: bool, account_ids: Sequence[int] | None) -> list[Any]:
+    where = ["deleted_at IS NULL", "(geocode_precision IS NULL OR geocode_precision != 'manual')"]
+    if online:
+        # Online lookups are slow and rate limited: spend them where they improve on a ZIP centre.
+        where.append("(lat IS NULL OR geocode_precision IS NULL OR geocode_precision IN ('zip', 'city'))")
+    elif not redo:
+        where.append("lat IS NULL")
+    params: list[Any] = []
+    sql = ("SELECT id, uid, name, street, city, state, postal_code, country, lat, lon, geocode_precision "
+           f"FROM accounts WHERE {' AND '.join(where)}")
+    rows = store.query(sql + " ORDER BY id")
+    if account_ids is not None:
+        wanted = set(account_ids)
+        rows = [r for r in rows if r["id"] in wanted]
+    return rows
+
+
+def geocode_accounts(store: Store, *, online: bool = False, geocoder: Callable[[str], Found | None] | None = None,
+                     redo: bool = False, limit: int | None = None, account_ids: Sequence[int] | None = None,
+                     progress: Progress | None = None) -> GeocodeResult:
+    """Locate accounts. Offline: ZIP centroid, else city centroid, for accounts without coordinates
+    (redo=True also refreshes zip/city ones). Online (geocoder given): street addresses of accounts
+    located no better than a ZIP centre, at most `limit` lookups, answers cached; offline fills the rest.
+    A pin placed by hand (precision 'manual') is never changed.
+    """
+    started = time.perf_counter()
+    result = GeocodeResult()
+    if account_ids is not None:
+        ids = list(account_ids)
+        marks = ",".join("?" * len(ids)) or "NULL"
+        result.manual_kept = store.scalar(
+            f"SELECT count(*) FROM accounts WHERE geocode_precision = 'manual' AND id IN ({marks})", ids) or 0
+    else:
+        result.manual_kept = store.scalar(
+            "SELECT count(*) FROM accounts WHERE geocode_precision = 'manual' AND deleted_at IS NULL") or 0
+    touched: set[int] = set()
+    if online:
+        if geocoder is None:
+            raise GeocoderProblem("online geocoding needs a geocoder")
+        touched |= _online_pass(store, geocoder, result, limit, account_ids, progress)
+    touched |= _offline_pass(store, result, redo, account_ids, progress)
+    result.seconds = time.perf_counter() - started
+    if touched:
+        result.changes = Changes.of("accounts", touched, f"{len(touched):,} accounts located")
+    return result
+
+
+def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, progress) -> set[int]:
+    rows = _candidates(store, redo, False, account_ids)
+    if not result.considered:
+        result.considered = len(rows)
+    else:
+        result.considered = max(result.considered, len(rows))
+    gaz = gazetteer()
+    now = writes.utc_now()
+    edits = []
+    total = len(rows)
+    for i, row in enumerate(rows):
+        if i % 5000 == 0:
+            check_cancelled(progress)
+            if progress is not None:
+                progress.update(i, total, "locating offline")
+        found = gaz.locate(row["postal_code"], row["city"], row["state"], row["country"])
+        if found is None:
+            if row["lat"] is None:
+                result.unmatched.append({
+                    "id": row["id"], "name": row["name"], "address": address_query(row),
+                    "reason": gaz.why_not(row["postal_code"], row["city"], row["state"], row["country"])})
+            continue
+        lat, lon, precision = found
+        if row["lat"] is not None and RANK[row["geocode_precision"]] > RANK[precision]:
+            continue  # already better located (e.g. online) than a centroid could do
+        values = {"lat": round(lat, 6), "lon": round(lon, 6), "geocode_precision": precision, "geocoded_at": now}
+        changed = {k: v for k, v in values.items()
+                   if k == "geocoded_at" or row[k] != v} if row["lat"] is not None else values
+        if set(changed) == {"geocoded_at"}:
+            continue
+        edits.append((row["id"], row["uid"], changed))
+        result.located[precision] = result.located.get(precision, 0) + 1
+    with store.atomic():
+        # A manual pin placed while this ran must still win: re-check inside the transaction.
+        manual = {r[0] for r in store.conn.execute(
+            "SELECT id FROM accounts WHERE geocode_precision = 'manual'")} if edits else set()
+        edits = [e for e in edits if e[0] not in manual]
+        bulk.update_known(store, "accounts", edits)
+    if progress is not None:
+        progress.update(total, total, "done")
+    return {e[0] for e in edits}
+
+
+def _cached(store: Store, key: str) -> Any:
+    return store.conn.execute("SELECT lat, lon, precision FROM geocode_cache WHERE query = ?", (key,)).fetchone()
+
+
+def _online_pass(store: Store, geocoder, result: GeocodeResult, limit, account_ids, progress) -> set[int]:
+    provider = getattr(geocoder, "provider", "custom")
+    rows = [r for r in _candidates(store, False, True, account_ids) if r["street"] or r["city"]]
+    result.considered = len(rows)
+    touched: set[int] = set()
+    pending: list[tuple[int, str, dict]] = []
+    failures_in_a_row = 0
+
+    def flush() -> None:
+        if not pending:
+            return
+        with store.atomic():
+            manual = {r[0] for r in store.conn.execute("SELECT id FROM accounts WHERE geocode_precision = 'manual'")}
+            keep = [p for p in pending if p[0] not in manual]
+            bulk.update_known(store, "accounts", keep)
+            touched.update(p[0] for p in keep)
+        pending.clear()
+
+    total = len(rows)
+    try:
+        for i, row in enumerate(rows):
+            check_cancelled(progress)
+            if progress is not None:
+                progress.update(i, total, f"looking up {row['name']}")
+            query = address_query(row)
+            key = f"{provider}|{query.casefold()}"
+            hit = _cached(store, key)
+            if hit is not None:
+                result.cache_hits += 1
+                found = Found(hit["lat"], hit["lon"], hit["precision"]) if hit["lat"] is not None else None
+            else:
+                if limit is not None and result.online_queries >= limit:
+                    continue
+                result.online_queries += 1
+                try:
+                    found = geocoder(query)
+                except Exception as exc:  # geopy raises many kinds; each is one failed lookup
+                    result.failures += 1
+                    failures_in_a_row += 1
+                    if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                        result.stopped_reason = (f"the {provider} service did not answer {failures_in_a_row} times "
+                                                 f"in a row ({type(exc).__name__}: {exc})")
+                        break
+                    continue
+                failures_in_a_row = 0
+                # Every answer is kept, "no match" too, so a re-run never asks the service again.
+                with store.atomic():
+                    store.conn.execute(
+                        "INSERT OR REPLACE INTO geocode_cache (query, provider, lat, lon, precision, raw, fetched_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (key, provider, found.lat if found else None, found.lon if found else None,
+                         found.precision if found else None, raw_json(found.raw) if found else None,
+                         writes.utc_now()))
+            if found is None or RANK[found.precision] <= RANK[row["geocode_precision"]]:
+                continue
+            pending.append((row["id"], row["uid"], {"lat": round(found.lat, 6), "lon": round(found.lon, 6),
+                                                    "geocode_precision": found.precision,
+                                                    "geocoded_at": writes.utc_now()}))
+            result.located[found.precision] = result.located.get(found.precision, 0) + 1
+            if len(pending) >= ONLINE_COMMIT_EVERY:
+                flush()
+    finally:
+        # Lookups already answered are kept even when the user cancels: they cost a second each.
+        flush()
+    return touched
+
+
+def unlocated(store: Store) -> list[dict[str, Any]]:
+    """Accounts still without coordinates, with the reason offline data cannot place them."""
+    gaz = gazetteer()
+    out = []
+    for row in store.query("SELECT id, uid, name, street, city, state, postal_code, country, lat, lon, "
+                           "geocode_precision FROM accounts WHERE deleted_at IS NULL AND lat IS NULL ORDER BY name"):
+        out.append({"id": row["id"], "name": row["name"], "address": address_query(row),
+                    "reason": gaz.why_not(row["postal_code"], row["city"], row["state"], row["country"])})
+    return out

@@ -1,0 +1,102 @@
+"""Offline geocoding from the ZIP centroids in the `zipcodes` package, and city centroids built from them."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from core.importing.values import US_NAMES, US_STATES, zip5
+
+_lock = threading.Lock()
+_gazetteer: "Gazetteer | None" = None
+
+
+def city_key(city: str) -> str:
+    """How city names compare: 'St. Louis', 'Saint Louis' and 'ST LOUIS' are one city."""
+    text = re.sub(r"[^\w]+", " ", city.casefold()).strip()
+    text = re.sub(r"^(saint|ste|st)\b", "st", text)
+    text = re.sub(r"\bfort\b", "ft", text)
+    text = re.sub(r"\bmount\b", "mt", text)
+    return " ".join(text.split())
+
+
+@dataclass
+class Gazetteer:
+    """ZIP -> (lat, lon) and (state, city) -> (lat, lon), both US only."""
+
+    zips: dict[str, tuple[float, float]]
+    cities: dict[tuple[str, str], tuple[float, float]]
+    zip_states: dict[str, str]
+
+    def locate(self, postal_code: str | None, city: str | None, state: str | None,
+               country: str | None = "US") -> tuple[float, float, str] | None:
+        """(lat, lon, precision) from the ZIP, else from state + city; None when neither is known."""
+        if country and country.strip().casefold() not in US_NAMES:
+            return None
+        code = zip5(postal_code)
+        if code in self.zips:
+            lat, lon = self.zips[code]
+            return lat, lon, "zip"
+        if city and state:
+            st = state.strip()
+            st = US_STATES.get(st.casefold(), st.upper())
+            found = self.cities.get((st, city_key(city)))
+            if found:
+                return found[0], found[1], "city"
+        return None
+
+    def why_not(self, postal_code: str | None, city: str | None, state: str | None, country: str | None) -> str:
+        """The reason locate() found nothing, in words a user can act on."""
+        if country and country.strip().casefold() not in US_NAMES:
+            return f"outside the US ({country}); offline data covers US ZIP codes only, try online geocoding"
+        parts = []
+        if postal_code:
+            parts.append(f"ZIP {postal_code!r} is not a known US ZIP code")
+        else:
+            parts.append("no ZIP code")
+        if city and state:
+            parts.append(f"no city {city!r} in {state}")
+        elif city:
+            parts.append("a city but no state")
+        else:
+            parts.append("no city")
+        return "; ".join(parts)
+
+
+def gazetteer() -> Gazetteer:
+    """The offline gazetteer, built once per process from the zipcodes data (about a second)."""
+    global _gazetteer
+    with _lock:
+        if _gazetteer is None:
+            _gazetteer = _build()
+        return _gazetteer
+
+
+def _build() -> Gazetteer:
+    import zipcodes
+
+    zips: dict[str, tuple[float, float]] = {}
+    zip_states: dict[str, str] = {}
+    sums: dict[tuple[str, str], list[float]] = {}
+    alias_sums: dict[tuple[str, str], list[float]] = {}
+    for z in zipcodes.list_all():
+        try:
+            lat, lon = float(z["lat"]), float(z["long"])
+        except (TypeError, ValueError, KeyError):
+            continue
+        if lat == 0 and lon == 0:
+            continue
+        zips[z["zip_code"]] = (lat, lon)
+        zip_states[z["zip_code"]] = z["state"]
+        # A city's centre is the mean of its delivery ZIPs; PO-box-only ZIPs sit at the post office.
+        weight = 1.0 if z.get("zip_code_type") == "STANDARD" else 0.25
+        for table, name in [(sums, z["city"])] + [(alias_sums, a) for a in z.get("acceptable_cities") or []]:
+            key = (z["state"], city_key(name))
+            acc = table.setdefault(key, [0.0, 0.0, 0.0])
+            acc[0] += lat * weight
+            acc[1] += lon * weight
+            acc[2] += weight
+    cities = {key: (a[0] / a[2], a[1] / a[2]) for key, a in alias_sums.items()}
+    cities.update({key: (a[0] / a[2], a[1] / a[2]) for key, a in sums.items()})
+    return Gazetteer(zips, cities, zip_states)

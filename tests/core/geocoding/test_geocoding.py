@@ -1,0 +1,167 @@
+"""Geocoding accounts: offline centroids accuracy, manual pins kept, online via a fake Nominatim on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from core.geo import haversine_m
+from core.geocoding import GeocoderProblem, OnlineGeocoder, geocode_accounts, unlocated
+from core.geocoding.offline import city_key, gazetteer
+from core.importing import import_accounts
+from core.storage import writes
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "crm"
+
+
+def add(store, **values) -> int:
+    return writes.insert(store, "accounts", {"name": values.pop("name", "Acme"), **values})
+
+
+def test_us_accounts_get_coordinates_within_a_few_km_of_their_zip_centroid(empty_store, tmp_path):
+    import zipcodes
+
+    import_accounts(empty_store, FIXTURES / "salesforce_accounts.csv", skip_bad_rows=True,
+                    rejects_path=tmp_path / "r.csv")
+    import_accounts(empty_store, FIXTURES / "hubspot_companies.csv", skip_bad_rows=True,
+                    rejects_path=tmp_path / "r2.csv")
+    result = geocode_accounts(empty_store)
+    rows = empty_store.query("SELECT postal_code, lat, lon, geocode_precision FROM accounts")
+    close = 0
+    for row in rows:
+        ref = zipcodes.matching(row["postal_code"][:5])
+        if row["lat"] is not None and ref and haversine_m(row["lat"], row["lon"], float(ref[0]["lat"]),
+                                                         float(ref[0]["long"])) < 5000:
+            close += 1
+    assert close / len(rows) >= 0.95
+    assert result.located["zip"] >= 0.95 * len(rows)
+    assert result.changes.ids("accounts")
+    # the change log has every coordinate for sync
+    assert empty_store.scalar("SELECT count(*) FROM change_log WHERE column_name = 'lat'") == result.located_total
+    again = geocode_accounts(empty_store)
+    assert again.located_total == 0
+
+
+def test_city_centroid_when_zip_is_missing_and_unmatched_are_listed(empty_store):
+    by_city = add(empty_store, name="City Only", city="Saint Louis", state="MO")
+    nowhere = add(empty_store, name="Nowhere", city="Atlantis", state="TX", postal_code="00000")
+    abroad = add(empty_store, name="Abroad", city="Paris", postal_code="75001", country="FR")
+    result = geocode_accounts(empty_store)
+    row = empty_store.query("SELECT lat, lon, geocode_precision FROM accounts WHERE id = ?", (by_city,))[0]
+    assert row["geocode_precision"] == "city"
+    assert haversine_m(row["lat"], row["lon"], 38.627, -90.199) < 20000
+    reasons = {u["id"]: u["reason"] for u in result.unmatched}
+    assert set(reasons) == {nowhere, abroad}
+    assert "00000" in reasons[nowhere] and "Atlantis" in reasons[nowhere]
+    assert "outside the US" in reasons[abroad]
+    assert {u["id"] for u in unlocated(empty_store)} == {nowhere, abroad}
+    assert city_key("St. Louis") == city_key("SAINT LOUIS")
+
+
+def test_manual_pins_are_never_overwritten(empty_store):
+    pinned = add(empty_store, postal_code="78701", lat=30.5, lon=-97.5, geocode_precision="manual")
+    unpinned = add(empty_store, name="B", postal_code="78701")
+    geocode_accounts(empty_store, redo=True)
+    assert empty_store.query("SELECT lat, geocode_precision FROM accounts WHERE id = ?", (pinned,))[0][:] == (30.5, "manual")
+    assert empty_store.scalar("SELECT geocode_precision FROM accounts WHERE id = ?", (unpinned,)) == "zip"
+
+
+class FakeNominatim(BaseHTTPRequestHandler):
+    """Answers /search like Nominatim: a house for '1 Main', nothing for 'Nowhere', 500 for 'Broken'."""
+
+    seen: list[tuple[str, str]] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        q = parse_qs(urlparse(self.path).query).get("q", [""])[0]
+        FakeNominatim.seen.append((q, self.headers.get("User-Agent", "")))
+        if "Broken" in q:
+            self.send_response(500)
+            self.end_headers()
+            return
+        if "Nowhere" in q:
+            body = []
+        else:
+            body = [{"lat": "30.2672", "lon": "-97.7431", "display_name": q, "class": "building",
+                     "type": "house", "addresstype": "building", "importance": 0.5}]
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_nominatim():
+    FakeNominatim.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNominatim)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_online_geocoding_caches_every_answer_and_keeps_manual_pins(empty_store, fake_nominatim):
+    house = add(empty_store, name="House", street="1 Main St", city="Austin", state="TX", postal_code="78701")
+    missing = add(empty_store, name="Gone", street="Nowhere Rd", city="Austin", state="TX", postal_code="78702")
+    pinned = add(empty_store, name="Pin", street="2 Main St", city="Austin", state="TX", postal_code="78701",
+                 lat=30.1, lon=-97.1, geocode_precision="manual")
+    geocoder = OnlineGeocoder("nominatim", domain=fake_nominatim, scheme="http", min_delay=0, timeout=5)
+    result = geocode_accounts(empty_store, online=True, geocoder=geocoder)
+    assert result.online_queries == 2 and result.located == {"rooftop": 1, "zip": 1}
+    row = empty_store.query("SELECT lat, lon, geocode_precision FROM accounts WHERE id = ?", (house,))[0]
+    assert tuple(row) == (30.2672, -97.7431, "rooftop")
+    # no online match: the ZIP centre stands in
+    assert empty_store.scalar("SELECT geocode_precision FROM accounts WHERE id = ?", (missing,)) == "zip"
+    assert empty_store.scalar("SELECT geocode_precision FROM accounts WHERE id = ?", (pinned,)) == "manual"
+    assert all(agent.startswith("FieldAtlas/") for _, agent in FakeNominatim.seen)
+    assert not any("2 Main St" in q for q, _ in FakeNominatim.seen), "a manual pin is not even looked up"
+    assert empty_store.scalar("SELECT count(*) FROM geocode_cache") == 2
+    assert empty_store.scalar("SELECT count(*) FROM geocode_cache WHERE lat IS NULL") == 1
+
+    FakeNominatim.seen = []
+    again = geocode_accounts(empty_store, online=True, geocoder=geocoder)
+    assert again.online_queries == 0 and again.cache_hits == 1
+    assert FakeNominatim.seen == []
+
+
+def test_online_service_down_stops_early_and_falls_back_offline(empty_store, fake_nominatim):
+    ids = [add(empty_store, name=f"B{i}", street=f"{i} Broken St", city="Austin", state="TX", postal_code="78701")
+           for i in range(7)]
+    geocoder = OnlineGeocoder("nominatim", domain=fake_nominatim, scheme="http", min_delay=0, timeout=5,
+                              max_retries=1, error_wait=0)
+    result = geocode_accounts(empty_store, online=True, geocoder=geocoder)
+    assert "did not answer" in result.stopped_reason
+    assert result.failures == 5
+    assert len(FakeNominatim.seen) == 10, "each failed lookup is retried once"
+    assert empty_store.scalar("SELECT count(*) FROM geocode_cache") == 0, "failures are not cached"
+    located = empty_store.scalar(f"SELECT count(*) FROM accounts WHERE geocode_precision = 'zip' "
+                                 f"AND id IN ({','.join(map(str, ids))})")
+    assert located == 7
+
+
+def test_public_nominatim_is_held_to_one_request_per_second():
+    geocoder = OnlineGeocoder("nominatim", min_delay=0)
+    assert geocoder.min_delay >= 1.0
+    assert geocoder.geocoder.headers["User-Agent"].startswith("FieldAtlas/")
+    with pytest.raises(GeocoderProblem, match="API key"):
+        OnlineGeocoder("google")
+    with pytest.raises(GeocoderProblem, match="unknown"):
+        OnlineGeocoder("nope")
+
+
+def test_gazetteer_knows_zip_and_city_centroids():
+    gaz = gazetteer()
+    lat, lon, precision = gaz.locate("78701-1234", None, None)
+    assert precision == "zip" and abs(lat - 30.27) < 0.1
+    assert gaz.locate(None, "Austin", "Texas")[2] == "city"
+    assert gaz.locate("78701", "Austin", "TX", "Canada") is None
