@@ -112,9 +112,10 @@ def account_ids(store: Store, query: AccountQuery = AccountQuery()) -> list[int]
     where, params = _where(query)
     direction = "DESC" if query.descending else "ASC"
     join = "LEFT JOIN reps r ON r.id = a.owner_id" if column.key == "owner" else ""
-    # NULLs last whichever way the user sorts, then id for a stable order.
+    # NULLs last whichever way the user sorts (name is never NULL), then id for a stable order.
+    nulls_last = "" if column.key == "name" else f"({column.sql.split(' COLLATE')[0]}) IS NULL, "
     sql = (f"SELECT a.id FROM accounts a {join}{where} "
-           f"ORDER BY ({column.sql.split(' COLLATE')[0]}) IS NULL, {column.sql} {direction}, a.id")
+           f"ORDER BY {nulls_last}{column.sql} {direction}, a.id {direction if column.key == 'name' else ''}")
     return [r[0] for r in store.conn.execute(sql, params)]
 
 
@@ -246,7 +247,7 @@ def counts(store: Store) -> dict[str, int]:
         "SELECT (SELECT count(*) FROM accounts WHERE deleted_at IS NULL),"
         " (SELECT count(*) FROM reps WHERE deleted_at IS NULL),"
         " (SELECT count(*) FROM territories WHERE deleted_at IS NULL),"
-        " (SELECT count(*) FROM accounts WHERE deleted_at IS NULL AND lat IS NULL)"
+        " (SELECT count(*) FROM accounts WHERE lat IS NULL AND deleted_at IS NULL)"
     ).fetchone()
     return {"accounts": row[0], "reps": row[1], "territories": row[2], "unlocated": row[3]}
 

@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         for n, section in enumerate(SECTIONS, start=1):
-            action = QAction(section.title, self, shortcut=QKeySequence(f"Ctrl+{n}"))
+            action = QAction(section.title.replace("&", "&&"), self, shortcut=QKeySequence(f"Ctrl+{n}"))
             action.triggered.connect(lambda _=False, key=section.key: self.show_section(key))
             view_menu.addAction(action)
 

@@ -15,6 +15,7 @@ from core.clock import HybridLogicalClock, Timestamp
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+QUICK_CHECK_MAX_BYTES = 48 * 1024 * 1024
 
 
 class DatabaseError(Exception):
@@ -144,6 +145,24 @@ def _check_file(path: Path, create: bool) -> bool:
     return False
 
 
+def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    check = conn.execute("PRAGMA quick_check").fetchone()
+    if not check or check[0] != "ok":
+        raise CorruptDatabase(path, "the database file is damaged; restore a backup (it was not changed)")
+
+
+def check_integrity(path: Path | str) -> None:
+    """Read every page through a read-only connection; raises CorruptDatabase when damaged."""
+    path = Path(path)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        _quick_check(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise _translate(path, exc) from exc
+    finally:
+        conn.close()
+
+
 def _inspect_read_only(path: Path, known: list[str], busy_ms: int) -> tuple[bool, list[str]]:
     """Read the schema state through a read-only connection: (is_empty, applied migration names)."""
     from core.storage.migrations import MIGRATION_SET
@@ -155,9 +174,10 @@ def _inspect_read_only(path: Path, known: list[str], busy_ms: int) -> tuple[bool
         raise _translate(path, exc) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-        check = conn.execute("PRAGMA quick_check").fetchone()
-        if not check or check[0] != "ok":
-            raise CorruptDatabase(path, "the database file is damaged; restore a backup (it was not changed)")
+        # quick_check reads every page: fine for a rep's database, seconds for a huge one, where
+        # check_integrity() runs in the background instead and damage also surfaces on first read.
+        if path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
+            _quick_check(conn, path)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
             return True, []
