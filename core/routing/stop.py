@@ -92,5 +92,6 @@ class FirstOf:
 
 def default_stop(num_stops: int, seconds: float | None = None) -> StopCriterion:
     """A time limit that grows with the problem, plus an early exit once the plan stops improving."""
-    limit = seconds if seconds is not None else min(30.0, 0.5 + num_stops * 0.05)
-    return FirstOf(MaxRuntime(limit), NoImprovement(max(500, 40 * num_stops)))
+    # A day of 25 stops must come back within a second (issue #6); a week of 70 gets ~2 s.
+    limit = seconds if seconds is not None else min(30.0, 0.25 + num_stops * 0.025)
+    return FirstOf(MaxRuntime(limit), NoImprovement(max(300, 20 * num_stops)))

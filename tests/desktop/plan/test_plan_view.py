@@ -1,0 +1,92 @@
+"""The Plan view driven like a user: solve in the background, read the itinerary, move a stop, accept, export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+
+from core import settings as settings_mod
+from desktop.context import AppContext
+from desktop.plan.view import PlanView
+
+
+def make_view(qtbot, store):
+    ctx = AppContext(store, settings_mod.Settings(), persist_settings=False)
+    view = PlanView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    return ctx, view
+
+
+def solve_two_days(qtbot, view):
+    week = view.week
+    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
+    week.start.setDate(QDate(2026, 11, 23))
+    week.days.setValue(2)
+    week.seconds.setValue(1.0)
+    week.plan_button.click()
+    assert week.task is not None and week.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: week.task is None and week.plan is not None, timeout=30_000)
+    return week
+
+
+def test_solve_show_itinerary_and_flag_a_hand_edit(qtbot, demo_store):
+    ctx, view = make_view(qtbot, demo_store)
+    week = solve_two_days(qtbot, view)
+    plan = week.plan
+    assert week.tree.topLevelItemCount() == 2
+    first_day = week.tree.topLevelItem(0)
+    first_route = plan.result.routes[0]
+    assert first_day.childCount() == len(first_route.visits)
+    assert first_day.child(0).text(0).startswith(f"{plan.at(first_route.visits[0].start):%H:%M}")
+    assert "visits" in week.summary.text() and "Lauren Lewis" in week.summary.text()
+    assert not week.warnings.text()
+
+    # Move every visit of day two onto day one, one at a time, as a user would with "Move to day".
+    day1, day2 = plan.days[0].isoformat(), plan.days[1].isoformat()
+    for stop_id in list(week.orders[day2]):
+        week.move_stop(stop_id, day1)
+    assert week.plan.result.engine == "check"
+    assert week.orders[day2] == []
+    assert "late" in week.warnings.text() or "after working hours" in week.warnings.text()
+    texts = [week.tree.topLevelItem(0).child(k).text(5) for k in range(week.tree.topLevelItem(0).childCount())]
+    assert any("late" in t for t in texts) or "⚠" in week.tree.topLevelItem(0).text(0)
+
+
+def test_reorder_with_buttons_and_accept_then_show_on_map(qtbot, demo_store):
+    ctx, view = make_view(qtbot, demo_store)
+    week = solve_two_days(qtbot, view)
+    day1 = week.plan.days[0].isoformat()
+    before = list(week.orders[day1])
+    week.tree.setCurrentItem(week.tree.topLevelItem(0).child(0))
+    week.down_button.click()
+    assert week.orders[day1] == [before[1], before[0], *before[2:]]
+    assert week.tree.selected_stop() == before[0]
+
+    week.move_stop(before[0], day1, 0)  # back to the solver's order so accept needs no confirmation
+    assert not week.map_button.isEnabled()
+    changed = []
+    ctx.changed.connect(changed.append)
+    week.accept_button.click()
+    assert changed and len(changed[0].ids("visits")) == len(week.plan.result.served)
+    assert week.map_button.isEnabled()
+    shown, went = [], []
+    ctx.show_on_map.connect(shown.append)
+    ctx.navigate.connect(went.append)
+    week.map_button.click()
+    assert shown == [{"route_ids": week.route_ids}] and went == ["map"]
+    # The Visits tab sees the planned visits of that day.
+    view.visits.rep.setCurrentIndex(view.visits.rep.findText("Lauren Lewis"))
+    view.visits.day.setDate(QDate(2026, 11, 23))
+    assert view.visits.table.rowCount() == len(week.plan.result.routes[0].visits)
+
+
+def test_export_ics_from_the_view(qtbot, demo_store, tmp_path):
+    import icalendar
+
+    ctx, view = make_view(qtbot, demo_store)
+    week = solve_two_days(qtbot, view)
+    out = tmp_path / "week.ics"
+    task = week.export_to("ics", str(out))
+    qtbot.waitUntil(lambda: task.done, timeout=10_000)
+    cal = icalendar.Calendar.from_ical(out.read_bytes())
+    assert len([e for e in cal.walk("VEVENT") if str(e["SUMMARY"]).startswith("Visit")]) == len(week.plan.result.served)
