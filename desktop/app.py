@@ -102,10 +102,18 @@ def run_desktop(db: str | None = None, demo: bool = False) -> int:
 
 
 def _schedule_daily_backup(ctx) -> None:
+    """After start-up, off the GUI thread: verify a big file's pages, then make the daily backup."""
     from core.storage.backup import backup_if_due
+    from core.storage.database import QUICK_CHECK_MAX_BYTES, check_integrity
 
     path = ctx.store.path
-    ctx.tasks.run("Daily backup", lambda progress: backup_if_due(path))
+
+    def work(progress):
+        if path.stat().st_size > QUICK_CHECK_MAX_BYTES:
+            check_integrity(path)  # a damaged file must not be copied over good backups
+        return backup_if_due(path)
+
+    ctx.tasks.run("Checking and backing up the database", work)
 
 
 def _ask_for_database(settings: settings_mod.Settings) -> Path | None:
