@@ -1,0 +1,314 @@
+/* FieldAtlas map layers: offline base, clustered accounts, reps, territories, routes, heat; desktop bridge. */
+var FieldAtlasMap = (function () {
+  'use strict';
+  var FA = {map: null, data: null, ready: false, bridge: null, markers: {}, index: {}, groups: {},
+            pending: [], drawn: null};
+
+  function esc(s) {
+    return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+  function money(v) { return '$' + Math.round(v).toLocaleString('en-US'); }
+  function short(n) {
+    if (n >= 10000) return Math.round(n / 1000) + 'k';
+    if (n >= 1000) return (n / 1000).toFixed(1) + 'k';
+    return String(n);
+  }
+  function swap(lines) {  // [lon, lat] -> [lat, lon]
+    return lines.map(function (line) { return line.map(function (p) { return [p[1], p[0]]; }); });
+  }
+
+  function clusterIcon(cluster) {
+    var children = cluster.getAllChildMarkers(), counts = {}, i;
+    for (i = 0; i < children.length; i++) {
+      var c = children[i].options.cat;
+      counts[c] = (counts[c] || 0) + 1;
+    }
+    var total = children.length, start = 0, stops = [];
+    Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a]; }).forEach(function (k) {
+      var end = start + counts[k] / total * 360;
+      stops.push(FA.data.categories[k].color + ' ' + start.toFixed(1) + 'deg ' + end.toFixed(1) + 'deg');
+      start = end;
+    });
+    var size = total < 10 ? 30 : total < 100 ? 36 : total < 1000 ? 42 : 50;
+    return L.divIcon({
+      html: '<div class="fmap-cluster" style="width:' + size + 'px;height:' + size + 'px;background:conic-gradient(' +
+            stops.join(',') + ')"><span>' + short(total) + '</span></div>',
+      className: 'fmap-cluster-icon', iconSize: L.point(size, size)});
+  }
+
+  function accountPopup(i) {
+    var A = FA.data.accounts, cat = FA.data.categories[A.cat[i]];
+    return '<div class="fmap-popup"><b>' + esc(A.name[i]) + '</b><br>' + esc(A.city[i]) +
+      (A.tier[i] ? ' · Tier ' + esc(A.tier[i]) : '') + '<br>Potential ' + money(A.pot[i]) +
+      '<br><span class="fmap-swatch" style="background:' + cat.color + '"></span>' + esc(cat.name) + '</div>';
+  }
+
+  function onMarkerClick(e) {
+    var i = e.target.options.idx, id = FA.data.accounts.id[i];
+    L.popup({offset: [0, -4]}).setLatLng(e.target.getLatLng()).setContent(accountPopup(i)).openOn(FA.map);
+    if (FA.bridge) FA.bridge.account_clicked(id);
+  }
+
+  function onDragEnd(e) {
+    var i = e.target.options.idx, p = e.target.getLatLng();
+    if (FA.bridge) FA.bridge.account_moved(FA.data.accounts.id[i], p.lat, p.lng);
+  }
+
+  function addBase(d) {
+    var map = FA.map;
+    map.createPane('basePane').style.zIndex = 250;
+    var inData = {};
+    d.states.forEach(function (s) { inData[s] = true; });
+    FA.groups.states = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false, style: function (f) {
+      return {color: '#7d7d7d', weight: 1.2, fillColor: inData[f.properties.code] ? '#f7f5ef' : '#e9e6dc',
+              fillOpacity: 1};
+    }}).addTo(map);
+    FA.groups.counties = L.geoJSON(d.base.counties, {pane: 'basePane', interactive: false,
+      style: {color: '#a9a9a9', weight: 0.6, fill: false}}).addTo(map);
+    FA.groups.stateLines = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false,
+      style: {color: '#6b6b6b', weight: 1.6, fill: false}}).addTo(map);
+  }
+
+  function addTerritories(d) {
+    var group = L.layerGroup();
+    FA.territories = {};
+    d.territories.forEach(function (t) {
+      if (!t.outline.length && !t.fill.length) return;
+      var region = t.level === 'region';
+      var parts = [];
+      if (t.fill.length && !region) {
+        parts.push(L.geoJSON({type: 'FeatureCollection', features: t.fill.map(function (g) {
+          return {type: 'Feature', properties: {}, geometry: g};
+        })}, {interactive: false, style: {stroke: false, fillColor: t.color, fillOpacity: 0.16}}));
+      }
+      var line = L.polyline(swap(t.outline), {color: region ? '#333' : t.color, weight: region ? 2 : 2.6,
+        opacity: 0.95, dashArray: region ? '6 5' : null});
+      line.bindTooltip(esc(t.name) + (t.owner ? ' · ' + esc(t.owner) : '') + (t.approximate ? ' (approximate area)' : ''),
+                       {sticky: true});
+      parts.push(line);
+      var layer = L.featureGroup(parts);
+      FA.territories[t.id] = {layer: layer, line: line, data: t};
+      group.addLayer(layer);
+    });
+    return group;
+  }
+
+  function addRoutes(d) {
+    var group = L.layerGroup();
+    FA.routes = {};
+    d.routes.forEach(function (r) {
+      var pts = r.stops.map(function (s) { return [s.lat, s.lon]; });
+      if (r.start) pts.unshift(r.start);
+      if (r.end) pts.push(r.end);
+      var parts = [L.polyline(pts, {color: r.color, weight: 3.5, opacity: 0.85})
+        .bindTooltip(esc(r.rep) + ' · ' + esc(r.day) + ' · ' + r.stops.length + ' stops', {sticky: true})];
+      r.stops.forEach(function (s) {
+        parts.push(L.marker([s.lat, s.lon], {keyboard: false, icon: L.divIcon({className: 'fmap-stop-icon',
+          html: '<div class="fmap-stop" style="border-color:' + r.color + '">' + s.seq + '</div>',
+          iconSize: [22, 22], iconAnchor: [11, 11]})}).bindTooltip(
+            s.seq + '. ' + esc(s.name) + (s.arrive_at ? ' · ' + esc(s.arrive_at.slice(11, 16)) : '')));
+      });
+      var layer = L.featureGroup(parts);
+      FA.routes[r.id] = layer;
+      group.addLayer(layer);
+    });
+    return group;
+  }
+
+  function addReps(d) {
+    var group = L.layerGroup();
+    d.reps.forEach(function (r) {
+      var icon = L.AwesomeMarkers.icon({icon: 'house', prefix: 'fa', markerColor: 'white', iconColor: r.color});
+      L.marker([r.home_lat, r.home_lon], {icon: icon, zIndexOffset: -1000, keyboard: false})
+        .bindTooltip('<b>' + esc(r.name) + '</b><br>Home base' + (r.home_city ? ': ' + esc(r.home_city) : ''))
+        .addTo(group);
+      if (r.home_city) {
+        L.marker([r.home_lat, r.home_lon], {interactive: false, keyboard: false, icon: L.divIcon({
+          className: 'fmap-city', html: '<span>' + esc(r.home_city) + '</span>', iconSize: [0, 0]})}).addTo(group);
+      }
+    });
+    return group;
+  }
+
+  function addAccounts(d, done) {
+    var A = d.accounts, n = A.id.length, i;
+    var icons = d.categories.map(function (c) {
+      return L.divIcon({className: 'fmap-dot-icon', html: '<div class="fmap-dot" style="background:' + c.color + '"></div>',
+                        iconSize: [14, 14], iconAnchor: [7, 7]});
+    });
+    var cluster = L.markerClusterGroup({chunkedLoading: true, chunkInterval: 150, showCoverageOnHover: false,
+      maxClusterRadius: 50, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: false, iconCreateFunction: clusterIcon,
+      chunkProgress: function (processed, total) { if (processed >= total) done(); }});
+    var markers = new Array(n);
+    for (i = 0; i < n; i++) {
+      var m = L.marker([A.lat[i], A.lon[i]], {icon: icons[A.cat[i]], cat: A.cat[i], idx: i, keyboard: false,
+                                              draggable: d.interactive, autoPan: false});
+      m.on('click', onMarkerClick);
+      if (d.interactive) m.on('dragend', onDragEnd);
+      markers[i] = m;
+      FA.index[A.id[i]] = i;
+    }
+    FA.markers = markers;
+    cluster.addTo(FA.map);
+    if (n) cluster.addLayers(markers); else done();
+    return cluster;
+  }
+
+  function addHeat(d) {
+    var A = d.accounts, pts = [], sorted = A.pot.slice().sort(function (a, b) { return a - b; });
+    var top = sorted.length ? Math.max(1, sorted[Math.floor(sorted.length * 0.95)] || 1) : 1;
+    for (var i = 0; i < A.id.length; i++) pts.push([A.lat[i], A.lon[i], Math.min(1, A.pot[i] / top)]);
+    return L.heatLayer(pts, {radius: 20, blur: 18, minOpacity: 0.25, maxZoom: 10});
+  }
+
+  function addLegend(d) {
+    var legend = L.control({position: 'bottomright'});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create('div', 'fmap-legend');
+      var rows = d.categories.filter(function (c) { return c.count > 0; }).map(function (c) {
+        return '<div class="fmap-row"><span class="fmap-swatch" style="background:' + c.color + '"></span>' +
+               esc(c.name) + '<span class="fmap-count">' + c.count.toLocaleString('en-US') + '</span></div>';
+      });
+      var keys = ['<div class="fmap-row"><i class="fa fa-house fmap-key"></i>Rep home base</div>'];
+      if (d.territories.some(function (t) { return t.outline.length; })) {
+        keys.push('<div class="fmap-row"><span class="fmap-line"></span>Territory boundary</div>');
+      }
+      if (d.routes.length) keys.push('<div class="fmap-row"><span class="fmap-stop fmap-stop-key">1</span>Route stop</div>');
+      div.innerHTML = '<div class="fmap-legend-title">' + esc(d.title) + '</div>' + rows.join('') +
+                      '<div class="fmap-sep"></div>' + keys.join('');
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    legend.addTo(FA.map);
+  }
+
+  function addDraw(d) {
+    FA.drawn = L.featureGroup().addTo(FA.map);
+    var control = new L.Control.Draw({position: 'topleft', edit: false, draw: {
+      polyline: false, circle: false, marker: false, circlemarker: false,
+      polygon: {allowIntersection: false, showArea: false, shapeOptions: {color: '#111', weight: 2}},
+      rectangle: {showArea: false, shapeOptions: {color: '#111', weight: 2}}}});
+    FA.map.addControl(control);
+    FA.map.on(L.Draw.Event.CREATED, function (e) {
+      FA.drawn.clearLayers();
+      FA.drawn.addLayer(e.layer);
+      var ring = e.layer.getLatLngs()[0].map(function (p) { return [p.lat, p.lng]; });
+      if (FA.bridge) FA.bridge.area_selected(JSON.stringify(ring));
+    });
+  }
+
+  function fit(bounds, maxZoom) {
+    if (bounds && bounds.isValid()) FA.map.fitBounds(bounds, {padding: [30, 30], maxZoom: maxZoom || 12, animate: false});
+  }
+
+  FA.start = function (map, d) {
+    FA.map = map;
+    FA.data = d;
+    // folium sets zoom limits on tile layers only; clustering needs them on the map.
+    map.setMinZoom(3);
+    map.setMaxZoom(18);
+    addBase(d);
+    var overlays = {};
+    var territories = addTerritories(d);
+    if (d.territories.length) { territories.addTo(map); overlays['Territories'] = territories; }
+    var accounts = addAccounts(d, function () {
+      FA.ready = true;
+      var queued = FA.pending;
+      FA.pending = [];
+      queued.forEach(function (f) { f(); });
+    });
+    overlays['Accounts (' + d.accounts.id.length.toLocaleString('en-US') + ')'] = accounts;
+    var reps = addReps(d);
+    reps.addTo(map);
+    overlays['Rep home bases'] = reps;
+    var routes = addRoutes(d);
+    FA.groups.routes = routes;
+    if (d.routes.length) {
+      overlays['Planned routes (' + d.routes.length + ')'] = routes;
+      if (d.showRoutes) routes.addTo(map);
+    }
+    FA.groups.heat = addHeat(d);
+    overlays['Heat map of potential'] = FA.groups.heat;
+    FA.groups.highlight = L.featureGroup().addTo(map);
+    if (d.tiles) {
+      FA.groups.tiles = L.tileLayer(d.tiles.url, {attribution: d.tiles.attribution, maxZoom: 19});
+      overlays['Street map (online)'] = FA.groups.tiles;
+      map.on('overlayadd', function (e) {
+        if (e.layer === FA.groups.tiles) FA.groups.states.setStyle({fillOpacity: 0});
+      });
+      map.on('overlayremove', function (e) {
+        if (e.layer === FA.groups.tiles) FA.groups.states.setStyle({fillOpacity: 1});
+      });
+      if (d.tiles.on) { FA.groups.tiles.addTo(map); FA.groups.states.setStyle({fillOpacity: 0}); }
+    }
+    L.control.layers(null, overlays, {collapsed: false, position: 'topright'}).addTo(map);
+    addLegend(d);
+    if (d.interactive) addDraw(d);
+    if (d.view) map.setView([d.view[0], d.view[1]], d.view[2], {animate: false});
+    else if (d.bounds) fit(L.latLngBounds([[d.bounds[0], d.bounds[1]], [d.bounds[2], d.bounds[3]]]), 11);
+    if (window.qt && window.qt.webChannelTransport && window.QWebChannel) {
+      new QWebChannel(window.qt.webChannelTransport, function (channel) {
+        FA.bridge = channel.objects.fieldatlas || null;
+      });
+    }
+    var h = d.highlight || {};
+    if (h.account_ids && h.account_ids.length) FA.whenReady(function () { FA.showAccounts(h.account_ids); });
+    if (h.route_ids && h.route_ids.length) FA.showRoutes(h.route_ids);
+    if (h.territory_id != null) FA.showTerritory(h.territory_id);
+  };
+
+  FA.whenReady = function (f) { if (FA.ready) f(); else FA.pending.push(f); };
+
+  FA.showAccounts = function (ids) {
+    FA.groups.highlight.clearLayers();
+    var pts = [];
+    ids.forEach(function (id) {
+      var i = FA.index[id];
+      if (i === undefined) return;
+      var ll = [FA.data.accounts.lat[i], FA.data.accounts.lon[i]];
+      pts.push(ll);
+      L.circleMarker(ll, {radius: 11, color: '#111', weight: 3, fill: false, interactive: false})
+        .addTo(FA.groups.highlight);
+    });
+    if (pts.length) fit(L.latLngBounds(pts), 13);
+    return pts.length;
+  };
+
+  FA.showTerritory = function (id) {
+    var t = FA.territories && FA.territories[id];
+    if (!t) return false;
+    FA.groups.highlight.clearLayers();
+    L.polyline(t.line.getLatLngs(), {color: '#111', weight: 5, opacity: 0.8, interactive: false})
+      .addTo(FA.groups.highlight);
+    fit(t.layer.getBounds(), 11);
+    return true;
+  };
+
+  FA.showRoutes = function (ids) {
+    var b = L.latLngBounds([]);
+    FA.groups.routes.addTo(FA.map);
+    ids.forEach(function (id) { var r = FA.routes && FA.routes[id]; if (r) b.extend(r.getBounds()); });
+    fit(b, 13);
+    return b.isValid();
+  };
+
+  FA.clearDrawn = function () { if (FA.drawn) FA.drawn.clearLayers(); };
+  FA.view = function () { var c = FA.map.getCenter(); return [c.lat, c.lng, FA.map.getZoom()]; };
+  FA.stats = function () {
+    return {ready: FA.ready, accounts: FA.data.accounts.id.length,
+            drawn: document.querySelectorAll('.fmap-cluster-icon, .fmap-dot-icon').length,
+            territories: FA.territories ? Object.keys(FA.territories).length : 0,
+            routes: FA.data.routes.length, bridge: !!FA.bridge};
+  };
+  FA.isReady = function () { return FA.ready; };
+  FA.clickAccount = function (id) {  // what a click on the marker does; used by tests and the desktop
+    var i = FA.index[id];
+    if (i === undefined) return false;
+    FA.markers[i].fire('click');
+    return true;
+  };
+  return FA;
+}());
