@@ -356,27 +356,29 @@ def assign_patterns_cpsat(problem: PeriodicProblem, seconds: float = 5.0, neighb
             for d in days:
                 on.setdefault((c, d), []).append(v)
         model.AddExactlyOne(vars_)
+    day_terms: dict[int, list[tuple]] = {d: [] for d in range(t)}
+    for (c, d), vs in on.items():
+        day_terms[d].extend((v, c) for v in vs)
+    LinearExpr = cp_model.LinearExpr
     # Hard necessary capacity per day (sum of demand within vehicles × capacity).
     for d in range(t):
+        terms = day_terms[d]
         cap = problem.capacity[d]
-        terms = [(v, problem.demand[c]) for (c, dd), vs in on.items() if dd == d for v in vs]
-        if cap is not None and terms:
-            model.Add(sum(int(round(q)) * v for v, q in terms) <= int(cap * max(0, problem.vehicles[d])))
         if problem.vehicles[d] == 0:
             for v, _ in terms:
                 model.Add(v == 0)
-    day_load = []
-    for d in range(t):
-        expr = sum(load[c] * v for (c, dd), vs in on.items() if dd == d for v in vs)
-        dl = model.NewIntVar(0, sum(load.values()) * 2, f"load{d}")
-        model.Add(dl == expr)
-        day_load.append((d, dl))
-    # Balance: load per vehicle should not exceed the mean by much.
+        elif cap is not None and terms:
+            model.Add(LinearExpr.WeightedSum([v for v, _ in terms], [int(round(problem.demand[c])) for _, c in terms])
+                      <= int(cap * problem.vehicles[d]))
+    total_load = sum(load.values()) * t
     vehicles = max(1, sum(problem.vehicles))
-    peak = model.NewIntVar(0, sum(load.values()) * 2, "peak")
-    for d, dl in day_load:
-        if problem.vehicles[d]:
-            model.Add(dl <= peak * problem.vehicles[d])
+    peak = model.NewIntVar(0, total_load, "peak")
+    for d in range(t):
+        terms = day_terms[d]
+        if problem.vehicles[d] and terms:
+            # Balance: no vehicle-day much above the mean.
+            model.Add(LinearExpr.WeightedSum([v for v, _ in terms], [load[c] for _, c in terms])
+                      <= peak * problem.vehicles[d])
     together = []
     seen = set()
     for j, c in enumerate(customers):
@@ -389,11 +391,11 @@ def assign_patterns_cpsat(problem: PeriodicProblem, seconds: float = 5.0, neighb
             for d in range(t):
                 if (c, d) in on and (c2, d) in on:
                     y = model.NewBoolVar("")
-                    model.Add(y <= sum(on[c, d]))
-                    model.Add(y <= sum(on[c2, d]))
+                    model.Add(y <= LinearExpr.Sum(on[c, d]))
+                    model.Add(y <= LinearExpr.Sum(on[c2, d]))
                     together.append(w * y)
     mean = sum(load[c] * len(problem.patterns[c][0]) for c in customers) // vehicles
-    model.Maximize(sum(together) - 20 * (peak - mean))
+    model.Maximize(LinearExpr.Sum(together) - 20 * (peak - mean))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.num_workers = 2
@@ -425,7 +427,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     report(0.0, "assigning visit days")
     preferred = None
     if use_cpsat and n > 0:
-        preferred = assign_patterns_cpsat(problem, seconds=min(5.0, 0.1 * seconds), seed=seed)
+        preferred = assign_patterns_cpsat(problem, seconds=min(2.0, 0.05 * seconds), seed=seed)
 
     state = _State(problem)
     for c in customers:
@@ -442,7 +444,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     for d in touched:
         if time_left() <= 0:
             break
-        state.routes[d] = optimise_day(problem, d, state.routes[d], iterations=300, seconds=max(0.05, time_left() / 4),
+        state.routes[d] = optimise_day(problem, d, state.routes[d], iterations=100, seconds=max(0.05, time_left() / 4),
                                        seed=seed)
     current = state
     current_cost = current.cost()
@@ -457,6 +459,8 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     search_end = started + seconds * (1 - final_share)
     iteration = 0
     total_search = max(1e-9, search_end - started)
+    polish_every = max(1.0, total_search / 6)
+    next_polish = started + polish_every
     while time.perf_counter() < search_end and n > 1:
         if should_stop is not None and should_stop():
             break
@@ -490,21 +494,20 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         for d in days_touched:
             cand.routes[d] = descend_day(problem, d, cand.routes[d], seed=rng.randint(0, 10**6))
         cand_cost = cand.cost()
-        if cand_cost < best_cost - EPS:
-            # Promising: spend a short PyVRP search on the touched days before judging it.
-            for d in days_touched:
-                cand.routes[d] = optimise_day(problem, d, cand.routes[d], iterations=100,
-                                              seed=rng.randint(0, 10**6))
-            cand_cost = cand.cost()
         threshold = 0.01 * max(0.0, 1 - frac)
         if cand_cost < current_cost * (1 + threshold) - EPS or cand_cost < current_cost - EPS:
             current, current_cost = cand, cand_cost
             if cand_cost < best_cost - EPS:
                 best, best_cost = cand.copy(), cand_cost
                 history.append((time.perf_counter() - started, best_cost))
-        # Restart from the best now and then so the walk does not drift too far.
-        if iteration % 200 == 0:
+        # Now and then polish the best plan's days with a short PyVRP search and restart from it.
+        if time.perf_counter() >= next_polish:
+            for d in range(t):
+                best.routes[d] = optimise_day(problem, d, best.routes[d], iterations=100,
+                                              seed=rng.randint(0, 10**6))
+            best_cost = best.cost()
             current, current_cost = best.copy(), best_cost
+            next_polish = time.perf_counter() + polish_every
 
     report(0.9, "final routing")
     for d in range(t):

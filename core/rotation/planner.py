@@ -23,7 +23,7 @@ TIER_WEIGHT = {"A": 100.0, "B": 10.0, "C": 1.0}
 LUNCH_MINUTES = 30
 KMH = 65.0
 # Balance weight: adding an hour of work to a full day costs about as much as BALANCE hours more driving.
-BALANCE = 0.5
+BALANCE = 1.5
 
 
 @dataclass(frozen=True)

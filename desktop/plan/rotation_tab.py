@@ -1,0 +1,323 @@
+"""The Rotation tab of the Plan view: pick a rep and a cycle, see the coverage check, solve, browse the grid, save."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QDoubleSpinBox, QHBoxLayout, QHeaderView,
+                               QLabel, QListWidget, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from core.reps import list_reps
+from core.rotation import planner
+from core.storage import open_database
+from desktop.context import AppContext
+
+WEEKDAY_TITLES = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+
+
+def next_monday(today: date) -> date:
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+class RotationTab(QWidget):
+    """Rep, weeks and start → coverage check → background solve with progress/cancel → weeks × weekdays grid."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.setObjectName("rotation-tab")
+        self.ctx = ctx
+        self.rotation: planner.Rotation | None = None
+        self.coverage: planner.Coverage | None = None
+        self.task = None
+        self.coverage_task = None
+        self.saved_plan_id: int | None = None
+
+        self.rep = QComboBox()
+        self.rep.setMinimumWidth(180)
+        self.weeks = QSpinBox()
+        self.weeks.setRange(1, 13)
+        self.weeks.setValue(4)
+        self.weeks.setSuffix(" weeks")
+        self.start = QDateEdit()
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("ddd d MMM yyyy")
+        first = next_monday(date.today())
+        self.start.setDate(QDate(first.year, first.month, first.day))
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setRange(1, 600)
+        self.seconds.setValue(20)
+        self.seconds.setSuffix(" s")
+        self.seconds.setToolTip("How long the solver may search")
+        self.solve_button = QPushButton("Plan rotation")
+        self.cancel_button = QPushButton("Cancel")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setVisible(False)
+
+        controls = QHBoxLayout()
+        for label, widget in (("Rep", self.rep), ("Cycle", self.weeks), ("From", self.start),
+                              ("Search", self.seconds)):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(widget)
+        controls.addWidget(self.solve_button)
+        controls.addWidget(self.cancel_button)
+        controls.addWidget(self.progress, 1)
+
+        self.coverage_label = QLabel("Choose a rep to check coverage.")
+        self.coverage_label.setWordWrap(True)
+        self.coverage_label.setObjectName("rotation-coverage")
+
+        self.grid = QTableWidget(0, 5)
+        self.grid.setHorizontalHeaderLabels(WEEKDAY_TITLES)
+        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.day_title = QLabel("Select a day to see its stops.")
+        self.day_title.setWordWrap(True)
+        self.stops = QListWidget()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.day_title)
+        side_layout.addWidget(self.stops, 1)
+        split = QSplitter()
+        split.addWidget(self.grid)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.save_button = QPushButton("Save rotation")
+        self.map_button = QPushButton("Show on map")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.map_button)
+        bottom.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.coverage_label)
+        layout.addWidget(split, 1)
+        layout.addLayout(bottom)
+
+        self.solve_button.clicked.connect(self.solve)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button.clicked.connect(self.save)
+        self.map_button.clicked.connect(self.show_on_map)
+        self.grid.currentCellChanged.connect(lambda row, col, *_: self._show_day(row, col))
+        self.rep.currentIndexChanged.connect(self.check_coverage)
+        self.weeks.valueChanged.connect(self.check_coverage)
+        self.start.dateChanged.connect(self.check_coverage)
+        ctx.changed.connect(self._on_changed)
+        self._load_reps()
+        self._update_buttons()
+
+    # --- inputs -----------------------------------------------------------------------------------------
+    def _load_reps(self) -> None:
+        current = self.rep_id()
+        self.rep.blockSignals(True)
+        self.rep.clear()
+        for r in list_reps(self.ctx.store):
+            if r["role"] == "rep":
+                self.rep.addItem(r["name"], r["id"])
+        if current is not None:
+            index = self.rep.findData(current)
+            if index >= 0:
+                self.rep.setCurrentIndex(index)
+        self.rep.blockSignals(False)
+        self.check_coverage()
+
+    def rep_id(self) -> int | None:
+        return self.rep.currentData()
+
+    def select_rep(self, rep_id: int) -> None:
+        index = self.rep.findData(rep_id)
+        if index >= 0:
+            self.rep.setCurrentIndex(index)
+
+    def start_date(self) -> date:
+        q = self.start.date()
+        return date(q.year(), q.month(), q.day())
+
+    def _on_changed(self, changes) -> None:
+        if changes.touched("reps"):
+            self._load_reps()
+        elif changes.touched("accounts") or changes.touched("time_off"):
+            self.check_coverage()
+
+    # --- coverage and solve -----------------------------------------------------------------------------
+    def check_coverage(self) -> None:
+        """Run the coverage check on a worker (it reads every account of the rep)."""
+        rep_id = self.rep_id()
+        if rep_id is None:
+            return
+        path, start, weeks = self.ctx.store.path, self.start_date(), self.weeks.value()
+
+        def work(progress):
+            store = open_database(path)
+            try:
+                return planner.prepare(store, rep_id, start, weeks).coverage()
+            finally:
+                store.close()
+
+        self.coverage_label.setText("Checking coverage…")
+        self.coverage_task = self.ctx.tasks.run("Checking coverage", work)
+        task = self.coverage_task
+        task.on_done(lambda cov, t=task: self._on_coverage(cov) if t is self.coverage_task else None)
+        task.on_error(lambda exc: self.coverage_label.setText(f"Cannot check coverage: {exc}"))
+
+    def _on_coverage(self, coverage: planner.Coverage) -> None:
+        self.coverage = coverage
+        color = "#2e7d32" if coverage.fits else "#c62828"
+        self.coverage_label.setText(f"<span style='color:{color}'>{coverage.summary()}</span>")
+
+    def solve(self) -> None:
+        rep_id = self.rep_id()
+        if rep_id is None or self.task is not None:
+            return
+        path, start, weeks, seconds = self.ctx.store.path, self.start_date(), self.weeks.value(), self.seconds.value()
+
+        def work(progress):
+            store = open_database(path)
+            try:
+                data = planner.prepare(store, rep_id, start, weeks)
+            finally:
+                store.close()
+            return planner.solve_rotation(data, seconds=seconds, progress=progress)
+
+        self.rotation = None
+        self.saved_plan_id = None
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting…")
+        self.progress.setVisible(True)
+        self.summary.setText("Planning the rotation…")
+        self.task = self.ctx.tasks.run("Planning rotation", work)
+        self.task.with_progress(self._on_progress).on_done(self._on_solved).on_error(self._on_failed)
+        self.task.on_cancel(self._on_cancelled)
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(message or "%p%")
+
+    def _finish_task(self) -> None:
+        self.task = None
+        self.progress.setVisible(False)
+        self._update_buttons()
+
+    def _on_solved(self, rotation: planner.Rotation) -> None:
+        self._finish_task()
+        self.rotation = rotation
+        self._on_coverage(rotation.coverage)
+        self._fill_grid()
+        text = (f"{rotation.visit_count} visits over {rotation.weeks} weeks, "
+                f"{rotation.total_drive_minutes / 60:.1f} h driving in total.")
+        if rotation.unplaced:
+            text += f" {len(rotation.unplaced)} accounts could not be placed: " + ", ".join(
+                f"{name} ({reason})" for _, name, reason in rotation.unplaced[:3])
+            if len(rotation.unplaced) > 3:
+                text += ", …"
+        if rotation.not_due:
+            text += f" {len(rotation.not_due)} quarterly accounts are not due in this cycle."
+        self.summary.setText(text)
+        self._update_buttons()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self._finish_task()
+        self.summary.setText(f"Could not plan the rotation: {exc}")
+
+    def _on_cancelled(self) -> None:
+        self._finish_task()
+        self.summary.setText("Cancelled.")
+
+    # --- grid ---------------------------------------------------------------------------------------------
+    def _fill_grid(self) -> None:
+        rotation = self.rotation
+        self.grid.clearContents()
+        if rotation is None:
+            self.grid.setRowCount(0)
+            return
+        self.grid.setRowCount(rotation.weeks)
+        self.grid.setVerticalHeaderLabels([f"Week {w + 1}" for w in range(rotation.weeks)])
+        busiest = max((d.hours for d in rotation.days), default=0) or 1
+        for i, day in enumerate(rotation.days):
+            if day.off:
+                text = f"{day.day:%d %b}\n{day.off}"
+            elif day.stops:
+                word = "visit" if len(day.stops) == 1 else "visits"
+                text = f"{day.day:%d %b}\n{len(day.stops)} {word}\n{day.hours:.1f} h"
+            else:
+                text = f"{day.day:%d %b}\nfree"
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            if day.off:
+                item.setBackground(QBrush(QColor("#e0e0e0")))
+            elif day.stops:
+                shade = int(235 - 90 * day.hours / busiest)
+                item.setBackground(QBrush(QColor(shade, 225, 255 - (235 - shade) // 2)))
+                item.setForeground(QBrush(QColor("#000000")))
+            if day.warnings:
+                item.setToolTip("\n".join(day.warnings))
+            self.grid.setItem(i // 5, i % 5, item)
+
+    def _show_day(self, row: int, col: int) -> None:
+        self.stops.clear()
+        if self.rotation is None or row < 0 or col < 0:
+            return
+        index = row * 5 + col
+        if index >= len(self.rotation.days):
+            return
+        day = self.rotation.days[index]
+        if day.off:
+            self.day_title.setText(f"{day.day:%A %d %B}: off ({day.off})")
+            return
+        self.day_title.setText(f"{day.day:%A %d %B}: {len(day.stops)} stops, {day.hours:.1f} h, "
+                               f"{day.drive_minutes:.0f} min driving" +
+                               ("".join(f"\n⚠ {w}" for w in day.warnings)))
+        for k, s in enumerate(day.stops, 1):
+            self.stops.addItem(f"{k}. {s.arrive}  {s.name}  ({s.drive_minutes:.0f} min drive, "
+                               f"{s.visit_minutes:.0f} min visit)")
+
+    def selected_day(self) -> planner.RotationDay | None:
+        if self.rotation is None or self.grid.currentRow() < 0:
+            return None
+        index = self.grid.currentRow() * 5 + self.grid.currentColumn()
+        return self.rotation.days[index] if 0 <= index < len(self.rotation.days) else None
+
+    # --- actions ------------------------------------------------------------------------------------------
+    def save(self) -> None:
+        if self.rotation is None or self.saved_plan_id is not None:
+            return
+        plan_id, changes = planner.save_rotation(self.ctx.store, self.rotation)
+        self.saved_plan_id = plan_id
+        self.ctx.apply(changes)
+        self.summary.setText(self.summary.text() + f" Saved as rotation plan {plan_id}.")
+        self._update_buttons()
+
+    def show_on_map(self) -> None:
+        rep_id = self.rep_id()
+        if rep_id is None:
+            return
+        payload = {"rep_id": rep_id}
+        day = self.selected_day()
+        if day is not None and day.stops:
+            payload["account_ids"] = [s.account_id for s in day.stops]
+        self.ctx.show_on_map.emit(payload)
+
+    def _update_buttons(self) -> None:
+        busy = self.task is not None
+        self.solve_button.setEnabled(not busy and self.rep_id() is not None)
+        self.cancel_button.setEnabled(busy)
+        self.save_button.setEnabled(not busy and self.rotation is not None and self.saved_plan_id is None)
+        self.map_button.setEnabled(self.rep_id() is not None)

@@ -1,0 +1,77 @@
+"""The periodic VRP: the independent checker on a tiny instance, and a short solve of Cordeau's p01."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+BENCH = ROOT / "benchmarks"
+P01 = ROOT.parent / "shared" / "bench" / "pvrp" / "p01.txt"
+sys.path.insert(0, str(BENCH))
+
+import pvrp_check  # noqa: E402
+
+# 3 customers, 2 days, 1 vehicle a day of capacity 10 and duration 100.
+# Customer 1 twice (pattern 11 = both days), 2 on day 1 only (10), 3 on either day (10 or 01).
+TINY = """1 1 3 2
+100 10
+100 10
+ 0 0 0 0 0 0 0
+ 1 3 4 1 4 2 1 3
+ 2 0 10 1 5 1 1 2
+ 3 6 8 1 5 1 2 2 1
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text(TINY)
+    return path
+
+
+def test_checker_recomputes_cost_and_accepts_a_feasible_plan(tiny):
+    plan = {"routes": [{"day": 1, "customers": [1, 2]}, {"day": 2, "customers": [1, 3]}]}
+    cost, problems = pvrp_check.check(pvrp_check.read(tiny), plan)
+    expected = (5 + ((3 ** 2 + 6 ** 2) ** 0.5) + 10) + (5 + 5 + 10)
+    assert problems == [] and cost == pytest.approx(expected)
+
+
+def test_checker_finds_every_broken_rule(tiny):
+    inst = pvrp_check.read(tiny)
+    _, p = pvrp_check.check(inst, {"routes": [{"day": 2, "customers": [1, 2, 3]}]})
+    assert any("customer 1: 1 visits, frequency 2" in x for x in p)
+    assert any("customer 2: days [2] are not an allowed pattern" in x for x in p)
+    assert any("load 14 over capacity 10" in x for x in p)
+    _, p = pvrp_check.check(inst, {"routes": [{"day": 1, "customers": [1, 2]}, {"day": 1, "customers": [3]},
+                                              {"day": 2, "customers": [1]}]})
+    assert any("day 1: 2 routes but 1 vehicles" in x for x in p)
+    inst["limits"][0] = (20.0, 10.0)
+    _, p = pvrp_check.check(inst, {"routes": [{"day": 1, "customers": [1, 2]}, {"day": 2, "customers": [1, 3]}]})
+    assert any("duration" in x and "over 20" in x for x in p)
+
+
+def test_core_solver_agrees_with_the_checker_on_the_tiny_instance(tiny):
+    from core.rotation.cordeau import read_instance
+    from core.rotation.periodic import check_solution, solve_periodic
+
+    problem, _ = read_instance(tiny)
+    sol = solve_periodic(problem, seconds=0.5, use_cpsat=True)
+    assert check_solution(problem, sol) == [] and not sol.unserved
+    plan = {"routes": [{"day": d + 1, "customers": r} for d, day in enumerate(sol.routes) for r in day]}
+    cost, problems = pvrp_check.check(pvrp_check.read(tiny), plan)
+    assert problems == [] and cost == pytest.approx(sol.cost)
+
+
+@pytest.mark.skipif(not P01.exists(), reason="Cordeau instances not present")
+def test_short_solve_of_p01_is_feasible(tmp_path):
+    out = tmp_path / "plan.json"
+    subprocess.run([sys.executable, str(BENCH / "pvrp.py"), str(P01), "--seconds", "3", "--out", str(out)],
+                   check=True, capture_output=True, text=True)
+    plan = json.loads(out.read_text())
+    cost, problems = pvrp_check.check(pvrp_check.read(P01), plan)
+    assert problems == []
+    assert 524.61 <= cost < 524.61 * 1.25  # no better than the best known, not far off it

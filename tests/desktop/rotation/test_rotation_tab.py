@@ -1,0 +1,66 @@
+"""The Rotation tab: coverage shown, a background solve fills the weeks × weekdays grid, a day lists its stops, save."""
+
+from datetime import date
+
+from PySide6.QtCore import QDate
+
+from core.settings import Settings
+from desktop.context import AppContext
+
+
+def test_rotation_tab_solves_fills_grid_and_saves(qtbot, demo_store):
+    from desktop.plan.rotation_tab import RotationTab
+
+    ctx = AppContext(demo_store, Settings(), persist_settings=False)
+    tab = RotationTab(ctx)
+    qtbot.addWidget(tab)
+    tab.select_rep(6)
+    tab.start.setDate(QDate(2026, 11, 23))
+    tab.weeks.setValue(4)
+    tab.seconds.setValue(2)
+    qtbot.waitUntil(lambda: "Coverage:" in tab.coverage_label.text(), timeout=20000)
+    assert "h/week" in tab.coverage_label.text()
+
+    tab.solve_button.click()
+    assert not tab.solve_button.isEnabled() and tab.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.rotation is not None, timeout=60000)
+    assert tab.grid.rowCount() == 4 and tab.grid.columnCount() == 5
+    assert "Thanksgiving" in tab.grid.item(0, 3).text()
+    cells = [tab.grid.item(r, c).text() for r in range(4) for c in range(5)]
+    assert sum("visit" in t for t in cells) >= 5
+    assert tab.rotation.start == date(2026, 11, 23)
+
+    row, col = next((r, c) for r in range(4) for c in range(5) if "visit" in tab.grid.item(r, c).text())
+    tab.grid.setCurrentCell(row, col)
+    day = tab.rotation.days[row * 5 + col]
+    assert tab.stops.count() == len(day.stops) > 0
+    assert day.stops[0].name in tab.stops.item(0).text()
+
+    shown = []
+    ctx.show_on_map.connect(shown.append)
+    tab.map_button.click()
+    assert shown and shown[0]["rep_id"] == 6 and shown[0]["account_ids"] == [s.account_id for s in day.stops]
+
+    heard = []
+    ctx.changed.connect(heard.append)
+    tab.save_button.click()
+    assert tab.saved_plan_id is not None and heard and heard[0].touched("rotation_slots")
+    assert demo_store.scalar("SELECT count(*) FROM rotation_slots WHERE plan_id = ?",
+                             (tab.saved_plan_id,)) == tab.rotation.visit_count
+    ctx.tasks.wait(5000)
+
+
+def test_rotation_tab_cancel(qtbot, demo_store):
+    from desktop.plan.rotation_tab import RotationTab
+
+    ctx = AppContext(demo_store, Settings(), persist_settings=False)
+    tab = RotationTab(ctx)
+    qtbot.addWidget(tab)
+    tab.select_rep(4)
+    tab.seconds.setValue(60)
+    tab.solve_button.click()
+    qtbot.waitUntil(lambda: tab.progress.value() > 0, timeout=20000)
+    tab.cancel_button.click()
+    qtbot.waitUntil(lambda: tab.task is None, timeout=20000)
+    assert tab.rotation is None and "Cancelled" in tab.summary.text()
+    ctx.tasks.wait(5000)
