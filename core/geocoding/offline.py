@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.importing.values import US_NAMES, US_STATES, zip5
 
@@ -64,13 +67,55 @@ class Gazetteer:
         return "; ".join(parts)
 
 
+BUNDLE = ("geo", "us_places.json.gz")
+
+
 def gazetteer() -> Gazetteer:
-    """The offline gazetteer, built once per process from the zipcodes data (about a second)."""
+    """The offline gazetteer: the bundled table (fast), else built from the zipcodes data (a few seconds)."""
     global _gazetteer
     with _lock:
         if _gazetteer is None:
-            _gazetteer = _build()
+            _gazetteer = _load_bundle() or _build()
         return _gazetteer
+
+
+def _zipcodes_version() -> str:
+    import zipcodes
+
+    return str(getattr(zipcodes, "__version__", "unknown"))
+
+
+def _load_bundle() -> Gazetteer | None:
+    try:
+        import resources
+
+        with gzip.open(resources.path(*BUNDLE), "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (ImportError, OSError, ValueError):
+        return None
+    # A bundle made from other zipcodes data than the installed one is stale: rebuild instead.
+    if data.get("zipcodes_version") != _zipcodes_version():
+        return None
+    zips = {z: (lat, lon) for z, (lat, lon, _) in data["zips"].items()}
+    zip_states = {z: st for z, (_, _, st) in data["zips"].items()}
+    cities = {(st, key): (lat, lon) for st, key, lat, lon in data["cities"]}
+    return Gazetteer(zips, cities, zip_states)
+
+
+def write_bundle(path: Path) -> Path:
+    """Write the compact table shipped in resources/geo/ (run `python -m core.geocoding.offline`)."""
+    gaz = _build()
+    data = {
+        "about": "US ZIP and city centroids for offline geocoding, derived from the zipcodes package "
+                 "(public-domain US data). Regenerate with `python -m core.geocoding.offline`.",
+        "zipcodes_version": _zipcodes_version(),
+        "zips": {z: [round(lat, 5), round(lon, 5), gaz.zip_states[z]] for z, (lat, lon) in sorted(gaz.zips.items())},
+        "cities": [[st, key, round(lat, 5), round(lon, 5)] for (st, key), (lat, lon) in sorted(gaz.cities.items())],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
+        json.dump(data, fh, separators=(",", ":"))
+    return path
 
 
 def _build() -> Gazetteer:
@@ -100,3 +145,7 @@ def _build() -> Gazetteer:
     cities = {key: (a[0] / a[2], a[1] / a[2]) for key, a in alias_sums.items()}
     cities.update({key: (a[0] / a[2], a[1] / a[2]) for key, a in sums.items()})
     return Gazetteer(zips, cities, zip_states)
+
+
+if __name__ == "__main__":
+    print(write_bundle(Path(__file__).resolve().parents[2] / "resources" / Path(*BUNDLE)))

@@ -53,6 +53,7 @@ class ImportResult:
     rejected: int = 0
     rejects_path: str | None = None
     problems: list[RowProblem] = field(default_factory=list)
+    problem_cells: dict[int, list[str | None]] = field(default_factory=dict)  # row -> cells, for showing
     ignored_columns: list[str] = field(default_factory=list)
     owners_not_found: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
@@ -130,6 +131,7 @@ def import_accounts(store: Store, source: Path | str | Table, mapping: str | Col
     if rejects:
         result.rejects_path = str(rejects.finish()) if result.rejected else rejects.discard()
     result.problems = run.kept_problems
+    result.problem_cells = run.kept_cells
     result.owners_not_found = dict(sorted(run.owners_not_found.items(), key=lambda kv: -kv[1]))
     result.seconds = time.perf_counter() - started
     if not dry_run and run.touched:
@@ -198,6 +200,7 @@ class _Run:
         self.width = len(table.headers)
         self.problems_seen = False
         self.kept_problems: list[RowProblem] = []
+        self.kept_cells: dict[int, list[str | None]] = {}
         self.bad_rows = 0
         self.touched: set[int] = set()
         self.owners_not_found: dict[str, int] = {}
@@ -268,6 +271,7 @@ class _Run:
         self.result.rejected += 1 if self.skip else 0
         if len(self.kept_problems) < MAX_PROBLEMS_KEPT:
             self.kept_problems += problems[:MAX_PROBLEMS_KEPT - len(self.kept_problems)]
+            self.kept_cells[problems[0].row] = [c if c is None or len(c) <= 200 else c[:200] + "…" for c in cells]
         if rejects is not None:
             rejects.add(cells, problems)
 

@@ -41,9 +41,9 @@ class Table:
     _bytes_read: list[int] = field(default_factory=lambda: [0], repr=False)
 
     def progress(self, row_number: int) -> tuple[int, int]:
-        """(done, total) for a progress bar: bytes for CSV, rows for XLSX."""
+        """(done, total) for a progress bar: kilobytes for CSV (fits a Qt int for any file), rows for XLSX."""
         if self.kind == "csv":
-            return min(self._bytes_read[0], self.size_bytes), self.size_bytes
+            return min(self._bytes_read[0], self.size_bytes) // 1024, max(1, self.size_bytes // 1024)
         return row_number, max(self.total_rows, row_number)
 
     def rows(self) -> Iterator[tuple[int, list[str | None]]]:
