@@ -214,10 +214,15 @@ def _fill(store, spec: DemoSpec, progress: Progress | None) -> None:
             acc += w
             cumulative.append(acc)
         chosen_zips = rng.choices(zips, cum_weights=cumulative, k=spec.accounts)
-        industry_weights = [i[1] for i in INDUSTRIES]
+        industry_cum = []
+        total = 0
+        for industry in INDUSTRIES:
+            total += industry[1]
+            industry_cum.append(total)
+        hours_json = {style: json.dumps(hours, separators=(",", ":")) for style, hours in HOURS.items()}
         accounts = []
         for n, z in enumerate(chosen_zips):
-            industry, _w, per_employee, nouns, hours_style = rng.choices(INDUSTRIES, weights=industry_weights)[0]
+            industry, _w, per_employee, nouns, hours_style = rng.choices(INDUSTRIES, cum_weights=industry_cum)[0]
             employees = max(1, min(50_000, int(rng.lognormvariate(3.6, 1.2))))
             revenue_dollars = employees * per_employee * rng.lognormvariate(0, 0.35)
             potential_dollars = revenue_dollars * rng.uniform(0.01, 0.05)
@@ -248,7 +253,7 @@ def _fill(store, spec: DemoSpec, progress: Progress | None) -> None:
                 "channel": rng.choices(["Direct", "Partner", "Distributor"], weights=[6, 2, 2])[0],
                 "tier": None, "potential_cents": int(round(potential_dollars, -2)) * 100,
                 "visit_frequency": "monthly", "visit_minutes": 45,
-                "opening_hours": json.dumps(HOURS[hours_style], separators=(",", ":")),
+                "opening_hours": hours_json[hours_style],
                 "allowed_weekdays": None,
                 "owner_id": rep_ids[k], "territory_id": terr_ids[k],
                 "status": "prospect" if n % 10 == 0 else "active", "locked": 0,

@@ -241,6 +241,9 @@ def open_database(
         if mode.lower() != "wal":
             raise DatabaseError(path, f"cannot switch the database to WAL mode (got {mode})")
         conn.execute("PRAGMA synchronous = FULL")
+        # A 64 MB page cache keeps bulk writes (imports, demo) from thrashing the many indexes.
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
         db = sqlite_utils.Database(conn)
         if migrate and pending:
             migrations.apply(db)

@@ -65,14 +65,17 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
         full_keys = ["id", "uid", "created_at", "updated_at", *keys]
         records = []
         log = []
+        first_keys = rows[0].keys()
+        payload_keys = full_keys[1:]
+        node = store.node_id
         for row_id, row in zip(ids, rows):
-            if set(row) - {"id", "uid", "created_at", "updated_at", "deleted_at"} != set(keys):
+            if row.keys() != first_keys:
                 raise ValueError(f"rows for {table} must all have the same columns")
             uid = row.get("uid") or new_uid()
-            record = [row_id, uid, now, now, *(row[k] for k in keys)]
+            record = [row_id, uid, now, now, *[row[k] for k in keys]]
             records.append(record)
-            payload = dict(zip(full_keys[1:], record[1:]))
-            log.append((table, row_id, uid, "insert", None, _encode(payload), str(store.clock.now()), store.node_id))
+            log.append((table, row_id, uid, "insert", None, _encode(dict(zip(payload_keys, record[1:]))),
+                        str(store.clock.now()), node))
         placeholders = ", ".join("?" for _ in full_keys)
         store.conn.executemany(
             f"INSERT INTO {table} ({', '.join(full_keys)}) VALUES ({placeholders})", records
