@@ -1,0 +1,101 @@
+"""The Map view offscreen: Leaflet starts, markers are drawn, the page talks to Python, nothing goes online."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import desktop.map  # noqa: F401  (declares fatiles:// before the first web view exists)
+from core.settings import Settings
+from desktop.context import AppContext
+
+pytestmark = pytest.mark.webengine
+
+
+def run_js(qtbot, page, expression: str):
+    """Evaluate an expression in the page and return its value (as JSON, which crosses reliably)."""
+    box: list = []
+    page.runJavaScript(f"JSON.stringify({expression})", 0, box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=10_000)
+    return json.loads(box[0]) if box[0] else None
+
+
+@pytest.fixture
+def map_view(qtbot, demo_store):
+    from desktop.map.view import create_view
+
+    ctx = AppContext(demo_store, Settings(), persist_settings=False)
+    view = create_view(ctx)
+    qtbot.addWidget(view)
+    view.resize(1100, 750)
+    view.show()
+    qtbot.waitUntil(lambda: view.ready, timeout=30_000)
+    yield ctx, view
+    ctx.tasks.wait(10_000)
+
+
+def test_map_view_draws_offline_and_answers_clicks_drags_and_requests(qtbot, map_view, demo_store):
+    ctx, view = map_view
+    page = view.page
+    assert run_js(qtbot, page, "typeof window.L") == "object"
+    stats = run_js(qtbot, page, "FieldAtlasMap.stats()")
+    located = demo_store.scalar("SELECT count(*) FROM accounts WHERE deleted_at IS NULL AND lat IS NOT NULL")
+    assert stats["accounts"] == located
+    assert stats["drawn"] > 5            # clusters and pins are in the DOM
+    assert stats["territories"] >= 8
+    assert run_js(qtbot, page, "document.querySelectorAll('.fmap-legend .fmap-row').length") >= 8
+    assert view.guard.blocked == []      # the page asked for nothing on the network
+    qtbot.waitUntil(lambda: run_js(qtbot, page, "FieldAtlasMap.stats().bridge"), timeout=10_000)
+
+    # A click on a pin goes JS -> QWebChannel -> Python and selects the account.
+    account_id = demo_store.scalar("SELECT id FROM accounts WHERE lat IS NOT NULL ORDER BY id LIMIT 1")
+    with qtbot.waitSignal(ctx.select_accounts, timeout=10_000) as selected:
+        page.runJavaScript(f"FieldAtlasMap.clickAccount({account_id})")
+    assert selected.args == [[account_id]]
+
+    # Dropping a dragged pin moves the account (manual precision); undo puts it back.
+    before = demo_store.query("SELECT lat, lon, geocode_precision FROM accounts WHERE id = ?", (account_id,))[0]
+    page.runJavaScript(f"FieldAtlasMap.bridge.account_moved({account_id}, 30.25, -97.75)")
+    qtbot.waitUntil(lambda: demo_store.scalar("SELECT lat FROM accounts WHERE id = ?", (account_id,)) == 30.25,
+                    timeout=10_000)
+    assert demo_store.scalar("SELECT geocode_precision FROM accounts WHERE id = ?", (account_id,)) == "manual"
+    ctx.undo_stack.undo()
+    after = demo_store.query("SELECT lat, lon, geocode_precision FROM accounts WHERE id = ?", (account_id,))[0]
+    assert tuple(after) == tuple(before)
+
+    # Another view asks the map to show a territory: the map section is shown and the shape circled.
+    territory_id = demo_store.scalar("SELECT id FROM territories WHERE name = 'Houston Metro'")
+    qtbot.waitUntil(lambda: view.ready, timeout=30_000)  # undo may have rebuilt the page
+    with qtbot.waitSignal(ctx.navigate, timeout=5_000) as navigated:
+        ctx.show_on_map.emit({"territory_id": territory_id})
+    assert navigated.args == ["map"]
+    qtbot.waitUntil(lambda: run_js(qtbot, view.page, "FieldAtlasMap.groups.highlight.getLayers().length") == 1,
+                    timeout=10_000)
+
+
+def test_area_menu_gives_the_accounts_inside_to_a_rep_with_undo(qtbot, map_view, demo_store):
+    ctx, view = map_view
+    ring = [[29.6, -95.6], [29.9, -95.6], [29.9, -95.2], [29.6, -95.2]]
+    page_ids = []
+    view.bridge.area_selected_signal.connect(lambda r: page_ids.append(r))
+    view.page.runJavaScript(f"FieldAtlasMap.bridge.area_selected({json.dumps(json.dumps(ring))})")
+    qtbot.waitUntil(lambda: bool(page_ids), timeout=10_000)
+    assert page_ids[0] == ring
+    from core.maps.layers import accounts_in_polygon
+
+    ids = accounts_in_polygon(demo_store, ring)
+    assert ids
+    rep = demo_store.query("SELECT id, name FROM reps WHERE role = 'rep' ORDER BY name DESC LIMIT 1")[0]
+    old = dict(demo_store.query(f"SELECT id, owner_id FROM accounts WHERE id IN ({','.join('?' * len(ids))})", ids))
+    menu = view.area_menu(ids)
+    give = next(a for a in menu.actions() if a.text() == "Give them to rep").menu()
+    next(a for a in give.actions() if a.text() == rep["name"]).trigger()
+    owners = {r[0] for r in demo_store.query(
+        f"SELECT owner_id FROM accounts WHERE id IN ({','.join('?' * len(ids))})", ids)}
+    assert owners == {rep["id"]}
+    assert demo_store.scalar("SELECT count(*) FROM assignments WHERE rep_id = ? AND valid_to IS NULL AND "
+                             f"account_id IN ({','.join('?' * len(ids))})", [rep["id"], *ids]) == len(ids)
+    ctx.undo_stack.undo()
+    assert dict(demo_store.query(
+        f"SELECT id, owner_id FROM accounts WHERE id IN ({','.join('?' * len(ids))})", ids)) == old
