@@ -1,0 +1,1 @@
+"""Territories: rule JSON per kind, rules of engagement, ownership history and per-territory figures."""
