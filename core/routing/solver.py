@@ -55,6 +55,9 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
             unserved.append(Unserved(s.id, _why_dropped(problem, s)))
     routes, late_drops = _finish(problem, mx, idx, routes_by_shift)
     unserved += late_drops
+    if routes and not any(sh.capacity is not None for sh in problem.shifts):
+        routes, unserved = _promote(problem, mx, idx, routes, unserved,
+                                    budget=0.1 + 0.2 * (time.perf_counter() - started))
     order = {s.id: i for i, s in enumerate(problem.stops)}
     unserved.sort(key=lambda u: order[u.stop_id])
     cost = sum((r.drive_minutes if problem.objective == "drive_time" else r.distance) for r in routes)
@@ -142,12 +145,29 @@ def _why_dropped(problem: RoutingProblem, stop: Stop) -> str:
     return f"no time left; tier {label} stops are dropped before higher tiers"
 
 
+def _day_windows(stop: Stop, sh: Shift, offset: float) -> tuple[tuple[float, float], ...]:
+    """The stop's start windows during this shift, relative to the shift's own midnight; () = cannot go."""
+    if stop.shift_id not in (None, sh.id):
+        return ()
+    windows = stop.start_windows() or ((sh.start_min, sh.end_min),)
+    out = set()
+    for a, b in windows:
+        x, y = max(a, sh.start_min), min(b, sh.end_min)
+        if y >= x - EPS:
+            out.add((x - offset, max(x, y) - offset))
+    return tuple(sorted(out))
+
+
 def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop],
                criterion: StopCriterion, seed: int) -> tuple[dict[Any, list[list[Any]]], list[Stop], int]:
+    """One PyVRP model for all shifts. Each shift keeps time from its own midnight, so an account open
+    08:00-17:00 every day is ONE client (not one per day); days it cannot be visited (closed, or pinned
+    elsewhere) are cut off by giving that shift its own routing profile without edges to it."""
     from pyvrp import Model
 
     m = Model()
     by_drive = problem.objective == "drive_time"
+    offsets = [(sh.start_min // 1440) * 1440 for sh in problem.shifts]
     locs = [m.add_location(x=float(i), y=0.0) for i in range(len(mx.duration))]
     shift_depots = []
     for k, sh in enumerate(problem.shifts):
@@ -162,28 +182,29 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
     base = int(2 * max_leg * SCALE) + 1
     prize_by_priority = {3: base, 2: 10 * base, 1: 100 * base, 0: 1000 * base}
     client_stop: list[Stop] = []
+    allowed: dict[Any, list[bool]] = {}
+    demand_on = any(sh.capacity is not None for sh in problem.shifts)
     for s in stops:
-        pinned = getattr(s, "shift_id", None)
-        shifts = [sh for sh in problem.shifts if pinned in (None, sh.id)]
-        windows = _windows_for(s, shifts)
+        per_shift = [_day_windows(s, sh, off) for sh, off in zip(problem.shifts, offsets)]
+        allowed[s.id] = [bool(w) for w in per_shift]
+        # Days with different hours (e.g. a shorter Saturday) become alternatives; the timing pass
+        # afterwards catches the rare visit put in another day's window.
+        windows = sorted({w for ws in per_shift for w in ws})
         loc = locs[idx.stop_pos[s.id]]
         prize = 0 if s.required else prize_by_priority[s.priority]
         service = int(round(s.service_minutes * SCALE))
-        demand = [s.demand] if any(sh.capacity is not None for sh in problem.shifts) else []
-        if len(windows) == 1:
-            a, b = windows[0]
+        demand = [s.demand] if demand_on else []
+        group = m.add_client_group(required=s.required) if len(windows) > 1 else None
+        for a, b in windows:
             m.add_client(loc, delivery=demand, service_duration=service, tw_early=int(math.ceil(a * SCALE - 1e-6)),
-                         tw_late=int(math.floor(b * SCALE + 1e-6)), prize=prize, required=s.required, name=str(s.id))
+                         tw_late=int(math.floor(b * SCALE + 1e-6)), prize=prize,
+                         required=s.required and group is None, group=group, name=str(s.id))
             client_stop.append(s)
-        else:
-            group = m.add_client_group(required=s.required)
-            for a, b in windows:
-                m.add_client(loc, delivery=demand, service_duration=service,
-                             tw_early=int(math.ceil(a * SCALE - 1e-6)), tw_late=int(math.floor(b * SCALE + 1e-6)),
-                             prize=prize, required=False, group=group, name=str(s.id))
-                client_stop.append(s)
+    restricted = any(not all(v) for v in allowed.values())
+    profiles = [m.add_profile(name=str(sh.id)) for sh in problem.shifts] if restricted else [None]
     for k, sh in enumerate(problem.shifts):
         start, end = shift_depots[k]
+        off = offsets[k]
         # fixed_cost: a minute per day index, so with spare capacity the plan fills the earliest days.
         # The engine has no breaks: it must finish `lunch` minutes early so the break fits in afterwards.
         lunch = sh.break_minutes if sh.has_break else 0.0
@@ -192,19 +213,23 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
         if sh.max_drive_minutes is not None and by_drive:
             limit = int(sh.max_drive_minutes * SCALE)
         m.add_vehicle_type(num_available=sh.count, capacity=[sh.capacity] if sh.capacity is not None else [],
-                           start_depot=start, end_depot=end, tw_early=int(sh.start_min * SCALE),
-                           tw_late=int((sh.end_min - lunch) * SCALE), shift_duration=max(0, int(span * SCALE)),
-                           max_distance=limit, fixed_cost=k * SCALE if by_drive else 0, name=str(sh.id))
-    # Durations round up so a plan the engine finds feasible stays feasible in exact arithmetic.
-    needed = sorted({2 * k for k in range(len(problem.shifts))} | {2 * k + 1 for k in range(len(problem.shifts))}
-                    | {idx.stop_pos[s.id] for s in stops})
-    for i in needed:
-        for j in needed:
-            if i == j:
-                continue
-            dur = int(math.ceil(mx.duration[i][j] * SCALE - 1e-9))
-            cost = dur if by_drive else int(round(mx.distance[i][j] * SCALE))
-            m.add_edge(locs[i], locs[j], distance=cost, duration=dur)
+                           start_depot=start, end_depot=end, tw_early=int((sh.start_min - off) * SCALE),
+                           tw_late=int((sh.end_min - lunch - off) * SCALE), shift_duration=max(0, int(span * SCALE)),
+                           max_distance=limit, fixed_cost=k * SCALE if by_drive else 0,
+                           profile=profiles[k] if restricted else None, name=str(sh.id))
+    depots = {2 * k for k in range(len(problem.shifts))} | {2 * k + 1 for k in range(len(problem.shifts))}
+    stop_locs = [(idx.stop_pos[s.id], s.id) for s in stops]
+    for k, prof in enumerate(profiles):
+        # Durations round up so a plan the engine finds feasible stays feasible in exact arithmetic.
+        needed = sorted(depots | {p for p, sid in stop_locs if prof is None or allowed[sid][k]})
+        for i in needed:
+            row_d, row_t = mx.distance[i], mx.duration[i]
+            for j in needed:
+                if i == j:
+                    continue
+                dur = int(math.ceil(row_t[j] * SCALE - 1e-9))
+                cost = dur if by_drive else int(round(row_d[j] * SCALE))
+                m.add_edge(locs[i], locs[j], distance=cost, duration=dur, profile=prof)
     with warnings.catch_warnings():
         # Over-full days are normal here (optional stops); PyVRP's 'struggles to find feasible' note is noise.
         warnings.simplefilter("ignore")
@@ -253,3 +278,77 @@ def _saving(mx: Matrix, idx: Index, sh: Shift, order: list[Any], sid: Any) -> fl
     nxt = idx.end(sh) if pos == len(order) - 1 else idx.stop_pos[order[pos + 1]]
     me = idx.stop_pos[sid]
     return mx.duration[prev][me] + mx.duration[me][nxt] - mx.duration[prev][nxt] + idx.stops[sid].service_minutes
+
+
+def _promote(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route], unserved: list[Unserved],
+             budget: float = 0.5) -> tuple[list[Route], list[Unserved]]:
+    """Make "A before B before C" hold: put each left-out stop, most important first, where it fits,
+    bumping lower-tier stops off that route if needed (within `budget` seconds).
+
+    The engine weighs tiers through prizes, which a short search does not always settle; this pass only
+    re-times routes and never makes one break a rule.
+    """
+    reason = {u.stop_id: u.reason for u in unserved}
+    pool = sorted((u.stop_id for u in unserved if u.reason.startswith("no time left")),
+                  key=lambda sid: idx.stops[sid].priority)
+    routes = list(routes)
+    deadline = time.perf_counter() + budget
+    for sid in pool:
+        if time.perf_counter() > deadline:
+            break
+        stop = idx.stops[sid]
+        me = idx.stop_pos[sid]
+        tries = []
+        for k, route in enumerate(routes):
+            sh = problem.shift(route.shift_id)
+            if stop.shift_id not in (None, sh.id) or not open_during(stop, sh):
+                continue
+            seq = [idx.start(sh)] + [idx.stop_pos[x] for x in route.stop_ids] + [idx.end(sh)]
+            for pos in range(len(seq) - 1):
+                detour = mx.duration[seq[pos]][me] + mx.duration[me][seq[pos + 1]] - mx.duration[seq[pos]][seq[pos + 1]]
+                tries.append((detour, k, pos))
+        tries.sort()
+        best = None
+        # Plain insertion at the cheapest few places first; bumping lower tiers only if that fails.
+        for detour, k, pos in tries[:8]:
+            route = routes[k]
+            order = route.stop_ids[:pos] + [sid] + route.stop_ids[pos:]
+            timed = time_route(problem, mx, problem.shift(route.shift_id), order, idx, vehicle=route.vehicle)
+            if not timed.warnings:
+                best = (k, timed, [])
+                break
+        if best is None and any(idx.stops[x].priority > stop.priority for r in routes for x in r.stop_ids):
+            for detour, k, pos in tries[:6]:
+                route = routes[k]
+                sh = problem.shift(route.shift_id)
+                order = route.stop_ids[:pos] + [sid] + route.stop_ids[pos:]
+                bumped: list[Any] = []
+                timed = time_route(problem, mx, sh, order, idx, vehicle=route.vehicle)
+                while timed.warnings:
+                    lower = [x for x in order if idx.stops[x].priority > stop.priority]
+                    if not lower:
+                        break
+                    out = max(lower, key=lambda x: (idx.stops[x].priority, _saving(mx, idx, sh, order, x)))
+                    order.remove(out)
+                    bumped.append(out)
+                    timed = time_route(problem, mx, sh, order, idx, vehicle=route.vehicle)
+                if timed.warnings:
+                    continue
+                cost = (len(bumped), sum(4 - idx.stops[b].priority for b in bumped))
+                if best is None or cost < best[0]:
+                    best = (cost, k, timed, bumped)
+                if len(bumped) == 1:
+                    break
+            if best is not None:
+                best = best[1:]
+        if best is None:
+            continue
+        k, timed, bumped = best
+        routes[k] = timed
+        reason.pop(sid, None)
+        for b in bumped:
+            reason[b] = _why_dropped(problem, idx.stops[b])
+    order = {s.id: i for i, s in enumerate(problem.stops)}
+    left = [Unserved(sid, why) for sid, why in reason.items()]
+    left.sort(key=lambda u: order[u.stop_id])
+    return routes, left

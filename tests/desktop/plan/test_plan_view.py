@@ -90,3 +90,22 @@ def test_export_ics_from_the_view(qtbot, demo_store, tmp_path):
     qtbot.waitUntil(lambda: task.done, timeout=10_000)
     cal = icalendar.Calendar.from_ical(out.read_bytes())
     assert len([e for e in cal.walk("VEVENT") if str(e["SUMMARY"]).startswith("Visit")]) == len(week.plan.result.served)
+
+
+def test_a_drop_is_read_back_as_an_order_and_checked(qtbot, demo_store):
+    ctx, view = make_view(qtbot, demo_store)
+    week = solve_two_days(qtbot, view)
+    tree = week.tree
+    day1, day2 = (tree.topLevelItem(k) for k in range(2))
+    moved = day2.child(0).data(0, 0x0100)[1]
+    # What Qt's internal move does on a drop onto a visit: the row lands inside another row.
+    item = day2.takeChild(0)
+    day1.child(0).addChild(item)
+    edited = []
+    tree.order_edited.connect(edited.append)
+    qtbot.waitUntil(lambda: bool(edited), timeout=2000)
+    orders = edited[-1]
+    first_day = week.plan.days[0].isoformat()
+    assert orders[first_day][1] == moved
+    qtbot.waitUntil(lambda: moved in week.orders[first_day], timeout=2000)
+    assert week.plan.result.engine == "check"
