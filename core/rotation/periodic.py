@@ -525,3 +525,25 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         seconds=time.perf_counter() - started,
         history=history,
     )
+
+
+def first_fit(problem: PeriodicProblem, route_iterations: int = 200) -> PeriodicSolution:
+    """The baseline a planner might do by hand: each customer on its first allowed pattern whose days have room.
+
+    Days are then routed with PyVRP like the real solve, so a comparison measures the day assignment.
+    """
+    started = time.perf_counter()
+    state = _State(problem)
+    for c in range(1, problem.n + 1):
+        for k, days in enumerate(problem.patterns[c]):
+            if all(state.best_insertion(c, d)[0] < math.inf for d in days):
+                state.insert(c, preferred=k)
+                break
+        else:
+            state.unserved.add(c)
+    for d in range(problem.days):
+        state.routes[d] = optimise_day(problem, d, state.routes[d], iterations=route_iterations)
+    return PeriodicSolution(routes=[[list(r) for r in day if r] for day in state.routes], pattern=dict(state.pattern),
+                            unserved=sorted(state.unserved),
+                            cost=sum(route_cost(problem.travel, r) for day in state.routes for r in day),
+                            seconds=time.perf_counter() - started)
