@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from core import opening_hours
 from core.accounts import VISITS_PER_YEAR
 from core.progress import Progress, check_cancelled
-from core.routing import (Matrix, MatrixProvider, MaxRuntime, RoutingProblem, RoutingResult, Shift, Stop,
+from core.routing import (Matrix, MatrixProvider, MaxRuntime, RoutingProblem, RoutingResult, Shift, Stop, Unserved,
                           default_stop, evaluate, provider_for, solve)
 from core.storage.database import Store
 
@@ -243,9 +243,15 @@ def check_order(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Ite
 
 
 def with_order(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int] = ()) -> WeekPlan:
-    """The plan with a hand-edited order (checked) in place of the solver's."""
+    """The plan with a hand-edited order (checked) in place of the solver's.
+
+    Accounts the solver could not fit keep their reason; only ones the user took out read "left out by hand".
+    """
     lock = frozenset(locked)
-    return replace(plan, result=check_order(plan, orders, lock), locked=lock)
+    checked = check_order(plan, orders, lock)
+    earlier = {u.stop_id: u.reason for u in plan.result.unserved}
+    unserved = tuple(Unserved(u.stop_id, earlier.get(u.stop_id, u.reason)) for u in checked.unserved)
+    return replace(plan, result=replace(checked, unserved=unserved), locked=lock)
 
 
 def reoptimise(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int], *,

@@ -78,8 +78,9 @@ class WeekTab(QWidget):
         self.stop_button.setToolTip("Stop searching and keep the best plan found so far")
         self.stop_button.setEnabled(False)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
+        self.progress.setFixedWidth(160)
+        # The status bar already shows the task's message; a bare bar here keeps the row tidy.
+        self.progress.setTextVisible(False)
         self.progress.hide()
         top = QHBoxLayout()
         for label, w in (("Rep", self.rep), ("From", self.start), ("", self.days), ("", self.seconds)):
@@ -230,7 +231,7 @@ class WeekTab(QWidget):
     def _on_progress(self, done: int, total: int, message: str) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(message or "%p%")
+        self.progress.setToolTip(message)
 
     def _task_ended(self) -> None:
         self.task = None

@@ -132,3 +132,14 @@ def test_hotel_night_moves_the_start_and_end(demo_store):
     mon, tue = p.problem.shifts
     assert mon.end_point == hotel and tue.start == hotel
     assert mon.start != hotel
+
+
+def test_hand_edit_keeps_the_solvers_reasons(plan):
+    orders = plan.orders()
+    day1 = plan.days[0].isoformat()
+    taken = orders[day1][0]
+    edited = with_order(plan, {**orders, day1: orders[day1][1:]})
+    reasons = {u.stop_id: u.reason for u in edited.result.unserved}
+    assert reasons[taken] == "left out by hand"
+    for u in plan.result.unserved:
+        assert reasons[u.stop_id] == u.reason
