@@ -365,8 +365,9 @@ class WeekTab(QWidget):
 
     def show_on_map(self) -> None:
         if self.route_ids:
-            self.ctx.show_on_map.emit({"route_ids": list(self.route_ids)})
+            # Navigate first: the Map view may only be created on first visit and must hear the request.
             self.ctx.navigate.emit("map")
+            self.ctx.show_on_map.emit({"route_ids": list(self.route_ids)})
 
     def _export(self, kind: str) -> None:
         if self.plan is None:
