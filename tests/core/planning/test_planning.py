@@ -19,7 +19,7 @@ def rep_id(store, name="Lauren Lewis"):
 
 @pytest.fixture
 def plan(demo_store):
-    return plan_week(demo_store, rep_id(demo_store), MONDAY, 2, seconds=1.0, seed=1)
+    return plan_week(demo_store, rep_id(demo_store), MONDAY, 2, seconds=0.5, seed=1)
 
 
 def test_due_accounts_are_the_reps_own_and_ordered_by_tier(demo_store):

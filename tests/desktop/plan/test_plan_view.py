@@ -22,7 +22,7 @@ def solve_two_days(qtbot, view):
     week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
     week.start.setDate(QDate(2026, 11, 23))
     week.days.setValue(2)
-    week.seconds.setValue(1.0)
+    week.seconds.setValue(0.5)
     week.plan_button.click()
     assert week.task is not None and week.stop_button.isEnabled()
     qtbot.waitUntil(lambda: week.task is None and week.plan is not None, timeout=30_000)
