@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
@@ -11,6 +12,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLay
 from core.planning import OUTCOMES, check_in, check_out, visits_on
 from core.reps import list_reps
 from desktop.context import AppContext
+
+
+def _local(utc_text: str | None, tz: ZoneInfo) -> str:
+    """'2026-11-30T14:04:00Z' as '08:04' in the rep's zone ('' when missing)."""
+    if not utc_text:
+        return ""
+    return datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(tz).strftime("%H:%M")
 
 
 class VisitsTab(QWidget):
@@ -23,12 +31,15 @@ class VisitsTab(QWidget):
                 self.rep.addItem(r["name"], r)
         self.day = QDateEdit(QDate.currentDate())
         self.day.setCalendarPopup(True)
+        self.day.setDisplayFormat("ddd d MMM yyyy")
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Planned", "Account", "Status", "Checked in", "Outcome"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(1, 300)
+        self.table.setColumnWidth(0, 130)
+        self.table.setColumnWidth(1, 320)
+        self.table.setColumnWidth(3, 120)
         self.outcome = QComboBox()
         self.outcome.addItems(OUTCOMES)
         self.outcome.setEditable(True)
@@ -67,9 +78,14 @@ class VisitsTab(QWidget):
         d = self.day.date()
         self.rows = visits_on(self.ctx.store, rep["id"], date(d.year(), d.month(), d.day()), rep["time_zone"])
         self.table.setRowCount(len(self.rows))
+        tz = ZoneInfo(rep["time_zone"] or "America/Chicago")
         for i, r in enumerate(self.rows):
-            for col, text in enumerate((r["planned_start"] or "", r["account_name"], r["status"],
-                                        r["check_in_at"] or "", r["outcome"] or "")):
+            planned = _local(r["planned_start"], tz)
+            if planned and r["planned_minutes"]:
+                planned += f" ({r['planned_minutes']} min)"
+            checked = _local(r["check_in_at"], tz) + (f"–{_local(r['check_out_at'], tz)}" if r["check_out_at"] else "")
+            for col, text in enumerate((planned, r["account_name"], r["status"], checked,
+                                        " — ".join(x for x in (r["outcome"], r["notes"]) if x))):
                 self.table.setItem(i, col, QTableWidgetItem(text))
 
     def _current(self) -> dict | None:
