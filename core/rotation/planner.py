@@ -86,6 +86,11 @@ class Coverage:
         return self.shortfall_hours_per_week <= 1e-9
 
     @property
+    def tight(self) -> bool:
+        """Needed hours within 10% of what is available."""
+        return self.needed_hours_per_week >= 0.9 * self.available_hours_per_week
+
+    @property
     def visits_short(self) -> int:
         """How many of the cycle's visits the missing hours stand for (at the average visit + drive time)."""
         if self.fits or not self.visits:
@@ -98,6 +103,9 @@ class Coverage:
                 f"{self.needed_hours_per_week:.1f} h/week ({self.visit_hours_per_week:.1f} visiting + "
                 f"~{self.drive_hours_per_week:.1f} driving) against {self.available_hours_per_week:.1f} h/week "
                 f"available ({self.working_days} working days of {self.day_hours:.1f} h).")
+        if self.fits and self.tight:
+            return head + (" The hours just cover the territory: driving is an estimate, so expect a few "
+                           "visits not to fit when accounts are spread out.")
         if self.fits:
             return head + " The hours cover the territory."
         return head + (f" Short by {self.shortfall_hours_per_week:.1f} h/week, about {self.visits_short} visits "
@@ -111,7 +119,7 @@ class Coverage:
                 "drive_hours_per_week": round(self.drive_hours_per_week, 2),
                 "shortfall_hours_per_week": round(self.shortfall_hours_per_week, 2),
                 "visits": self.visits, "visits_short": self.visits_short, "accounts": self.accounts,
-                "fits": self.fits}
+                "fits": self.fits, "tight": self.tight}
 
 
 @dataclass(frozen=True)
