@@ -1,0 +1,374 @@
+"""The Balance tab: run the balancer in the background, compare a scenario with today, and apply it as a manager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+    QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+)
+
+from core.balancing.flows import plan_new_rep, plan_rep_leaving
+from core.balancing.model import BalanceOptions, balance_territories
+from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scenario, save_scenario
+from core.changes import Changes
+from core.storage.database import open_database
+from desktop.context import AppContext
+from desktop.territories.editor import combo_value, select_value
+from desktop.territories.model import ScenarioView, load_scenario
+from desktop.territories.tables import RowsModel
+
+COMPARE_COLUMNS = ("Rep", "Accounts today", "Accounts", "Workload h today", "Workload h", "Target h",
+                   "Deviation", "Potential today", "Potential")
+MOVE_COLUMNS = ("Account", "City", "From", "To")
+MOVES_SHOWN = 2000
+
+
+class BalancePanel(QWidget):
+    """Options, the run button with progress and cancel, the scenario list, the comparison and the moves."""
+
+    scenario_loaded = Signal()  # the chosen scenario's comparison is shown (or there is none)
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("balance-panel")
+        self.task = None
+        self.scenario_id: int | None = None
+        self.scenario_view: ScenarioView | None = None
+        self.people: list[dict[str, Any]] = []
+
+        self.tolerance = QDoubleSpinBox()
+        self.tolerance.setRange(0.1, 50)
+        self.tolerance.setValue(2.0)
+        self.tolerance.setSuffix(" %")
+        self.tolerance.setToolTip("Each rep's workload must be within this much of their share")
+        self.max_moves = QDoubleSpinBox()
+        self.max_moves.setRange(0, 100)
+        self.max_moves.setValue(100)
+        self.max_moves.setSuffix(" %")
+        self.max_moves.setToolTip("At most this share of accounts may change owner")
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setRange(1, 600)
+        self.seconds.setValue(20)
+        self.seconds.setSuffix(" s")
+        self.by = QComboBox()
+        for label, key in (("Workload", "workload"), ("Potential", "potential"), ("Workload and potential", "both")):
+            self.by.addItem(label, key)
+        self.flow = QComboBox()
+        self.flow.addItem("Balance everyone", "balance:0")
+        self.run_button = QPushButton("Balance")
+        self.run_button.setObjectName("balance-run")
+        self.run_button.clicked.connect(self.run_balance)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.status = QLabel("Balancing finds a plan and saves it as a scenario; nothing changes until it is applied.")
+        self.status.setObjectName("balance-status")
+        self.status.setWordWrap(True)
+
+        options = QHBoxLayout()
+        for label, w in (("Tolerance", self.tolerance), ("Max moves", self.max_moves), ("Time", self.seconds),
+                         ("Balance", self.by), ("Plan", self.flow)):
+            options.addWidget(QLabel(label))
+            options.addWidget(w)
+        options.addStretch(1)
+        options.addWidget(self.run_button)
+        options.addWidget(self.cancel_button)
+
+        self.scenarios = QComboBox()
+        self.scenarios.setObjectName("scenario-list")
+        self.scenarios.setMinimumWidth(320)
+        self.scenarios.currentIndexChanged.connect(self._scenario_chosen)
+        self.acting = QComboBox()
+        self.acting.setObjectName("acting-as")
+        self.acting.setToolTip("Who is using FieldAtlas; only a manager can apply a scenario")
+        self.acting.currentIndexChanged.connect(self._acting_changed)
+        self.apply_button = QPushButton("Apply…")
+        self.apply_button.setObjectName("scenario-apply")
+        self.apply_button.clicked.connect(self.apply_clicked)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.discard_clicked)
+        self.map_button = QPushButton("Show moves on map")
+        self.map_button.clicked.connect(self.show_moves_on_map)
+        scenario_bar = QHBoxLayout()
+        scenario_bar.addWidget(QLabel("Scenario"))
+        scenario_bar.addWidget(self.scenarios, 1)
+        scenario_bar.addWidget(self.map_button)
+        scenario_bar.addWidget(QLabel("Acting as"))
+        scenario_bar.addWidget(self.acting)
+        scenario_bar.addWidget(self.apply_button)
+        scenario_bar.addWidget(self.discard_button)
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("scenario-summary")
+        self.summary.setWordWrap(True)
+        self.compare_model = RowsModel(COMPARE_COLUMNS, right_aligned=range(1, len(COMPARE_COLUMNS)), parent=self)
+        self.compare = QTableView()
+        self.compare.setModel(self.compare_model)
+        self.compare.setObjectName("scenario-compare")
+        self.compare.verticalHeader().hide()
+        self.compare.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.compare.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.moves_model = RowsModel(MOVE_COLUMNS, parent=self)
+        self.moves = QTableView()
+        self.moves.setModel(self.moves_model)
+        self.moves.setObjectName("scenario-moves")
+        self.moves.verticalHeader().hide()
+        self.moves.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.moves.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.moves.doubleClicked.connect(self._select_moved_account)
+        compare_box = QGroupBox("Today beside the scenario")
+        QVBoxLayout(compare_box).addWidget(self.compare)
+        moves_box = QGroupBox("What moves (double-click to open the account)")
+        QVBoxLayout(moves_box).addWidget(self.moves)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(compare_box)
+        split.addWidget(moves_box)
+        split.setSizes([760, 420])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(options)
+        layout.addWidget(self.status)
+        layout.addLayout(scenario_bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        self._update_buttons()
+
+    # --- data -----------------------------------------------------------------------------
+    def set_people(self, people: list[dict[str, Any]]) -> None:
+        self.people = people
+        wanted = combo_value(self.acting)
+        if wanted is None:
+            wanted = (self.ctx.settings.extra or {}).get("acting_as")
+        self.acting.blockSignals(True)
+        self.acting.clear()
+        for p in people:
+            self.acting.addItem(f"{p['name']} ({p['role']})", p["id"])
+        index = self.acting.findData(wanted) if wanted is not None else -1
+        if index < 0:
+            managers = [i for i, p in enumerate(people) if p["role"] == "manager"]
+            index = managers[0] if managers else 0
+        self.acting.setCurrentIndex(index)
+        self.acting.blockSignals(False)
+        current_flow = combo_value(self.flow)
+        self.flow.blockSignals(True)
+        self.flow.clear()
+        self.flow.addItem("Balance everyone", "balance:0")
+        for p in people:
+            if p["role"] == "rep":
+                self.flow.addItem(f"New rep: {p['name']} takes a fair share", f"add_rep:{p['id']}")
+        for p in people:
+            if p["role"] == "rep":
+                self.flow.addItem(f"{p['name']} leaves: spread their accounts", f"remove_rep:{p['id']}")
+        select_value(self.flow, current_flow or "balance:0")
+        self.flow.blockSignals(False)
+        self._update_buttons()
+
+    def set_scenarios(self, scenarios: list[dict[str, Any]], select: int | None = None) -> None:
+        wanted = select if select is not None else combo_value(self.scenarios)
+        self.scenarios.blockSignals(True)
+        self.scenarios.clear()
+        for s in scenarios:
+            dev = s.get("max_deviation_pct")
+            self.scenarios.addItem(f"{s['id']}: {s['name']} — {s['status']}, {s.get('moved') or 0:,} moves"
+                                   + (f", ±{dev:.1f}%" if isinstance(dev, (int, float)) else ""), s["id"])
+        index = self.scenarios.findData(wanted) if wanted is not None else -1
+        self.scenarios.setCurrentIndex(index if index >= 0 else (0 if scenarios else -1))
+        self.scenarios.blockSignals(False)
+        self._scenario_chosen()
+
+    def acting_as(self) -> dict[str, Any] | None:
+        rep_id = combo_value(self.acting)
+        return next((p for p in self.people if p["id"] == rep_id), None)
+
+    # --- running ----------------------------------------------------------------------------
+    def options(self) -> BalanceOptions:
+        return BalanceOptions(tolerance_pct=self.tolerance.value(), max_moves_pct=self.max_moves.value(),
+                              seconds=self.seconds.value(), by=combo_value(self.by))
+
+    def run_balance(self) -> None:
+        """Start balancing on a worker; the result is saved as a scenario there and shown here."""
+        if self.task is not None:
+            return
+        options = self.options()
+        flow, rep_text = (combo_value(self.flow) or "balance:0").split(":")
+        rep_id = int(rep_text)
+        path = self.ctx.store.path
+
+        def work(progress):
+            store = open_database(path)
+            try:
+                if flow == "add_rep":
+                    result = plan_new_rep(store, rep_id, options, progress)
+                elif flow == "remove_rep":
+                    result = plan_rep_leaving(store, rep_id, options, progress)
+                else:
+                    result = balance_territories(store, options, progress)
+                scenario_id, _ = save_scenario(store, result, kind=flow)
+                return scenario_id, result.status, list(result.reasons), result.max_deviation_pct, result.moved, \
+                    result.seconds, result.gap_pct
+            finally:
+                store.close()
+
+        self.status.setText("Balancing… (it keeps improving until the time limit; Cancel stops it)")
+        self.task = self.ctx.tasks.run("Balancing territories", work)
+        self.task.with_progress(self._progress).on_done(self._balanced).on_error(self._failed)
+        self.task.on_cancel(self._cancelled)
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.status.setText("Cancelling…")
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        if message:
+            self.status.setText(message)
+
+    def _balanced(self, result) -> None:
+        self.task = None
+        scenario_id, status, reasons, dev, moved, seconds, gap = result
+        head = ("Balanced" if status == "balanced" else "Targets not met") + \
+            f": every rep within ±{dev:.2f}% of target, {moved:,} accounts move ({seconds:.0f} s"
+        head += f", travel {gap:.1f}% above the proven bound)." if gap is not None else ")."
+        self.status.setText(head + ("<br>" + "<br>".join(reasons) if reasons else ""))
+        self.ctx.apply(Changes.of("scenarios", [scenario_id], "scenario saved"))
+        self.scenario_id = scenario_id
+        self._update_buttons()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.status.setText(f"Balancing failed: {exc}")
+        self._update_buttons()
+
+    def _cancelled(self) -> None:
+        self.task = None
+        self.status.setText("Balancing cancelled; nothing was saved.")
+        self._update_buttons()
+
+    # --- scenarios ----------------------------------------------------------------------------
+    def _scenario_chosen(self) -> None:
+        scenario_id = combo_value(self.scenarios)
+        self.scenario_id = scenario_id
+        self._update_buttons()
+        if scenario_id is None:
+            self.compare_model.set_rows([])
+            self.moves_model.set_rows([])
+            self.summary.setText("No scenario yet: press Balance.")
+            self.scenario_loaded.emit()
+            return
+        path = self.ctx.store.path
+        task = self.ctx.tasks.run("Comparing scenario", lambda progress: load_scenario(path, scenario_id, progress))
+        task.on_done(lambda view, sid=scenario_id: self._show_scenario(sid, view))
+        task.on_error(lambda exc: (self.summary.setText(f"Could not compare: {exc}"), self.scenario_loaded.emit()))
+
+    def _show_scenario(self, scenario_id: int, view: ScenarioView) -> None:
+        if scenario_id != combo_value(self.scenarios):
+            self.scenario_loaded.emit()
+            return
+        self.scenario_view = view
+        c = view.comparison
+        rows, flagged = [], set()
+        tolerance = float(c.summary.get("tolerance_pct", 2.0))
+        for row, (a, b) in enumerate(zip(c.today, c.scenario)):
+            rows.append((a["name"], f"{a['accounts']:,}", f"{b['accounts']:,}", f"{a['workload_hours']:,.0f}",
+                         f"{b['workload_hours']:,.0f}", f"{b['target_hours']:,.0f}", f"{b['deviation_pct']:+.1f}%",
+                         f"${a['potential']:,.0f}", f"${b['potential']:,.0f}"))
+            if abs(b["deviation_pct"]) > tolerance + 1e-9:
+                flagged.add((row, 6))
+        self.compare_model.set_rows(rows, flagged=flagged)
+        shown = view.moves[:MOVES_SHOWN]
+        self.moves_model.set_rows([(m["account"], m["city"] or "", m["from_rep"] or "nobody", m["to_rep"] or "")
+                                   for m in shown], keys=[m["account_id"] for m in shown])
+        s = c.summary
+        parts = [f"<b>{c.name}</b> ({c.status}): {c.moved:,} accounts move"]
+        if s.get("max_deviation_pct") is not None:
+            parts.append(f"max deviation ±{s['max_deviation_pct']:.2f}% (today {s.get('before_max_deviation_pct', 0):.0f}%)")
+        if s.get("bound_hours"):
+            parts.append(f"travel {s['travel_hours']:,.0f} h/yr, proven bound {s['bound_hours']:,.0f} h"
+                         + (f" (gap {s['gap_pct']:.2f}%)" if s.get("gap_pct") is not None else ""))
+        if c.stale:
+            parts.append(f"<span style='color:#b00020'>{c.stale:,} accounts changed owner since; balance again</span>")
+        text = ", ".join(parts)
+        if s.get("reasons"):
+            text += "<br>" + "<br>".join(s["reasons"])
+        self.summary.setText(text)
+        self._update_buttons()
+        self.scenario_loaded.emit()
+
+    def _acting_changed(self) -> None:
+        extra = dict(self.ctx.settings.extra or {})
+        extra["acting_as"] = combo_value(self.acting)
+        self.ctx.update_settings(extra=extra)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        running = self.task is not None
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        person = self.acting_as()
+        is_manager = bool(person and person["role"] in ("manager", "admin"))
+        draft = False
+        if self.scenario_view is not None and self.scenario_id is not None:
+            draft = self.scenario_view.comparison.status == "draft" and \
+                self.scenario_view.comparison.scenario_id == self.scenario_id
+        self.apply_button.setEnabled(draft and is_manager and not running)
+        self.apply_button.setToolTip("" if is_manager else "Only a manager can apply a scenario")
+        self.discard_button.setEnabled(draft and not running)
+        self.map_button.setEnabled(self.scenario_id is not None)
+
+    def show_moves_on_map(self) -> None:
+        if self.scenario_id is not None:
+            self.ctx.show_on_map.emit({"scenario_id": self.scenario_id})
+            self.ctx.navigate.emit("map")
+
+    def _select_moved_account(self, index) -> None:
+        account_id = self.moves_model.key(index.row())
+        if account_id is not None:
+            self.ctx.select_accounts.emit([account_id])
+            self.ctx.navigate.emit("accounts")
+
+    def apply_clicked(self, confirm: bool = True) -> None:
+        if self.scenario_id is None:
+            return
+        person = self.acting_as()
+        moved = self.scenario_view.comparison.moved if self.scenario_view else 0
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Apply scenario",
+                f"Give {moved:,} accounts to their new reps from today? Ownership history keeps the old owners.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.apply_scenario(person["id"] if person else None)
+
+    def apply_scenario(self, acting_rep_id: int | None) -> None:
+        """Apply the chosen scenario on a worker as this person (refused unless a manager)."""
+        path, scenario_id = self.ctx.store.path, self.scenario_id
+
+        def work(progress):
+            store = open_database(path)
+            try:
+                return apply_scenario(store, scenario_id, acting_rep_id)
+            finally:
+                store.close()
+
+        self.status.setText("Applying…")
+        task = self.ctx.tasks.run("Applying scenario", work)
+        task.on_done(self._applied).on_error(lambda exc: self.status.setText(f"Not applied: {exc}"))
+
+    def _applied(self, changes: Changes) -> None:
+        self.status.setText(changes.note)
+        self.ctx.apply(changes)
+
+    def discard_clicked(self) -> None:
+        if self.scenario_id is None:
+            return
+        try:
+            changes = discard_scenario(self.ctx.store, self.scenario_id)
+        except ScenarioError as exc:
+            self.status.setText(str(exc))
+            return
+        self.ctx.apply(changes)
