@@ -140,31 +140,40 @@ def load_map_data(store: Store, options: MapOptions = MapOptions(), progress: Pr
 
     cols: dict[str, list] = {k: [] for k in ("id", "lat", "lon", "cat", "name", "tier", "pot", "city")}
     state_counts: Counter[str] = Counter()
-    cursor = store.conn.execute(sql, params)
+    cursor = store.conn.cursor()
+    cursor.row_factory = None  # plain tuples: 100,000 rows read in a fraction of the time
+    cursor.execute(sql, params)
+    key_index = {"owner_id": 4, "territory_id": 5, "tier": 6}[key_col]
+    ids, lats, lons, cats, names = cols["id"], cols["lat"], cols["lon"], cols["cat"], cols["name"]
+    tiers, pots, cities = cols["tier"], cols["pot"], cols["city"]
+    counts: Counter[str] = Counter()
     while True:
         check_cancelled(progress)
         rows = cursor.fetchmany(20_000)
         if not rows:
             break
-        for row in rows:
-            key = "" if row[key_col] is None else str(row[key_col])
+        for aid, name, lat, lon, *rest in rows:
+            value = rest[key_index - 4]
+            key = "" if value is None else str(value)
             if key not in order:
                 # An owner/territory that was deleted: still show the account, as "none".
                 key = ""
-            categories[key].count += 1
-            cols["id"].append(row["id"])
-            cols["lat"].append(round(row["lat"], 5))
-            cols["lon"].append(round(row["lon"], 5))
-            cols["cat"].append(order[key])
-            cols["name"].append(row["name"])
-            cols["tier"].append(row["tier"] or "")
-            cols["pot"].append((row["potential_cents"] or 0) // 100)
-            cols["city"].append(row["city"] or "")
-            if row["state"]:
-                state_counts[row["state"]] += 1
+            counts[key] += 1
+            ids.append(aid)
+            lats.append(round(lat, 5))
+            lons.append(round(lon, 5))
+            cats.append(order[key])
+            names.append(name)
+            tiers.append(rest[2] or "")
+            pots.append((rest[3] or 0) // 100)
+            cities.append(rest[4] or "")
+            if rest[5]:
+                state_counts[rest[5]] += 1
         if progress is not None:
             progress.update(len(cols["id"]), 0, "reading accounts")
 
+    for key, n in counts.items():
+        categories[key].count = n
     states = list(options.states or [])
     if not states:
         known = [s for s, _n in state_counts.most_common() if s in boundaries.STATE_FIPS]

@@ -61,13 +61,15 @@ var FieldAtlasMap = (function () {
     map.createPane('basePane').style.zIndex = 250;
     var inData = {};
     d.states.forEach(function (s) { inData[s] = true; });
-    FA.groups.states = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false, style: function (f) {
+    var canvas = L.canvas({padding: 0.2, pane: 'basePane'});
+    FA.groups.states = L.geoJSON(d.base.states, {pane: 'basePane', renderer: canvas, interactive: false,
+                                                   style: function (f) {
       return {color: '#7d7d7d', weight: 1.2, fillColor: inData[f.properties.code] ? '#f7f5ef' : '#e9e6dc',
               fillOpacity: 1};
     }}).addTo(map);
-    FA.groups.counties = L.geoJSON(d.base.counties, {pane: 'basePane', interactive: false,
+    FA.groups.counties = L.geoJSON(d.base.counties, {pane: 'basePane', renderer: canvas, interactive: false,
       style: {color: '#a9a9a9', weight: 0.6, fill: false}}).addTo(map);
-    FA.groups.stateLines = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false,
+    FA.groups.stateLines = L.geoJSON(d.base.states, {pane: 'basePane', renderer: canvas, interactive: false,
       style: {color: '#6b6b6b', weight: 1.6, fill: false}}).addTo(map);
   }
 
@@ -81,7 +83,7 @@ var FieldAtlasMap = (function () {
       if (t.fill.length && !region) {
         parts.push(L.geoJSON({type: 'FeatureCollection', features: t.fill.map(function (g) {
           return {type: 'Feature', properties: {}, geometry: g};
-        })}, {interactive: false, style: {stroke: false, fillColor: t.color, fillOpacity: 0.16}}));
+        })}, {interactive: false, renderer: FA.canvas, style: {stroke: false, fillColor: t.color, fillOpacity: 0.16}}));
       }
       var line = L.polyline(swap(t.outline), {color: region ? '#333' : t.color, weight: region ? 2 : 2.6,
         opacity: 0.95, dashArray: region ? '6 5' : null});
@@ -118,39 +120,52 @@ var FieldAtlasMap = (function () {
   }
 
   function addReps(d) {
+    // A badge up and to the right of the home: the account cluster at the same spot stays readable.
     var group = L.layerGroup();
     d.reps.forEach(function (r) {
-      var icon = L.AwesomeMarkers.icon({icon: 'house', prefix: 'fa', markerColor: 'white', iconColor: r.color});
-      L.marker([r.home_lat, r.home_lon], {icon: icon, zIndexOffset: -1000, keyboard: false})
+      var html = '<div class="fmap-home" style="border-color:' + r.color + '"><i class="fa fa-house" style="color:' +
+                 r.color + '"></i>' + (r.home_city ? '<span>' + esc(r.home_city) + '</span>' : '') + '</div>';
+      L.marker([r.home_lat, r.home_lon], {zIndexOffset: 1000, keyboard: false, icon: L.divIcon({
+        className: 'fmap-home-icon', html: html, iconSize: null, iconAnchor: [-12, 34]})})
         .bindTooltip('<b>' + esc(r.name) + '</b><br>Home base' + (r.home_city ? ': ' + esc(r.home_city) : ''))
         .addTo(group);
-      if (r.home_city) {
-        L.marker([r.home_lat, r.home_lon], {interactive: false, keyboard: false, icon: L.divIcon({
-          className: 'fmap-city', html: '<span>' + esc(r.home_city) + '</span>', iconSize: [0, 0]})}).addTo(group);
-      }
     });
     return group;
   }
 
+  // One class for every account pin: shared options and click/drag handling on the prototype
+  // instead of two listeners on each of 100,000 markers.
+  // (Made on first use: this script may run before Leaflet's.)
+  var AccountMarker = null;
+
   function addAccounts(d, done) {
+    AccountMarker = AccountMarker || L.Marker.extend({
+      options: {keyboard: false, autoPan: false},
+      fire: function (type, data, propagate) {
+        if (type === 'click') onMarkerClick({target: this});
+        else if (type === 'dragend') onDragEnd({target: this});
+        return L.Marker.prototype.fire.call(this, type, data, propagate);
+      }
+    });
+    AccountMarker.prototype.options.draggable = !!d.interactive;
     var A = d.accounts, n = A.id.length, i;
     var icons = d.categories.map(function (c) {
       return L.divIcon({className: 'fmap-dot-icon', html: '<div class="fmap-dot" style="background:' + c.color + '"></div>',
                         iconSize: [14, 14], iconAnchor: [7, 7]});
     });
-    var cluster = L.markerClusterGroup({chunkedLoading: true, chunkInterval: 150, showCoverageOnHover: false,
+    var cluster = L.markerClusterGroup({chunkedLoading: true, chunkInterval: 200, chunkDelay: 1,
+      showCoverageOnHover: false,
       maxClusterRadius: 50, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: false, iconCreateFunction: clusterIcon,
-      chunkProgress: function (processed, total) { if (processed >= total) done(); }});
+      // onAdd also reports progress (0 of 0) for its empty backlog; only our batch counts.
+      chunkProgress: function (processed, total) { if (total === n && processed >= total) done(); }});
     var markers = new Array(n);
     for (i = 0; i < n; i++) {
-      var m = L.marker([A.lat[i], A.lon[i]], {icon: icons[A.cat[i]], cat: A.cat[i], idx: i, keyboard: false,
-                                              draggable: d.interactive, autoPan: false});
-      m.on('click', onMarkerClick);
-      if (d.interactive) m.on('dragend', onDragEnd);
-      markers[i] = m;
+      markers[i] = new AccountMarker([A.lat[i], A.lon[i]], {icon: icons[A.cat[i]], cat: A.cat[i], idx: i});
       FA.index[A.id[i]] = i;
     }
     FA.markers = markers;
+    FA.timings.markers = performance.now();
+    FA.cluster = cluster;
     cluster.addTo(FA.map);
     if (n) cluster.addLayers(markers); else done();
     return cluster;
@@ -205,16 +220,21 @@ var FieldAtlasMap = (function () {
   }
 
   FA.start = function (map, d) {
+    FA.timings = {start: performance.now()};
     FA.map = map;
     FA.data = d;
     // folium sets zoom limits on tile layers only; clustering needs them on the map.
-    map.setMinZoom(3);
-    map.setMaxZoom(18);
+    // Fewer zoom levels means less clustering work per marker; 16 is street level.
+    map.setMinZoom(4);
+    map.setMaxZoom(16);
+    FA.canvas = L.canvas({padding: 0.2});
     addBase(d);
     var overlays = {};
     var territories = addTerritories(d);
     if (d.territories.length) { territories.addTo(map); overlays['Territories'] = territories; }
+    FA.timings.base = performance.now();
     var accounts = addAccounts(d, function () {
+      FA.timings.clustered = performance.now();
       FA.ready = true;
       var queued = FA.pending;
       FA.pending = [];
@@ -301,7 +321,7 @@ var FieldAtlasMap = (function () {
     return {ready: FA.ready, accounts: FA.data.accounts.id.length,
             drawn: document.querySelectorAll('.fmap-cluster-icon, .fmap-dot-icon').length,
             territories: FA.territories ? Object.keys(FA.territories).length : 0,
-            routes: FA.data.routes.length, bridge: !!FA.bridge};
+            routes: FA.data.routes.length, bridge: !!FA.bridge, timings: FA.timings};
   };
   FA.isReady = function () { return FA.ready; };
   FA.clickAccount = function (id) {  // what a click on the marker does; used by tests and the desktop

@@ -22,7 +22,7 @@ from core.storage.database import Store
 
 OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-# Beside a standalone page: map.html + map_files/ (the browser "save page" convention).
+# http(s) or protocol-relative URLs with a real host name; JSON-escaped quotes end a URL.
 URL_PATTERN = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s"'<>)\\]*""")
 
 
@@ -35,14 +35,13 @@ class _Layers(MacroElement):
 
     _template = Template("""
 {% macro script(this, kwargs) %}
-FieldAtlasMap.start({{ this._parent.get_name() }}, {{ this.payload }});
+FieldAtlasMap.start({{ this._parent.get_name() }}, __FIELDATLAS_PAYLOAD__);
 {% endmacro %}
 """)
 
-    def __init__(self, payload: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self._name = "FieldAtlasLayers"
-        self.payload = payload
 
 
 def _json(value: Any) -> str:
@@ -102,8 +101,14 @@ def render_html(data: MapData, options: MapOptions, asset_base: str) -> str:
     if options.interactive:
         header.add_child(Element(f'<script src="{assets.QWEBCHANNEL_JS}"></script>'), name="fa_qwebchannel")
     header.add_child(Element(f"<script>{_text('map.js')}</script>"), name="fa_js")
-    fmap.add_child(_Layers(_json(payload(data, options))))
-    return fmap.get_root().render()
+    fmap.add_child(_Layers())
+    # The data goes in after folium has rendered: branca re-parses rendered HTML as a Jinja
+    # template, and tokenising megabytes of JSON would take seconds for 100,000 accounts.
+    html = fmap.get_root().render()
+    head, marker, tail = html.partition("__FIELDATLAS_PAYLOAD__")
+    if not marker:
+        raise RuntimeError("the map page template lost its data placeholder")
+    return head + _json(payload(data, options)) + tail
 
 
 def external_urls(html: str, allowed: tuple[str, ...] = ()) -> list[str]:
@@ -149,6 +154,7 @@ def write_standalone(store: Store, out: Path | str, options: MapOptions = MapOpt
     out = Path(out)
     data = load_map_data(store, options, progress)
     check_cancelled(progress)
+    # Beside the page: map.html + map_files/ (the browser "save page as" convention).
     folder = out.with_name(out.stem + "_files")
     assets.copy_assets(folder)
     html = render_html(data, options, folder.name + "/")
