@@ -1,0 +1,147 @@
+"""How long a map page of N accounts takes to build and to finish loading in QtWebEngine offscreen.
+
+    python benchmarks/map_render.py [--sizes 10000,100000] [--repeat 2] [--keep-dbs DIR]
+
+For each size it writes a demo database (once; kept in --keep-dbs if given), builds the desktop's
+page (the same code path as the Map view) and loads it in an offscreen QWebEngineView until the
+page says every account is clustered and drawn (FieldAtlasMap.isReady()). Prints a table and
+writes benchmarks/results/map_render.json. Targets: 10,000 accounts < 3 s, 100,000 < 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGETS_S = {10_000: 3.0, 100_000: 10.0}
+
+
+def demo_db(folder: Path, accounts: int) -> Path:
+    from core.demo import DemoSpec, write_demo
+
+    path = folder / f"map-bench-{accounts}.sqlite"
+    if not path.exists():
+        write_demo(path, DemoSpec(accounts=accounts, today=date(2026, 11, 20)))
+    return path
+
+
+def build_page(db: Path, out: Path) -> tuple[float, int, int]:
+    from core.maps.layers import MapOptions
+    from core.maps.page import write_desktop_page
+    from core.storage import open_database
+
+    store = open_database(db)
+    try:
+        started = time.perf_counter()
+        result = write_desktop_page(store, out, MapOptions(interactive=True, tile_url="fatiles://tile/{z}/{x}/{y}"))
+        return time.perf_counter() - started, result.html_bytes, result.accounts
+    finally:
+        store.close()
+
+
+def load_page(app, page_path: Path, timeout_s: float = 60.0) -> tuple[float, dict]:
+    """Seconds from load() until the page reports every marker clustered, and the page's own figures."""
+    from PySide6.QtCore import QEventLoop, QTimer, QUrl
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    view = QWebEngineView()
+    view.resize(1280, 800)
+    view.show()
+    loop = QEventLoop()
+    answer: dict = {}
+
+    def poll() -> None:
+        view.page().runJavaScript(
+            "window.FieldAtlasMap && FieldAtlasMap.isReady() ? JSON.stringify(FieldAtlasMap.stats()) : ''",
+            0, got)
+
+    def got(text) -> None:
+        if text and not answer:
+            answer.update(json.loads(text))
+            answer["seconds"] = time.perf_counter() - started
+            loop.quit()
+
+    timer = QTimer(interval=25, timeout=poll)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    started = time.perf_counter()
+    view.load(QUrl.fromLocalFile(str(page_path)))
+    timer.start()
+    loop.exec()
+    timer.stop()
+    view.close()
+    view.deleteLater()
+    app.processEvents()
+    if not answer:
+        raise RuntimeError(f"the page did not finish within {timeout_s} s")
+    return answer.pop("seconds"), answer
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated account counts")
+    parser.add_argument("--repeat", type=int, default=2, help="loads per size (median reported)")
+    parser.add_argument("--keep-dbs", metavar="DIR", help="keep (and reuse) the demo databases here")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "map_render.json"))
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop.app import application
+
+    import desktop.map  # noqa: F401  (fatiles:// must be declared before the first web view)
+
+    app = application()
+    work = Path(args.keep_dbs) if args.keep_dbs else Path(tempfile.mkdtemp(prefix="map-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in sizes:
+        db = demo_db(work, n)
+        page = work / f"map-{n}.html"
+        build_s, html_bytes, accounts = build_page(db, page)
+        loads, stats = [], {}
+        for _ in range(max(1, args.repeat)):
+            seconds, stats = load_page(app, page)
+            loads.append(seconds)
+        timings = stats.get("timings", {})
+        row = {
+            "accounts": accounts, "html_mb": round(html_bytes / 1e6, 2), "build_s": round(build_s, 2),
+            "load_s": round(statistics.median(loads), 2), "load_runs_s": [round(x, 2) for x in loads],
+            "clustering_ms": round(timings.get("clustered", 0) - timings.get("markers", 0)),
+            "target_s": TARGETS_S.get(n), "drawn_elements": stats.get("drawn"),
+        }
+        row["meets_target"] = row["target_s"] is None or row["load_s"] < row["target_s"]
+        rows.append(row)
+        print(f"{n:>8,} accounts built in {build_s:.2f} s, loaded in {row['load_s']:.2f} s", flush=True)
+
+    print()
+    print(f"{'accounts':>9} {'HTML MB':>8} {'build s':>8} {'load s':>7} {'cluster ms':>10} {'target s':>8}  ok")
+    for r in rows:
+        print(f"{r['accounts']:>9,} {r['html_mb']:>8.2f} {r['build_s']:>8.2f} {r['load_s']:>7.2f} "
+              f"{r['clustering_ms']:>10} {r['target_s'] or '-':>8}  {'yes' if r['meets_target'] else 'NO'}")
+    result = {
+        "benchmark": "map_render", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "note": "load_s = QWebEngineView.load() until every account is clustered and drawn, offscreen; "
+                "shared 2-core machine, figures are noisy",
+        "rows": rows,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}")
+    return 0 if all(r["meets_target"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
