@@ -276,14 +276,15 @@ class _Run:
             rejects.add(cells, problems)
 
     def _add(self, batch: dict, values: dict[str, Any]) -> None:
-        key = ("id", values["external_id"]) if values.get("external_id") else ("name", match_key(values))
+        name_key = match_key(values)
+        key = ("id", values["external_id"]) if values.get("external_id") else ("name", name_key)
         if key in batch:
             # The same record twice in one file: later non-empty cells win, as a re-import would.
             self.result.duplicates += 1
             merged = batch[key][1]
             merged.update({k: v for k, v in values.items() if v is not None})
         else:
-            batch[key] = (0, values)
+            batch[key] = (name_key, values)
 
     def _owner_id(self, values: dict[str, Any]) -> int | None:
         owner = values.get("owner")
@@ -308,14 +309,13 @@ class _Run:
         restore: list[int] = []
         new_rows: list[dict[str, Any]] = []
         new_keys: list[tuple[str, str] | None] = []
-        for key, (_, values) in batch.items():
+        for key, (name_key, values) in batch.items():
             account_id = None
             if key[0] == "id" and key[1] in by_external:
                 account_id, deleted_at = by_external[key[1]]
                 if deleted_at:
                     restore.append(account_id)
             else:
-                name_key = match_key(values)
                 candidate = self.by_name.get(name_key) if name_key else None
                 if candidate is not None and (key[0] == "name" or self._has_no_external_id(candidate)):
                     account_id = candidate
@@ -329,7 +329,7 @@ class _Run:
                 targets[account_id] = values
             else:
                 new_rows.append(self._insert_values(values))
-                new_keys.append(match_key(values))
+                new_keys.append(name_key)
         for account_id in restore:
             writes.restore(store, "accounts", account_id)
         if targets:

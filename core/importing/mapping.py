@@ -148,6 +148,14 @@ SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# Headers that give a source away without feeding a field.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "fieldatlas": ("Located by",),
+    "salesforce": ("Account Owner Alias", "Parent Account", "Billing Address"),
+    "hubspot": ("Lifecycle Stage", "Last Activity Date", "Associated Contact"),
+    "dynamics": ("(Do Not Modify) Row Checksum", "(Do Not Modify) Modified On"),
+}
+
 # Plain names anyone might use in a hand-made spreadsheet.
 GENERIC: dict[str, tuple[str, ...]] = {
     "external_id": ("External ID", "CRM ID", "Record ID", "Account ID", "ID"),
@@ -210,7 +218,7 @@ def detect_source(headers: list[str]) -> str:
     for source, table in SOURCES.items():
         names = {header_key(n) for names in table.values() for n in names}
         # Headers only this CRM writes ("Billing City", "State/Region") decide; "City" proves nothing.
-        distinctive = names - generic
+        distinctive = (names - generic) | {header_key(n) for n in SIGNATURES.get(source, ())}
         score = len(keys & distinctive) * 2 + len(keys & names)
         if score > best_score and keys & distinctive:
             best, best_score = source, score

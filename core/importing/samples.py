@@ -109,6 +109,8 @@ def write_sample(path: Path | str, kind: str = "salesforce", rows: int = 1000, *
                        values["revenue"], site, rng.choice(["customer", "lead", "opportunity"])]
             writer.writerow(row)
             written.append(row)
+            if len(written) > 5000:
+                del written[:1000]  # repeats come from recent rows; keeps a 100 MB sample cheap to write
             info.rows += 1
             if bad_reason:
                 info.bad_rows[row_number] = bad_reason

@@ -73,10 +73,9 @@ def convert_row(row_number: int, cells: dict[str, tuple[str, str | None]]) -> tu
     """cells: field -> (column header, raw text). Returns account values (None = empty) and the problems."""
     values: dict[str, Any] = {}
     problems: list[RowProblem] = []
-    header_of = {key: header for key, (header, _) in cells.items()}
 
     def bad(key: str, raw: Any, reason: str) -> None:
-        problems.append(RowProblem(row_number, header_of.get(key, key), raw, reason))
+        problems.append(RowProblem(row_number, cells[key][0] if key in cells else key, raw, reason))
 
     for key, (header, raw) in cells.items():
         if raw is None:
@@ -94,34 +93,40 @@ def convert_row(row_number: int, cells: dict[str, tuple[str, str | None]]) -> tu
         if not text:
             values[key] = None
             continue
-        kind = FIELD_BY_KEY[key].kind
+        convert = _CONVERTERS.get(key)
+        if convert is None:
+            values[key] = text
+            continue
         try:
-            values[key] = _convert(key, kind, text)
+            values[key] = convert(text)
         except ValueError as exc:
             bad(key, raw, str(exc))
     country = values.get("country")
     if country and country.casefold() in US_NAMES:
         values["country"] = "US"
     is_us = (values.get("country") or "US") == "US"
-    if is_us and values.get("state"):
-        state = values["state"]
+    state = values.get("state")
+    if is_us and state:
         values["state"] = US_STATES.get(state.casefold(), state.upper() if len(state) == 2 else state)
-    if is_us and values.get("postal_code") and values["postal_code"].isdigit() and 3 <= len(values["postal_code"]) < 5:
+    postal = values.get("postal_code")
+    if is_us and postal and postal.isdigit() and 3 <= len(postal) < 5:
         # Spreadsheets drop leading zeros from New England ZIPs (02108 -> 2108).
-        values["postal_code"] = values["postal_code"].zfill(5)
-    if (values.get("lat") is None) != (values.get("lon") is None) and ("lat" in cells or "lon" in cells):
+        values["postal_code"] = postal.zfill(5)
+    if ("lat" in cells or "lon" in cells) and (values.get("lat") is None) != (values.get("lon") is None):
         missing = "lat" if values.get("lat") is None else "lon"
-        if not any(p.column == header_of.get(missing) for p in problems):
+        if not problems or not any(p.column == cells.get(missing, (missing,))[0] for p in problems):
             bad(missing, cells.get(missing, ("", None))[1], "latitude and longitude must be given together")
-    if "name" in cells and not values.get("name") and not any(p.column == header_of["name"] for p in problems):
+    if "name" in cells and not values.get("name") and not any(p.column == cells["name"][0] for p in problems):
         bad("name", cells["name"][1], "a name is required")
-    checked = {k: v for k, v in values.items() if k in accounts.EDITABLE and v is not None}
-    reported = {p.column for p in problems}
-    for p in accounts.validate(checked):
-        column = header_of.get(p.field, p.field)
-        if column not in reported:
-            problems.append(RowProblem(row_number, column, cells.get(p.field, ("", p.value))[1], p.reason))
-            reported.add(column)
+    checked = {k: v for k, v in values.items() if v is not None and k in _EDITABLE}
+    more = accounts.validate(checked)
+    if more:
+        reported = {p.column for p in problems}
+        for p in more:
+            column = cells[p.field][0] if p.field in cells else p.field
+            if column not in reported:
+                problems.append(RowProblem(row_number, column, cells.get(p.field, ("", p.value))[1], p.reason))
+                reported.add(column)
     return values, problems
 
 
@@ -160,3 +165,23 @@ def _convert(key: str, kind: str, text: str) -> Any:
             raise ValueError("must be active, prospect or inactive")
         return status
     return text
+
+
+def _int(text: str) -> int:
+    return _convert("employees", "int", text)
+
+
+def _money(text: str) -> int | None:
+    return _convert("annual_revenue_cents", "money", text)
+
+
+def _float(text: str) -> float:
+    return _convert("lat", "float", text)
+
+
+_EDITABLE = frozenset(accounts.EDITABLE)
+_CONVERTERS = {
+    "employees": _int, "annual_revenue_cents": _money, "lat": _float, "lon": _float,
+    "tier": lambda text: _convert("tier", "text", text), "status": lambda text: _convert("status", "text", text),
+}
+assert {f.key for f in FIELD_BY_KEY.values() if f.kind in ("int", "money", "float")} <= set(_CONVERTERS)

@@ -579,8 +579,17 @@ class ImportWizard(QWizard):
 def open_import_wizard(ctx: AppContext, parent: QWidget | None = None, path: str | None = None) -> ImportWizard:
     """File → Import accounts…: show the wizard (non-modal); with `path`, start on that file."""
     wizard = ImportWizard(ctx, parent)
-    wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    wizard.finished.connect(lambda _=0: _dispose_when_idle(wizard))
     if path:
         wizard.file_page.load(path)
     wizard.show()
     return wizard
+
+
+def _dispose_when_idle(wizard: ImportWizard) -> None:
+    # A cancelled task still reports back to its page: keep the wizard alive until it has.
+    running = [t for t in (wizard.file_page.loading, wizard.check_page.task, wizard.import_page.task) if t]
+    if running:
+        running[0].ended.connect(lambda: _dispose_when_idle(wizard))
+    else:
+        wizard.deleteLater()

@@ -165,3 +165,18 @@ def test_gazetteer_knows_zip_and_city_centroids():
     assert precision == "zip" and abs(lat - 30.27) < 0.1
     assert gaz.locate(None, "Austin", "Texas")[2] == "city"
     assert gaz.locate("78701", "Austin", "TX", "Canada") is None
+
+
+def test_bundled_table_is_current_with_the_installed_zipcodes_data():
+    import random
+
+    import zipcodes
+
+    from core.geocoding.offline import _load_bundle
+
+    bundle = _load_bundle()
+    assert bundle is not None, "resources/geo/us_places.json.gz is missing or stale: python -m core.geocoding.offline"
+    rows = [z for z in zipcodes.list_all() if z.get("lat") and float(z["lat"]) != 0]
+    for z in random.Random(1).sample(rows, 200):
+        lat, lon = bundle.zips[z["zip_code"]]
+        assert abs(lat - float(z["lat"])) < 1e-4 and abs(lon - float(z["long"])) < 1e-4

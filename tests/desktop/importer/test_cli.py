@@ -1,0 +1,94 @@
+"""`fieldatlas import accounts`, `fieldatlas geocode` and `fieldatlas export accounts` end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.storage import open_database
+from desktop.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "crm"
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    path = tmp_path / "cli.sqlite"
+    open_database(path, create=True).close()
+    return path
+
+
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    path = tmp_path / "salesforce_accounts.csv"
+    shutil.copy(FIXTURES / "salesforce_accounts.csv", path)
+    return path
+
+
+def count(db: Path, sql: str = "SELECT count(*) FROM accounts") -> int:
+    store = open_database(db)
+    try:
+        return store.scalar(sql)
+    finally:
+        store.close()
+
+
+def test_import_aborts_on_bad_rows_with_one_clear_line(db, sample, capsys):
+    code = main(["import", "accounts", str(sample), "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "fieldatlas: error: row " in err and "nothing was imported" in err
+    assert count(db) == 0
+
+
+def test_import_skip_bad_rows_json_and_reimport(db, sample, tmp_path, capsys):
+    expected = json.loads((FIXTURES / "salesforce_accounts.expected.json").read_text())
+    rejects = tmp_path / "out" / "rejects.csv"
+    rejects.parent.mkdir()
+    code = main(["import", "accounts", str(sample), "--db", str(db), "--skip-bad-rows", "--rejects", str(rejects),
+                 "--json", "--save-mapping", "sf"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data["inserted"] == len(expected["good_ids"]) and data["rejected"] == len(expected["bad_rows"])
+    assert data["source"] == "salesforce" and data["saved_mapping"] == "sf"
+    with open(rejects, encoding="utf-8-sig") as fh:
+        assert len(list(csv.DictReader(fh))) == len(expected["bad_rows"])
+    code = main(["import", "accounts", str(sample), "--db", str(db), "--skip-bad-rows", "--rejects", str(rejects),
+                 "--mapping", "sf", "--json"])
+    again = json.loads(capsys.readouterr().out)
+    assert code == 0 and again["inserted"] == 0 and again["updated"] == 0
+    assert count(db) == len(expected["good_ids"])
+
+
+def test_import_dry_run_and_bad_mapping(db, sample, capsys):
+    assert main(["import", "accounts", str(sample), "--db", str(db), "--skip-bad-rows", "--dry-run"]) == 0
+    assert "Would import" in capsys.readouterr().out
+    assert count(db) == 0
+    assert main(["import", "accounts", str(sample), "--db", str(db), "--mapping", "nosuch"]) == 1
+    assert "no mapping called 'nosuch'" in capsys.readouterr().err
+    assert main(["import", "accounts", str(sample) + ".missing", "--db", str(db)]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_geocode_offline_then_export(db, sample, tmp_path, capsys):
+    main(["import", "accounts", str(sample), "--db", str(db), "--skip-bad-rows", "--rejects", str(tmp_path / "r.csv")])
+    capsys.readouterr()
+    assert main(["geocode", "--db", str(db), "--offline", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["located_total"] == count(db)
+    assert count(db, "SELECT count(*) FROM accounts WHERE lat IS NULL") == 0
+    out = tmp_path / "accounts.xlsx"
+    assert main(["export", "accounts", "--db", str(db), "--format", "xlsx", "--out", str(out)]) == 0
+    assert f"to {out}" in capsys.readouterr().out and out.exists()
+    assert main(["export", "accounts", "--db", str(db), "--out", str(tmp_path / "no" / "a.csv")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_geocode_online_needs_a_key_for_keyed_providers(db, capsys, monkeypatch):
+    monkeypatch.delenv("FIELDATLAS_GEOCODER_KEY", raising=False)
+    assert main(["geocode", "--db", str(db), "--provider", "google"]) == 1
+    assert "needs an API key" in capsys.readouterr().err
