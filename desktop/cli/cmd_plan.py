@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from core.planning import PlanOptions, WeekPlan, accept, plan_week
@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-drive", type=int, default=300, metavar="MIN", help="daily driving limit in minutes")
     p.add_argument("--lunch", type=int, default=30, metavar="MIN", help="lunch break minutes (0 = none)")
+    p.add_argument("--hotel", action="append", default=[], metavar="DATE:LAT,LON",
+                   help="spend the night of DATE at a hotel (that day ends there, the next starts there); repeatable")
+    p.add_argument("--appointment", action="append", default=[], metavar="ACCOUNT@YYYY-MM-DDTHH:MM",
+                   help="a fixed appointment (local time) that the plan keeps; repeatable")
     p.add_argument("--ics", metavar="OUT", help="write the visits as an iCalendar file")
     p.add_argument("--gpx", metavar="OUT", help="write the routes as GPX")
     p.add_argument("--links", action="store_true", help="print Google Maps directions links per day")
@@ -52,6 +56,33 @@ def _write(path: str, data: bytes | str) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         raise CliError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+
+
+def _hotels(values: list[str]) -> dict[date, tuple[float, float]]:
+    out = {}
+    for text in values:
+        try:
+            day, coords = text.split(":", 1)
+            lat, lon = (float(x) for x in coords.split(","))
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError
+            out[date.fromisoformat(day)] = (lat, lon)
+        except ValueError:
+            raise CliError(f"--hotel: expected DATE:LAT,LON such as 2026-11-30:30.27,-97.74 (got {text!r})") from None
+    return out
+
+
+def _appointments(store, values: list[str]) -> dict[int, datetime]:
+    out = {}
+    for text in values:
+        try:
+            account, when = text.split("@", 1)
+            out[int(account)] = datetime.fromisoformat(when)
+        except ValueError:
+            raise CliError(f"--appointment: expected ACCOUNT_ID@YYYY-MM-DDTHH:MM (got {text!r})") from None
+        if store.scalar("SELECT count(*) FROM accounts WHERE id = ? AND deleted_at IS NULL", (int(account),)) == 0:
+            raise CliError(f"--appointment: account {account} does not exist")
+    return out
 
 
 def plan_as_dict(plan: WeekPlan) -> dict:
@@ -115,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
         from core.settings import load
 
         options = PlanOptions(lunch_minutes=max(0, args.lunch), max_drive_minutes=args.max_drive or None,
-                              routing_url=load().routing_url)
+                              routing_url=load().routing_url, hotels=_hotels(args.hotel),
+                              appointments=_appointments(store, args.appointment))
         try:
             with BarProgress("Planning") as bar:
                 plan = plan_week(store, rep["id"], args.start, args.days, seconds=args.seconds, seed=args.seed,
