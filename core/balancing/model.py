@@ -768,19 +768,21 @@ def balance_territories(store: Store | None, options: BalanceOptions = BalanceOp
     rng = np.random.default_rng(0)
     rounds = 0
     t0 = time.perf_counter()
-    while options.use_cp_sat and lp.status != "infeasible" and best_ok:
+    while options.use_cp_sat and lp.status != "infeasible":
         remaining = deadline - time.perf_counter()
         if remaining < 1.0:
             break
-        gap_now = (objective_minutes(problem, options, best) - bound) / bound * 100 if bound else None
+        gap_now = (objective_minutes(problem, options, best) - bound) / bound * 100 if bound and best_ok else None
         if gap_now is not None and gap_now <= options.stop_gap_pct:
             break
         if progress is not None:
             progress.update(3, 4, "Improving with CP-SAT")
         # The whole model when it is small (then CP-SAT proves optimality); otherwise rounds of a
         # few hundred border accounts at a time, the rest held at the best plan so far.
-        free = free_accounts(problem, best, FREE_ACCOUNTS if rounds == 0 else FREE_ACCOUNTS // 2)
-        if rounds and not free.all():
+        # Without a feasible start, only the whole model can find one.
+        free = free_accounts(problem, best, FREE_ACCOUNTS if rounds == 0 else FREE_ACCOUNTS // 2) if best_ok \
+            else ~problem.fixed
+        if best_ok and rounds and not free.all():
             extra = rng.choice(problem.n, size=min(problem.n, FREE_ACCOUNTS // 2), replace=False)
             free[extra] = True
             free &= ~problem.fixed
@@ -789,8 +791,9 @@ def balance_territories(store: Store | None, options: BalanceOptions = BalanceOp
         status, assign, cp_bound = solve_cp_sat(problem, options, best, seconds, progress, bound, free)
         rounds += 1
         phases.setdefault("cp_sat_rounds", []).append(status)
-        if assign is not None and feasible(assign) and objective_minutes(problem, options, assign) <= objective_minutes(problem, options, best):
-            best = assign
+        if assign is not None and feasible(assign) and (
+                not best_ok or objective_minutes(problem, options, assign) <= objective_minutes(problem, options, best)):
+            best, best_ok = assign, True
         if whole:
             if cp_bound is not None:
                 bound = max(bound or 0, cp_bound)

@@ -20,8 +20,8 @@ from desktop.territories.editor import combo_value, select_value
 from desktop.territories.model import ScenarioView, load_scenario
 from desktop.territories.tables import RowsModel
 
-COMPARE_COLUMNS = ("Rep", "Accounts today", "Accounts", "Workload h today", "Workload h", "Target h",
-                   "Deviation", "Potential today", "Potential")
+COMPARE_COLUMNS = ("Rep", "Accounts now", "Accounts", "Hours now", "Hours", "Target h", "Deviation",
+                   "Potential now", "Potential")
 MOVE_COLUMNS = ("Account", "City", "From", "To")
 MOVES_SHOWN = 2000
 
@@ -117,7 +117,7 @@ class BalancePanel(QWidget):
         self.moves.setModel(self.moves_model)
         self.moves.setObjectName("scenario-moves")
         self.moves.verticalHeader().hide()
-        self.moves.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.moves.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.moves.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.moves.doubleClicked.connect(self._select_moved_account)
         compare_box = QGroupBox("Today beside the scenario")
@@ -127,7 +127,10 @@ class BalancePanel(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(compare_box)
         split.addWidget(moves_box)
-        split.setSizes([760, 420])
+        split.setSizes([860, 400])
+        for table in (self.compare, self.moves):
+            table.setWordWrap(False)
+            table.verticalHeader().setDefaultSectionSize(22)
 
         layout = QVBoxLayout(self)
         layout.addLayout(options)
