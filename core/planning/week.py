@@ -41,14 +41,6 @@ class PlanOptions:
 
 
 @dataclass(frozen=True)
-class DayPlan:
-    """One planned day as the views and exports need it."""
-
-    day: date
-    shift_id: str
-
-
-@dataclass(frozen=True)
 class WeekPlan:
     """A rep's plan over some days: the problem, its matrix (kept so hand edits check instantly) and the result."""
 

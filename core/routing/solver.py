@@ -47,7 +47,7 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     criterion = stop or default_stop(len(candidates))
     cancel = CancelRequested(progress, getattr(criterion, "seconds", None) or _budget(criterion))
     routes_by_shift: dict[Any, list[list[Any]]] = {}
-    iterations, engine_runtime = 0, 0.0
+    iterations = 0
     if candidates and problem.shifts:
         orders, dropped, iterations = _run_pyvrp(problem, mx, idx, candidates, FirstOf(criterion, cancel), seed)
         routes_by_shift = orders
@@ -87,19 +87,6 @@ def _budget(criterion: Any) -> float | None:
         if hasattr(c, "seconds"):
             return c.seconds
     return None
-
-
-def _windows_for(stop: Stop, shifts: Iterable[Shift]) -> list[tuple[float, float]]:
-    """The stop's start windows clipped to when some shift works (all of them if it is pinned to none)."""
-    spans = [(sh.start_min, sh.end_min) for sh in shifts]
-    windows = stop.start_windows() or tuple(spans)
-    out = []
-    for a, b in windows:
-        for lo, hi in spans:
-            x, y = max(a, lo), min(b, hi)
-            if y >= x - EPS:
-                out.append((x, max(x, y)))
-    return sorted(set(out))
 
 
 def _why_impossible(problem: RoutingProblem, mx: Matrix, idx: Index, stop: Stop) -> str:
