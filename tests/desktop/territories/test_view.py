@@ -1,0 +1,114 @@
+"""The Territories view as a user drives it: tree, rule editor preview, balancing to a scenario, applying it."""
+
+import pytest
+
+from core.settings import Settings
+from desktop.context import AppContext
+from desktop.territories.editor import combo_value, select_value
+from desktop.territories.view import TerritoriesView
+
+
+@pytest.fixture
+def view(qtbot, demo_store):
+    ctx = AppContext(demo_store, Settings(), persist_settings=False)
+    v = TerritoriesView(ctx)
+    qtbot.addWidget(v)
+    with qtbot.waitSignal(v.balance.scenario_loaded, timeout=30000):
+        pass
+    qtbot.waitUntil(lambda: v.overview is not None, timeout=30000)
+    yield v
+    ctx.tasks.wait(60000)
+
+
+def tree_names(v):
+    names = []
+    for i in range(v.tree.topLevelItemCount()):
+        top = v.tree.topLevelItem(i)
+        names.append(top.text(0))
+        names += [top.child(k).text(0) for k in range(top.childCount())]
+    return names
+
+
+def test_tree_shows_the_hierarchy_with_figures(view):
+    names = tree_names(view)
+    assert names[0] == "TX Region"
+    top = view.tree.topLevelItem(0)
+    assert top.childCount() == 8
+    assert all(name.endswith("Metro") for name in names[1:])
+    assert int(top.child(0).text(4).replace(",", "")) > 0          # accounts per territory
+    assert "orphans" in view.report_label.text()
+
+
+def test_rule_editor_preview_follows_the_rule(view, qtbot):
+    editor = view.editor
+    view.new_territory()
+    select_value(editor.kind, "industry")
+    form = editor.form_by_kind["industry"]
+    widget = form.widgets["industries"][1]
+    widget.setText("Healthcare")
+    widget.textEdited.emit("Healthcare")
+    expected = sum(1 for r in view.overview.snapshot.rows.values() if r["industry"] == "Healthcare")
+    qtbot.waitUntil(lambda: f"Matches {expected:,} accounts" in editor.preview.text(), timeout=3000)
+    widget.setText("Healthcare, Retail")
+    widget.textEdited.emit("Healthcare, Retail")
+    both = sum(1 for r in view.overview.snapshot.rows.values() if r["industry"] in ("Healthcare", "Retail"))
+    qtbot.waitUntil(lambda: f"Matches {both:,} accounts" in editor.preview.text(), timeout=3000)
+    editor.rule_text.setPlainText('{"zips": ["12"]}')
+    qtbot.waitUntil(lambda: "five digits" in editor.problems.text(), timeout=3000)
+
+    # Saving a good one adds it to the tree.
+    editor.rule_text.setPlainText('{"industries": ["Healthcare"]}')
+    editor.name.setText("Healthcare specialists")
+    editor.precedence.setValue(50)
+    editor._save()
+    qtbot.waitUntil(lambda: "Healthcare specialists" in tree_names(view), timeout=30000)
+
+
+def heard(ctx):
+    calls = []
+    ctx.show_on_map.connect(lambda d: calls.append(("map", d)))
+    ctx.navigate.connect(lambda key: calls.append(("navigate", key)))
+    return calls
+
+
+def test_show_on_map_asks_the_map(view):
+    view.tree.setCurrentItem(view.tree.topLevelItem(0).child(0))
+    tid = view.current_id()
+    calls = heard(view.ctx)
+    view.map_button.click()
+    assert calls == [("map", {"territory_id": tid}), ("navigate", "map")]
+
+
+def test_balance_makes_a_scenario_and_a_manager_applies_it(view, qtbot):
+    panel = view.balance
+    panel.seconds.setValue(4)
+    panel.tolerance.setValue(3)
+    panel.run_balance()
+    assert panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.task is None, timeout=60000)
+    assert panel.status.text().startswith("Balanced"), panel.status.text()
+    qtbot.waitUntil(lambda: panel.scenario_view is not None and panel.moves_model.rowCount() > 0, timeout=30000)
+    assert panel.compare_model.rowCount() == 8
+    scenario_id = panel.scenario_id
+    store = view.ctx.store
+    assert store.scalar("SELECT status FROM scenarios WHERE id = ?", (scenario_id,)) == "draft"
+
+    # A rep may look but not apply.
+    rep = next(p for p in panel.people if p["role"] == "rep")
+    select_value(panel.acting, rep["id"])
+    assert not panel.apply_button.isEnabled()
+    manager = next(p for p in panel.people if p["role"] == "manager")
+    select_value(panel.acting, manager["id"])
+    assert combo_value(panel.acting) == manager["id"]
+    assert panel.apply_button.isEnabled()
+
+    account_id = panel.moves_model.key(0)
+    to_rep = next(m["to_rep_id"] for m in panel.scenario_view.moves if m["account_id"] == account_id)
+    with qtbot.waitSignal(view.ctx.changed, timeout=30000):
+        panel.apply_clicked(confirm=False)
+    assert store.scalar("SELECT owner_id FROM accounts WHERE id = ?", (account_id,)) == to_rep
+    assert store.scalar("SELECT status FROM scenarios WHERE id = ?", (scenario_id,)) == "applied"
+
+    calls = heard(view.ctx)
+    panel.map_button.click()
+    assert calls == [("map", {"scenario_id": scenario_id}), ("navigate", "map")]
