@@ -443,11 +443,13 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     order = sorted((c for c in customers if problem.patterns[c]),
                    key=lambda c: (-len(problem.patterns[c][0]), -problem.demand[c] - problem.service[c],
                                   len(problem.patterns[c]), -problem.customer_penalty(c)))
-    for c in order:
+    for k, c in enumerate(order):
         state.insert(c, preferred=(preferred or {}).get(c))
+        if k % 50 == 0:
+            check_cancelled(progress)
     report(0.1, "routing each day")
-    touched = list(range(t))
-    for d in touched:
+    for d in range(t):
+        check_cancelled(progress)
         if time_left() <= 0:
             break
         state.routes[d] = optimise_day(problem, d, state.routes[d], iterations=100, seconds=max(0.05, time_left() / 4),
@@ -472,7 +474,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             break
         iteration += 1
         frac = (time.perf_counter() - started) / total_search
-        if iteration % 10 == 0:
+        if iteration % 5 == 0:
             report(0.1 + 0.75 * frac, f"improving: {best_cost:,.1f}")
         cand = current.copy()
         k = rng.randint(2, max(2, min(MAX_REMOVED, n // 4)))
@@ -517,6 +519,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
 
     report(0.9, "final routing")
     for d in range(t):
+        check_cancelled(progress)
         left = time_left()
         if left <= 0.05:
             break
