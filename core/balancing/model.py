@@ -405,7 +405,7 @@ def greedy_repair(problem: BalanceProblem, options: BalanceOptions, start: np.nd
 @dataclass
 class LpResult:
     status: str                       # optimal | infeasible | failed
-    bound_minutes: float | None
+    bound_minutes: float | None       # LP optimum: a bound for the model over each account's candidates
     assign: np.ndarray | None
 
 
@@ -769,7 +769,7 @@ def balance_territories(store: Store | None, options: BalanceOptions = BalanceOp
     rounds = 0
     t0 = time.perf_counter()
     while options.use_cp_sat and lp.status != "infeasible":
-        remaining = deadline - time.perf_counter()
+        remaining = deadline - time.perf_counter() - 0.5  # leave time to write up the answer
         if remaining < 1.0:
             break
         gap_now = (objective_minutes(problem, options, best) - bound) / bound * 100 if bound and best_ok else None
