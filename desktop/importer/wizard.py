@@ -412,6 +412,7 @@ class CheckPage(QWizardPage):
             item = QTableWidgetItem(problem or "OK")
             if problem:
                 item.setForeground(QColor("#b00020"))
+                item.setToolTip(problem)
             self.rows.setItem(r, 1, item)
             for c, f in enumerate(fields):
                 v = values.get(f.key)
