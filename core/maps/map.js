@@ -61,15 +61,14 @@ var FieldAtlasMap = (function () {
     map.createPane('basePane').style.zIndex = 250;
     var inData = {};
     d.states.forEach(function (s) { inData[s] = true; });
-    var canvas = L.canvas({padding: 0.2, pane: 'basePane'});
-    FA.groups.states = L.geoJSON(d.base.states, {pane: 'basePane', renderer: canvas, interactive: false,
+    FA.groups.states = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false,
                                                    style: function (f) {
       return {color: '#7d7d7d', weight: 1.2, fillColor: inData[f.properties.code] ? '#f7f5ef' : '#e9e6dc',
               fillOpacity: 1};
     }}).addTo(map);
-    FA.groups.counties = L.geoJSON(d.base.counties, {pane: 'basePane', renderer: canvas, interactive: false,
+    FA.groups.counties = L.geoJSON(d.base.counties, {pane: 'basePane', interactive: false,
       style: {color: '#a9a9a9', weight: 0.6, fill: false}}).addTo(map);
-    FA.groups.stateLines = L.geoJSON(d.base.states, {pane: 'basePane', renderer: canvas, interactive: false,
+    FA.groups.stateLines = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false,
       style: {color: '#6b6b6b', weight: 1.6, fill: false}}).addTo(map);
   }
 
@@ -83,7 +82,7 @@ var FieldAtlasMap = (function () {
       if (t.fill.length && !region) {
         parts.push(L.geoJSON({type: 'FeatureCollection', features: t.fill.map(function (g) {
           return {type: 'Feature', properties: {}, geometry: g};
-        })}, {interactive: false, renderer: FA.canvas, style: {stroke: false, fillColor: t.color, fillOpacity: 0.16}}));
+        })}, {interactive: false, style: {stroke: false, fillColor: t.color, fillOpacity: 0.16}}));
       }
       var line = L.polyline(swap(t.outline), {color: region ? '#333' : t.color, weight: region ? 2 : 2.6,
         opacity: 0.95, dashArray: region ? '6 5' : null});
@@ -98,16 +97,18 @@ var FieldAtlasMap = (function () {
   }
 
   function addRoutes(d) {
+    // Above the account clusters: a planned day must not hide under the pins it visits.
+    FA.map.createPane('routePane').style.zIndex = 650;
     var group = L.layerGroup();
     FA.routes = {};
     d.routes.forEach(function (r) {
       var pts = r.stops.map(function (s) { return [s.lat, s.lon]; });
       if (r.start) pts.unshift(r.start);
       if (r.end) pts.push(r.end);
-      var parts = [L.polyline(pts, {color: r.color, weight: 3.5, opacity: 0.85})
+      var parts = [L.polyline(pts, {pane: 'routePane', color: r.color, weight: 4, opacity: 0.9})
         .bindTooltip(esc(r.rep) + ' · ' + esc(r.day) + ' · ' + r.stops.length + ' stops', {sticky: true})];
       r.stops.forEach(function (s) {
-        parts.push(L.marker([s.lat, s.lon], {keyboard: false, icon: L.divIcon({className: 'fmap-stop-icon',
+        parts.push(L.marker([s.lat, s.lon], {pane: 'routePane', keyboard: false, icon: L.divIcon({className: 'fmap-stop-icon',
           html: '<div class="fmap-stop" style="border-color:' + r.color + '">' + s.seq + '</div>',
           iconSize: [22, 22], iconAnchor: [11, 11]})}).bindTooltip(
             s.seq + '. ' + esc(s.name) + (s.arrive_at ? ' · ' + esc(s.arrive_at.slice(11, 16)) : '')));
@@ -175,6 +176,8 @@ var FieldAtlasMap = (function () {
     var A = d.accounts, pts = [], sorted = A.pot.slice().sort(function (a, b) { return a - b; });
     var top = sorted.length ? Math.max(1, sorted[Math.floor(sorted.length * 0.95)] || 1) : 1;
     for (var i = 0; i < A.id.length; i++) pts.push([A.lat[i], A.lon[i], Math.min(1, A.pot[i] / top)]);
+    // leaflet.heat's maxZoom is the zoom at which intensity peaks; Leaflet's layer list also reads it
+    // as the layer's zoom limit, so the heat map is offered up to county level, where it means something.
     return L.heatLayer(pts, {radius: 20, blur: 18, minOpacity: 0.25, maxZoom: 10});
   }
 
@@ -227,7 +230,6 @@ var FieldAtlasMap = (function () {
     // Fewer zoom levels means less clustering work per marker; 16 is street level.
     map.setMinZoom(4);
     map.setMaxZoom(16);
-    FA.canvas = L.canvas({padding: 0.2});
     addBase(d);
     var overlays = {};
     var territories = addTerritories(d);
