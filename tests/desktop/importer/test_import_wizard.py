@@ -161,3 +161,22 @@ def test_export_action_writes_the_file_in_the_background(qtbot, ctx, tmp_path):
         pass
     text = out.read_text(encoding="utf-8-sig")
     assert "'=cmd" in text
+
+
+def test_file_menu_opens_the_wizard_and_the_geocode_dialog(qtbot, ctx):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    actions = {a.text().replace("&", ""): a for a in window.menuBar().actions()[0].menu().actions()}
+    assert actions["Import accounts…"].isEnabled() and actions["Geocode accounts…"].isEnabled()
+    actions["Import accounts…"].trigger()
+    wizards = [w for w in QApplication.topLevelWidgets() if isinstance(w, ImportWizard) and w.isVisible()]
+    assert len(wizards) == 1
+    wizards[0].reject()
+    actions["Geocode accounts…"].trigger()
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, GeocodeDialog) and w.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].reject()
