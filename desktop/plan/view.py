@@ -40,6 +40,10 @@ class PlanView(QTabWidget):
         self.visits = VisitsTab(ctx)
         self.addTab(self.visits, "Visits")
 
+    def when_ready(self, callback) -> None:
+        """Call back once the saved plan shown on opening has loaded (for screenshots and tests)."""
+        self.week.when_ready(callback)
+
 
 def next_monday(today: date) -> date:
     return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
@@ -54,6 +58,9 @@ class WeekTab(QWidget):
         self.locked: set[Any] = set()
         self.task = None
         self.route_ids: list[int] = []
+        self._loading = None
+        self._load_serial = 0
+        self._waiting: list = []
 
         self.rep = QComboBox()
         self.rep.setMinimumWidth(180)
@@ -178,18 +185,60 @@ class WeekTab(QWidget):
 
     # --- solving ----------------------------------------------------------------------------------
     def load_saved(self) -> None:
-        """Show the rep's accepted routes for these days, if any, so reopening the app shows the plan."""
+        """Show the rep's accepted routes for these days, if any, so reopening the app shows the plan.
+
+        Re-timing saved routes is quick offline; with a routing server configured it may wait on the
+        network, so then it runs on a worker.
+        """
         rep = self.rep_row()
         if rep is None or self.task is not None:
             return
-        plan = load_accepted(self.ctx.store, rep["id"], self.start_date(), self.days.value())
-        self.route_ids = list(plan.result.extra.get("route_ids", [])) if plan else []
-        self._show(plan, saved=plan is not None)
+        rep_id, start, days = rep["id"], self.start_date(), self.days.value()
+        routing_url = self.ctx.settings.routing_url
+        self._load_serial += 1
+        serial = self._load_serial
+
+        def done(plan):
+            if serial != self._load_serial or self.task is not None:
+                return  # the user changed rep or days meanwhile, or started planning
+            self.route_ids = list(plan.result.extra.get("route_ids", [])) if plan else []
+            self._show(plan, saved=plan is not None)
+
+        if not routing_url:
+            done(load_accepted(self.ctx.store, rep_id, start, days))
+            return
+        path = self.ctx.store.path
+
+        def work(progress):
+            from core.planning import PlanOptions
+
+            store = open_database(path)
+            try:
+                return load_accepted(store, rep_id, start, days, PlanOptions(routing_url=routing_url))
+            finally:
+                store.close()
+
+        self._loading = self.ctx.tasks.run("Loading saved plan", work)
+        self._loading.on_done(done).on_error(lambda exc: self.summary.setText(f"Could not load the saved plan: {exc}"))
+        self._loading.ended.connect(self._loaded)
+
+    def _loaded(self) -> None:
+        self._loading = None
+        waiting, self._waiting = self._waiting, []
+        for callback in waiting:
+            callback()
+
+    def when_ready(self, callback) -> None:
+        if self._loading is None:
+            callback()
+        else:
+            self._waiting.append(callback)
 
     def solve(self) -> None:
         rep = self.rep_row()
         if rep is None or self.task is not None:
             return
+        self._load_serial += 1  # a saved plan still loading must not replace the new one
         path, rep_id, start, days, seconds = self.ctx.store.path, rep["id"], self.start_date(), self.days.value(), \
             self.seconds.value()
         routing_url = self.ctx.settings.routing_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QDate
 
 from core import settings as settings_mod
@@ -11,10 +12,24 @@ from desktop.plan.view import PlanView
 
 def make_view(qtbot, store):
     ctx = AppContext(store, settings_mod.Settings(), persist_settings=False)
+    _contexts.append(ctx)
     view = PlanView(ctx)
     qtbot.addWidget(view)
     view.show()
+    ready = []
+    view.when_ready(lambda: ready.append(True))
+    qtbot.waitUntil(lambda: bool(ready), timeout=10_000)
     return ctx, view
+
+
+_contexts: list[AppContext] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left_behind(qtbot):
+    yield
+    while _contexts:
+        _contexts.pop().tasks.wait(10_000)
 
 
 def solve_two_days(qtbot, view):
