@@ -72,6 +72,7 @@ class Coverage:
     drive_hours_per_week: float
     visits: int
     accounts: int
+    too_far: int = 0
 
     @property
     def needed_hours_per_week(self) -> float:
@@ -103,6 +104,9 @@ class Coverage:
                 f"{self.needed_hours_per_week:.1f} h/week ({self.visit_hours_per_week:.1f} visiting + "
                 f"~{self.drive_hours_per_week:.1f} driving) against {self.available_hours_per_week:.1f} h/week "
                 f"available ({self.working_days} working days of {self.day_hours:.1f} h).")
+        if self.too_far:
+            head += (f" {self.too_far} account{'s are' if self.too_far > 1 else ' is'} too far from home "
+                     f"for a day trip.")
         if self.fits and self.tight:
             return head + (" The hours just cover the territory: driving is an estimate, so expect a few "
                            "visits not to fit when accounts are spread out.")
@@ -119,7 +123,7 @@ class Coverage:
                 "drive_hours_per_week": round(self.drive_hours_per_week, 2),
                 "shortfall_hours_per_week": round(self.shortfall_hours_per_week, 2),
                 "visits": self.visits, "visits_short": self.visits_short, "accounts": self.accounts,
-                "fits": self.fits, "tight": self.tight}
+                "fits": self.fits, "tight": self.tight, "too_far": self.too_far}
 
 
 @dataclass(frozen=True)
@@ -323,7 +327,10 @@ def coverage_check(needs: Sequence[AccountNeed], days: Sequence[CycleDay], home:
         days_used = min(len(working), math.ceil((visit_minutes + drive) / max(1.0, minutes_per_day)))
         drive += days_used * 2 * float(np.mean(travel[0, 1:]))
     available = len(working) * minutes_per_day
-    return Coverage(weeks=weeks, working_days=len(working), day_hours=minutes_per_day / 60,
+    too_far = 0
+    if needs and travel is not None:
+        too_far = sum(1 for i, n in enumerate(needs) if 2 * travel[0, i + 1] + n.minutes > minutes_per_day)
+    return Coverage(too_far=too_far, weeks=weeks, working_days=len(working), day_hours=minutes_per_day / 60,
                     available_hours_per_week=available / 60 / weeks, visit_hours_per_week=visit_minutes / 60 / weeks,
                     drive_hours_per_week=drive / 60 / weeks, visits=visits, accounts=len(needs))
 
@@ -400,7 +407,14 @@ def solve_rotation(data: RotationInput, *, seconds: float = 20.0, seed: int = 0,
     unplaced = []
     for node in solution.unserved:
         need = data.needs[node - 1]
-        reason = why[node] or "does not fit the working days' hours (coverage shortfall)"
+        trip = 2 * float(data.travel[0, node]) + need.minutes
+        if why[node]:
+            reason = why[node]
+        elif trip > data.minutes_per_day:
+            reason = (f"too far for a day trip: {trip / 60:.1f} h with the drive there and back, "
+                      f"the day has {data.minutes_per_day / 60:.1f} h")
+        else:
+            reason = "no day with room left (coverage shortfall)"
         unplaced.append((need.account_id, need.name, reason))
     return Rotation(rep_id=data.rep["id"], rep_name=data.rep["name"], start=data.start, weeks=data.weeks,
                     days=tuple(days), coverage=data.coverage(), unplaced=tuple(unplaced), not_due=data.not_due,

@@ -34,6 +34,7 @@ class RotationTab(QWidget):
         self.task = None
         self.coverage_task = None
         self.saved_plan_id: int | None = None
+        self._coverage_stale = True
 
         self.rep = QComboBox()
         self.rep.setMinimumWidth(180)
@@ -151,11 +152,20 @@ class RotationTab(QWidget):
             self.check_coverage()
 
     # --- coverage and solve -----------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._coverage_stale:
+            self.check_coverage()
+
     def check_coverage(self) -> None:
-        """Run the coverage check on a worker (it reads every account of the rep)."""
+        """Run the coverage check on a worker (it reads every account of the rep); waits until the tab is shown."""
         rep_id = self.rep_id()
         if rep_id is None:
             return
+        if not self.isVisible():
+            self._coverage_stale = True
+            return
+        self._coverage_stale = False
         path, start, weeks = self.ctx.store.path, self.start_date(), self.weeks.value()
 
         def work(progress):

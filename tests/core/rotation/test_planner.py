@@ -135,3 +135,14 @@ def test_save_rotation_writes_plan_slots_and_change_log(demo_store):
 def test_prepare_reports_bad_input(demo_store):
     with pytest.raises(ValueError, match="weeks"):
         planner.prepare(demo_store, 6, MONDAY, 20)
+
+
+def test_account_too_far_for_a_day_trip_is_reported_not_dropped_silently():
+    days = planner.cycle_calendar(None, None, MONDAY, 4)
+    needs = [AccountNeed(1, "Near", 30.05, -97.0, "weekly", 4, 45.0, WORK_WEEKDAYS, "A"),
+             AccountNeed(2, "Far away", 33.0, -97.0, "monthly", 1, 45.0, WORK_WEEKDAYS, "A")]
+    data = make_input(needs, days)
+    assert data.coverage().too_far == 1 and "too far from home" in data.coverage().summary()
+    rotation = planner.solve_rotation(data, seconds=1, route_days=False)
+    assert [(a, r.split(":")[0]) for a, _, r in rotation.unplaced] == [(2, "too far for a day trip")]
+    assert rotation.visit_count == 4

@@ -18,6 +18,8 @@ def test_rotation_tab_solves_fills_grid_and_saves(qtbot, demo_store):
     tab.start.setDate(QDate(2026, 11, 23))
     tab.weeks.setValue(4)
     tab.seconds.setValue(2)
+    assert tab.coverage_task is None  # nothing is read until the tab is shown
+    tab.show()
     qtbot.waitUntil(lambda: "Coverage:" in tab.coverage_label.text(), timeout=20000)
     assert "h/week" in tab.coverage_label.text()
 
