@@ -231,8 +231,10 @@ def _find_header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]
 
 
 def _is_report_footer(cells: list[str]) -> bool:
-    filled = [c for c in cells if c and c.strip()]
-    return len(filled) == 1 and bool(_FOOTER.match(filled[0].strip()))
+    # The footer text sits in the first column; test that cheap regex before looking at the rest.
+    if not cells or not cells[0] or not _FOOTER.match(cells[0].strip()):
+        return False
+    return not any(c and c.strip() for c in cells[1:])
 
 
 def _sniff_delimiter(sample: str) -> str:

@@ -42,6 +42,8 @@ class RowProblem:
     reason: str
 
     def __str__(self) -> str:
+        if self.value is None or self.value == "":
+            return f"row {self.row}, column {self.column!r} (empty): {self.reason}"
         shown = self.value if not isinstance(self.value, str) or len(self.value) <= 60 else self.value[:57] + "..."
         return f"row {self.row}, column {self.column!r}, value {shown!r}: {self.reason}"
 

@@ -386,6 +386,9 @@ class CheckPage(QWizardPage):
         index = {h: i for i, h in enumerate(self.w.table.headers)}
         by_row: dict[int, list[str]] = {}
         for p in problems:
+            if p.value is None or p.value == "":
+                by_row.setdefault(p.row, []).append(f"{p.column}: {p.reason} (the cell is empty)")
+                continue
             shown_value = p.value if not isinstance(p.value, str) or len(p.value) < 40 else p.value[:37] + "…"
             by_row.setdefault(p.row, []).append(f"{p.column}: {p.reason} (got {shown_value!r})")
         shown: list[tuple[int, dict[str, Any], str]] = []
