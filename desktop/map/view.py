@@ -161,8 +161,10 @@ class MapView(QWidget):
                 store.close()
 
         task = self.ctx.tasks.run("Drawing the map", build)
-        task.on_done(self._built).on_error(self._build_failed)
         self._task = task
+        # Only the newest build may load: an older one finishing late would show stale data.
+        task.on_done(lambda result, t=task: self._built(result) if t is self._task else None)
+        task.on_error(lambda exc, t=task: self._build_failed(exc) if t is self._task else None)
 
     def _built(self, result) -> None:
         old = self.page_path
