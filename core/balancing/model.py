@@ -40,7 +40,7 @@ class BalanceOptions:
     max_moves_pct: float = 100.0
     seconds: float = 20.0
     by: str = "workload"                     # workload | potential | both
-    candidates: int = 6                      # nearest reps an account may go to (plus today's owner)
+    candidates: int = 12                     # nearest reps an account may go to (plus today's owner)
     workers: int = 2
     move_penalty_minutes: int = 0            # travel minutes a year one move is worth avoiding
     stop_gap_pct: float = 0.25               # stop once travel is this close to the proven bound

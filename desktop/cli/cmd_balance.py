@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="at most this percent of accounts may change owner (default 100)")
     p.add_argument("--seconds", metavar="S", type=float, default=20.0, help="time limit (default 20)")
     p.add_argument("--by", choices=BY_CHOICES, default="workload", help="what to balance (default workload)")
-    p.add_argument("--candidates", type=int, default=6, help="nearest reps each account may go to (default 6)")
+    p.add_argument("--candidates", type=int, default=12, help="nearest reps each account may go to (default 12)")
     flow = p.add_mutually_exclusive_group()
     flow.add_argument("--add-rep", metavar="REP", help="plan a fair share for this new rep with few moves")
     flow.add_argument("--remove-rep", metavar="REP", help="spread this leaving rep's accounts over the others")

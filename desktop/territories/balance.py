@@ -22,7 +22,7 @@ from desktop.territories.tables import RowsModel
 
 COMPARE_COLUMNS = ("Rep", "Accounts now", "Accounts", "Hours now", "Hours", "Target h", "Deviation",
                    "Potential now", "Potential")
-MOVE_COLUMNS = ("Account", "City", "From", "To")
+MOVE_COLUMNS = ("Account", "From", "To", "City")
 MOVES_SHOWN = 2000
 
 
@@ -127,7 +127,7 @@ class BalancePanel(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(compare_box)
         split.addWidget(moves_box)
-        split.setSizes([860, 400])
+        split.setSizes([700, 560])
         for table in (self.compare, self.moves):
             table.setWordWrap(False)
             table.verticalHeader().setDefaultSectionSize(22)
@@ -284,7 +284,7 @@ class BalancePanel(QWidget):
                 flagged.add((row, 6))
         self.compare_model.set_rows(rows, flagged=flagged)
         shown = view.moves[:MOVES_SHOWN]
-        self.moves_model.set_rows([(m["account"], m["city"] or "", m["from_rep"] or "nobody", m["to_rep"] or "")
+        self.moves_model.set_rows([(m["account"], m["from_rep"] or "nobody", m["to_rep"] or "", m["city"] or "")
                                    for m in shown], keys=[m["account_id"] for m in shown])
         s = c.summary
         parts = [f"<b>{c.name}</b> ({c.status}): {c.moved:,} accounts move"]
