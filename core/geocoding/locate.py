@@ -15,8 +15,10 @@ from core.storage import writes
 from core.storage.database import Store
 
 RANK = {None: 0, "city": 1, "zip": 2, "street": 3, "rooftop": 4, "manual": 5}
-# After this many failed online requests in a row the service is taken to be down.
+# After this many failed online requests in a row the service is taken to be down; fewer when
+# none has worked yet (no network at all should not cost minutes of retries).
 MAX_FAILURES_IN_A_ROW = 5
+MAX_FAILURES_BEFORE_ANY_ANSWER = 2
 ONLINE_COMMIT_EVERY = 25
 
 
@@ -166,6 +168,7 @@ def _online_pass(store: Store, geocoder, result: GeocodeResult, limit, account_i
     touched: set[int] = set()
     pending: list[tuple[int, str, dict]] = []
     failures_in_a_row = 0
+    answered = False
 
     def flush() -> None:
         if not pending:
@@ -198,12 +201,15 @@ def _online_pass(store: Store, geocoder, result: GeocodeResult, limit, account_i
                 except Exception as exc:  # geopy raises many kinds; each is one failed lookup
                     result.failures += 1
                     failures_in_a_row += 1
-                    if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                    limit_now = MAX_FAILURES_IN_A_ROW if answered else MAX_FAILURES_BEFORE_ANY_ANSWER
+                    if failures_in_a_row >= limit_now:
                         result.stopped_reason = (f"the {provider} service did not answer {failures_in_a_row} times "
-                                                 f"in a row ({type(exc).__name__}: {exc})")
+                                                 f"in a row ({_short(exc)}); check the connection or use offline "
+                                                 "geocoding")
                         break
                     continue
                 failures_in_a_row = 0
+                answered = True
                 # Every answer is kept, "no match" too, so a re-run never asks the service again.
                 with store.atomic():
                     store.conn.execute(
@@ -224,6 +230,15 @@ def _online_pass(store: Store, geocoder, result: GeocodeResult, limit, account_i
         # Lookups already answered are kept even when the user cancels: they cost a second each.
         flush()
     return touched
+
+
+def _short(exc: BaseException) -> str:
+    """geopy's messages quote whole URLs and urllib3 reprs; keep the part a person can act on."""
+    text = str(exc)
+    for marker in ("Failed to resolve", "Connection refused", "timed out", "Read timed out", "Max retries"):
+        if marker in text:
+            return f"{type(exc).__name__}: {marker.lower()}"
+    return f"{type(exc).__name__}: {text[:120]}"
 
 
 def unlocated(store: Store) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -12,6 +13,10 @@ DEFAULT_TIMEOUT_S = 10.0
 # Nominatim's usage policy: an absolute maximum of one request per second.
 NOMINATIM_MIN_DELAY_S = 1.0
 KEY_ENVIRONMENT = "FIELDATLAS_GEOCODER_KEY"
+
+# geopy's RateLimiter logs every retry with a traceback; without a handler Python's last-resort
+# handler would print them over the CLI's progress bar. Apps that configure logging still see them.
+logging.getLogger("geopy").addHandler(logging.NullHandler())
 
 # provider name -> (geopy class name, keyword for the API key or None when no key is needed)
 PROVIDERS: dict[str, tuple[str, str | None]] = {

@@ -141,12 +141,23 @@ def test_online_service_down_stops_early_and_falls_back_offline(empty_store, fak
                               max_retries=1, error_wait=0)
     result = geocode_accounts(empty_store, online=True, geocoder=geocoder)
     assert "did not answer" in result.stopped_reason
-    assert result.failures == 5
-    assert len(FakeNominatim.seen) == 10, "each failed lookup is retried once"
+    assert result.failures == 2, "with no answer yet, two failures mean the service is unreachable"
+    assert len(FakeNominatim.seen) == 4, "each failed lookup is retried once"
     assert empty_store.scalar("SELECT count(*) FROM geocode_cache") == 0, "failures are not cached"
     located = empty_store.scalar(f"SELECT count(*) FROM accounts WHERE geocode_precision = 'zip' "
                                  f"AND id IN ({','.join(map(str, ids))})")
     assert located == 7
+
+
+def test_once_the_service_has_answered_it_gets_five_chances(empty_store, fake_nominatim):
+    add(empty_store, name="Good", street="1 Main St", city="Austin", state="TX", postal_code="78701")
+    for i in range(7):
+        add(empty_store, name=f"B{i}", street=f"{i} Broken St", city="Austin", state="TX", postal_code="78701")
+    geocoder = OnlineGeocoder("nominatim", domain=fake_nominatim, scheme="http", min_delay=0, timeout=5,
+                              max_retries=0, error_wait=0)
+    result = geocode_accounts(empty_store, online=True, geocoder=geocoder)
+    assert result.located.get("rooftop") == 1
+    assert result.failures == 5 and "5 times in a row" in result.stopped_reason
 
 
 def test_public_nominatim_is_held_to_one_request_per_second():
