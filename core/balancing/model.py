@@ -15,6 +15,7 @@ Three phases, so the answer is good and its quality is known:
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
@@ -605,7 +606,22 @@ def solve_cp_sat(problem: BalanceProblem, options: BalanceOptions, hint: np.ndar
             if bound > 0 and obj <= bound * (1 + options.stop_gap_pct / 100):
                 self.StopSearch()
 
-    status = solver.Solve(model, Watch())
+    # Cancel must not wait for the next solution: a small watcher stops the search within 0.2 s.
+    finished = threading.Event()
+
+    def watch_cancel() -> None:
+        while not finished.wait(0.2):
+            if progress is not None and progress.cancelled():
+                solver.StopSearch()
+                return
+
+    watcher = threading.Thread(target=watch_cancel, daemon=True)
+    watcher.start()
+    try:
+        status = solver.Solve(model, Watch())
+    finally:
+        finished.set()
+        watcher.join()
     if progress is not None and progress.cancelled():
         raise Cancelled()
     name = solver.StatusName(status)

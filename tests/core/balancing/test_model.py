@@ -147,3 +147,28 @@ def test_bad_options_are_refused():
         BalanceOptions(tolerance_pct=0)
     with pytest.raises(ValueError, match="by"):
         BalanceOptions(by="revenue")
+
+
+def test_balancing_potential_and_both(team):
+    s, _reps, _ids = team
+    s.conn.execute("UPDATE accounts SET potential_cents = (id % 7 + 1) * 1000000")
+    potential = balance_territories(s, BalanceOptions(tolerance_pct=5, seconds=5, by="potential"))
+    assert potential.status == "balanced"
+    assert max(abs(f.potential_deviation_pct) for f in potential.reps) <= 5
+    result = balance_territories(s, BalanceOptions(tolerance_pct=10, seconds=5, by="both"))
+    assert result.status == "balanced"
+    assert max(abs(f.potential_deviation_pct) for f in result.reps) <= 10
+    assert max(abs(f.deviation_pct) for f in result.reps) <= 10
+
+
+def test_cancel_during_the_search_returns_quickly(team):
+    import threading
+    import time
+
+    s, _reps, _ids = team
+    progress = NullProgress()
+    threading.Timer(0.3, progress.cancel).start()
+    started = time.perf_counter()
+    with pytest.raises(Cancelled):
+        balance_territories(s, BalanceOptions(tolerance_pct=0.5, seconds=30, stop_gap_pct=0), progress)
+    assert time.perf_counter() - started < 10
