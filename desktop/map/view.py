@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -129,6 +130,7 @@ class MapView(QWidget):
         ctx.changed.connect(self._changed)
         ctx.show_on_map.connect(self.show_on_map)
         ctx.settings_changed.connect(self._settings_changed)
+        _remove_old_pages(ctx.settings.data_dir() / "maps")
         self.rebuild()
 
     # --- building the page ---------------------------------------------------------------
@@ -332,6 +334,19 @@ class MapView(QWidget):
             sub.setEnabled(n > 0)
         menu.aboutToHide.connect(lambda: self.run_js("FieldAtlasMap.clearDrawn()"))
         return menu
+
+
+def _remove_old_pages(folder: Path, max_age_s: float = 24 * 3600) -> None:
+    """Pages left by earlier sessions (a crash, or the last page before quitting)."""
+    if not folder.is_dir():
+        return
+    now = time.time()
+    for page in folder.glob("map-*.html"):
+        try:
+            if now - page.stat().st_mtime > max_age_s:
+                page.unlink()
+        except OSError:
+            pass  # another FieldAtlas window may be using it; it goes next time
 
 
 def create_view(ctx: AppContext) -> QWidget:
