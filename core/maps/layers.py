@@ -264,34 +264,41 @@ def _territory_shape(t: dict[str, Any]) -> dict[str, Any]:
     fills: list[Any] = []     # GeoJSON geometries
     lines: list[list[list[float]]] = []   # [lon, lat] lines
     topo_geoms = []
-    if rule.get("counties") and rule.get("state"):
-        try:
-            lookup = boundaries.county_lookup(rule["state"])
-        except (ValueError, KeyError):
-            lookup = {}
+    # As in core.territories.rules: state(s) restrict, area keys (counties, zips, zip3, polygon)
+    # are alternatives inside them; a rule with no area key covers its whole state(s).
+    rule_states = [str(x) for x in (rule.get("states") or [])]
+    if rule.get("state"):
+        rule_states = [str(rule["state"])]
+    has_area = any(rule.get(k) for k in ("counties", "zips", "zip3", "polygon"))
+    if rule.get("counties"):
+        lookups = []
+        for st in rule_states:
+            try:
+                lookups.append(boundaries.county_lookup(st))
+            except (ValueError, KeyError):
+                out["unmatched"].append(st)
         topo = boundaries.atlas()
         for name in rule["counties"]:
-            county = lookup.get(boundaries.normalise_county(str(name)))
-            if county is None:
+            key = boundaries.normalise_county(str(name))
+            found = [lk[key] for lk in lookups if key in lk]
+            if not found:
                 out["unmatched"].append(name)
+            for county in found:
+                topo_geoms.append(county.geom)
+                geom = topo.geometry(county.geom)
+                if geom:
+                    fills.append(geom)
+    if not has_area:
+        for st in rule_states:
+            try:
+                g = boundaries.state_geometry(st)
+            except (ValueError, KeyError):
+                out["unmatched"].append(st)
                 continue
-            topo_geoms.append(county.geom)
-            geom = topo.geometry(county.geom)
+            topo_geoms.append(g)
+            geom = boundaries.atlas().geometry(g)
             if geom:
                 fills.append(geom)
-    states = list(rule.get("states") or [])
-    if rule.get("state") and not rule.get("counties"):
-        states.append(rule["state"])
-    for s in states:
-        try:
-            g = boundaries.state_geometry(s)
-        except (ValueError, KeyError):
-            out["unmatched"].append(s)
-            continue
-        topo_geoms.append(g)
-        geom = boundaries.atlas().geometry(g)
-        if geom:
-            fills.append(geom)
     if topo_geoms:
         lines += boundaries.outline(topo_geoms)
     zip_groups: dict[str, list[tuple[float, float]]] = defaultdict(list)

@@ -127,7 +127,7 @@ var FieldAtlasMap = (function () {
       var html = '<div class="fmap-home" style="border-color:' + r.color + '"><i class="fa fa-house" style="color:' +
                  r.color + '"></i>' + (r.home_city ? '<span>' + esc(r.home_city) + '</span>' : '') + '</div>';
       L.marker([r.home_lat, r.home_lon], {zIndexOffset: 1000, keyboard: false, icon: L.divIcon({
-        className: 'fmap-home-icon', html: html, iconSize: null, iconAnchor: [-12, 34]})})
+        className: 'fmap-home-icon', html: html, iconSize: null, iconAnchor: [-14, 40]})})
         .bindTooltip('<b>' + esc(r.name) + '</b><br>Home base' + (r.home_city ? ': ' + esc(r.home_city) : ''))
         .addTo(group);
     });

@@ -72,6 +72,9 @@ def test_zip3_polygon_and_non_geographic_rules(empty_store):
     zip3 = _territory(empty_store, "Houston ZIP3", "geographic", {"zip3": ["770"]})
     poly = _territory(empty_store, "Drawn", "geographic", {"polygon": [[30, -98], [30, -97], [31, -97.5]]})
     named = _territory(empty_store, "Key accounts", "named", {"accounts": [1, 2]})
+    # A state plus an area key means "that area of the state": no state-wide fill.
+    inside = _territory(empty_store, "Houston ZIP3 in TX", "geographic", {"states": ["TX"], "zip3": ["770"]})
+    whole = _territory(empty_store, "All of Oklahoma", "geographic", {"states": ["OK"]})
     data = load_map_data(empty_store)
     shapes = {t["id"]: t for t in data.territories}
     assert shapes[zip3]["approximate"] and len(shapes[zip3]["fill"]) == 1
@@ -79,6 +82,9 @@ def test_zip3_polygon_and_non_geographic_rules(empty_store):
     assert s < 29.76 < n and w < -95.37 < e   # downtown Houston is inside ZIP3 770's hull
     assert shapes[poly]["bounds"] == (30.0, -98.0, 31.0, -97.0)
     assert shapes[named]["fill"] == [] and shapes[named]["outline"] == []
+    assert shapes[inside]["bounds"] == shapes[zip3]["bounds"]
+    s, w, n, e = shapes[whole]["bounds"]
+    assert 33.5 < s < 34 and 36.9 < n < 37.1 and -103.1 < w < -102.9
 
 
 def test_routes_are_read_with_their_stops_in_order(demo_store):
