@@ -23,6 +23,16 @@ TREE_COLUMNS = ("Territory", "Kind", "Owner", "Prec.", "Accounts", "Potential", 
 REPORT_ROWS = 200
 
 
+def money_short(cents: int) -> str:
+    """$1.47B, $26.3M, $45.9K: figures that fit a tree column."""
+    dollars = cents / 100
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(dollars) >= limit:
+            value = dollars / limit
+            return f"${value:,.2f}{suffix}" if value < 10 else f"${value:,.1f}{suffix}"
+    return f"${dollars:,.0f}"
+
+
 def create_view(ctx: AppContext) -> "TerritoriesView":
     return TerritoriesView(ctx)
 
@@ -169,8 +179,8 @@ class TerritoriesView(QWidget):
             owner = (f.owner if f else None) or names.get(t.owner_id) or "—"
             item = QTreeWidgetItem([
                 t.name, t.kind.replace("_", " ") + (" · overlay" if t.overlay else ""), owner, str(t.precedence),
-                f"{f.accounts:,}" if f else "", f"${f.potential_cents / 100:,.0f}" if f else "",
-                f"{f.workload_hours:,.0f}" if f else "", f"${t.goal_cents / 100:,.0f}" if t.goal_cents else ""])
+                f"{f.accounts:,}" if f else "", money_short(f.potential_cents) if f else "",
+                f"{f.workload_hours:,.0f}" if f else "", money_short(t.goal_cents) if t.goal_cents else ""])
             item.setData(0, Qt.ItemDataRole.UserRole, t.id)
             item.setToolTip(0, describe_rule(t.rule))
             if t.color:
