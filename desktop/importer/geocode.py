@@ -164,5 +164,12 @@ def start_geocode(ctx: AppContext, parent: QWidget | None = None) -> GeocodeDial
     """File → Geocode accounts…: show the dialog (non-modal)."""
     dialog = GeocodeDialog(ctx, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is None:
+        # Nothing else holds a parentless dialog: without this Python would delete it at once.
+        _open.add(dialog)
+        dialog.finished.connect(lambda _=0: _open.discard(dialog))
     dialog.show()
     return dialog
+
+
+_open: set[GeocodeDialog] = set()

@@ -456,12 +456,25 @@ class ImportPage(QWizardPage):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.geocode = QPushButton("Place them on the map (Geocode)…")
+        self.geocode.hide()
+        self.geocode.clicked.connect(self._geocode)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.summary)
+        geocode_row = QHBoxLayout()
+        geocode_row.addWidget(self.geocode)
+        geocode_row.addStretch(1)
+        layout.addLayout(geocode_row)
         layout.addStretch(1)
         self.task = None
         self.result: ImportResult | None = None
+
+    def _geocode(self) -> None:
+        from desktop.importer.geocode import start_geocode
+
+        start_geocode(self.w.ctx, self.w.parentWidget())
+        self.w.accept()
 
     def initializePage(self) -> None:  # noqa: N802
         self.result = None
@@ -524,6 +537,7 @@ class ImportPage(QWizardPage):
         if result.ignored_columns:
             lines.append("Columns not imported: " + ", ".join(result.ignored_columns))
         lines.append("Next: <b>File → Geocode accounts</b> places the new accounts on the map.")
+        self.geocode.setVisible(bool(result.inserted or result.updated))
         self.summary.setText("<br><br>".join(lines))
         self.summary.setOpenExternalLinks(True)
         self.w.setButtonText(QWizard.WizardButton.FinishButton, "Close")
