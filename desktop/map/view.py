@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QTimer, QUrl, Qt
+import shiboken6
+from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QCursor
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineSettings, QWebEngineUrlRequestInterceptor
@@ -164,9 +165,13 @@ class MapView(QWidget):
 
         task = self.ctx.tasks.run("Drawing the map", build)
         self._task = task
-        # Only the newest build may load: an older one finishing late would show stale data.
-        task.on_done(lambda result, t=task: self._built(result) if t is self._task else None)
-        task.on_error(lambda exc, t=task: self._build_failed(exc) if t is self._task else None)
+        # Only the newest build may load (an older one finishing late would show stale data), and
+        # only into a view that still exists (the window may have closed while the worker ran).
+        task.on_done(lambda result, t=task: self._built(result) if self._current(t) else None)
+        task.on_error(lambda exc, t=task: self._build_failed(exc) if self._current(t) else None)
+
+    def _current(self, task) -> bool:
+        return shiboken6.isValid(self) and task is self._task
 
     def _built(self, result) -> None:
         old = self.page_path
