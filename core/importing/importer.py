@@ -86,6 +86,7 @@ class _DryRun(Exception):
 
 
 def default_rejects_path(path: Path | str) -> Path:
+    """Where bad rows go when the user did not say: beside the input, NAME-rejects.csv."""
     path = Path(path)
     return path.with_name(f"{path.stem}-rejects.csv")
 
@@ -106,13 +107,14 @@ def import_accounts(store: Store, source: Path | str | Table, mapping: str | Col
                           ignored_columns=chosen.unmapped_headers(table.headers))
     if skip_bad_rows and rejects_path is None:
         rejects_path = default_rejects_path(table.path)
-    run = _Run(store, table, chosen, result, skip_bad_rows, progress)
     rejects = _Rejects(Path(rejects_path), table.headers) if (skip_bad_rows and rejects_path) else None
     # A bigger page cache for the length of the import keeps index pages in memory while 100k rows go in.
     cache = store.scalar("PRAGMA cache_size")
     store.conn.execute("PRAGMA cache_size = -65536")
     try:
         with store.atomic():
+            # Matching indexes are read inside the transaction, so no other writer slips in between.
+            run = _Run(store, table, chosen, result, skip_bad_rows, progress)
             run.go(rejects)
             if result.rows_read == 0:
                 raise FileProblem(f"{table.path.name}: the file has a header row but no data rows")
@@ -410,9 +412,6 @@ def _differs(key: str, old: Any, new: Any) -> bool:
         return zip5(old) != zip5(new)
     return (old or "").strip().casefold() != (new or "").strip().casefold()
 
-
-__all__ = ["ImportAborted", "ImportResult", "import_accounts", "default_rejects_path", "FileProblem",
-           "MappingProblem"]
 
 
 def problems_text(problems: Iterable[RowProblem], limit: int = 10) -> str:
