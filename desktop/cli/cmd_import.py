@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.rejects and not args.skip_bad_rows:
+        raise CliError("--rejects needs --skip-bad-rows (without it one bad row stops the whole import)")
     store = open_store(args.db)
     try:
         try:

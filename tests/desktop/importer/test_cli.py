@@ -72,6 +72,8 @@ def test_import_dry_run_and_bad_mapping(db, sample, capsys):
     assert "no mapping called 'nosuch'" in capsys.readouterr().err
     assert main(["import", "accounts", str(sample) + ".missing", "--db", str(db)]) == 1
     assert "no such file" in capsys.readouterr().err
+    assert main(["import", "accounts", str(sample), "--db", str(db), "--rejects", "r.csv"]) == 1
+    assert "--rejects needs --skip-bad-rows" in capsys.readouterr().err
 
 
 def test_geocode_offline_then_export(db, sample, tmp_path, capsys):
