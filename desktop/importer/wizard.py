@@ -324,9 +324,13 @@ class CheckPage(QWizardPage):
             finally:
                 store.close()
 
-        self.task = self.w.ctx.tasks.run("Checking the file", check)
-        self.task.with_progress(self._on_progress).on_done(self._done).on_error(self._error)
-        self.task.on_cancel(self._cancelled)
+        task = self.task = self.w.ctx.tasks.run("Checking the file", check)
+        # Back then Next starts a new check while a cancelled one may still report: only the
+        # current task may touch the page.
+        task.with_progress(lambda d, t, m: self._on_progress(d, t, m) if task is self.task else None)
+        task.on_done(lambda r: self._done(r) if task is self.task else None)
+        task.on_error(lambda e: self._error(e) if task is self.task else None)
+        task.on_cancel(lambda: self._cancelled() if task is self.task else None)
         self.completeChanged.emit()
 
     def cleanupPage(self) -> None:  # noqa: N802

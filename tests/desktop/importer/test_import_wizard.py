@@ -188,3 +188,19 @@ def test_file_menu_opens_the_wizard_and_the_geocode_dialog(qtbot, ctx):
     dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, GeocodeDialog) and w.isVisible()]
     assert len(dialogs) == 1
     dialogs[0].reject()
+
+
+def test_going_back_during_the_check_and_forward_again_shows_only_the_new_check(qtbot, ctx, sample):
+    wizard = open_on(qtbot, ctx, sample)
+    wizard.next()
+    wizard.next()
+    first = wizard.check_page.task
+    wizard.back()                  # cancels the running check
+    wizard.mapping_page.combos["phone"].setCurrentIndex(0)
+    wizard.next()
+    second = wizard.check_page.task
+    assert second is not None and second is not first
+    qtbot.waitUntil(lambda: wizard.check_page.task is None, timeout=20000)
+    qtbot.waitUntil(lambda: first.done, timeout=20000)
+    assert wizard.check_page.result is not None and wizard.check_page.failed is None
+    assert "phone" not in wizard.mapping.columns
