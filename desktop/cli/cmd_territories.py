@@ -15,7 +15,7 @@ from core.territories.rules import describe_rule
 from core.territories.service import TerritoryError, create_territory, territory_figures, territory_tree
 from desktop.cli.common import CliError, add_json_argument, emit, open_store
 
-SUBCOMMANDS = ("list", "report", "owner", "history", "add", "scenarios", "compare", "apply", "discard")
+SUBCOMMANDS = ("list", "report", "owner", "history", "add", "hire", "scenarios", "compare", "apply", "discard")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--precedence", type=int, default=0, help="higher wins when rules overlap (default 0)")
     q.add_argument("--owner", help="owner rep (id, email or name)")
     q.add_argument("--color", help="#RRGGBB")
+    q = inner.add_parser("hire", help="add a field rep (home at a ZIP code) to plan a territory for")
+    common(q)
+    q.add_argument("--name", required=True)
+    q.add_argument("--home-zip", required=True, help="the ZIP code the rep starts from")
+    q.add_argument("--hours", type=float, default=40.0, help="hours per week (default 40)")
+    q.add_argument("--weeks", type=int, default=46, help="working weeks a year (default 46)")
     common(inner.add_parser("scenarios", help="saved balancing scenarios"))
     q = inner.add_parser("compare", help="a scenario beside today, per rep, and its moves")
     common(q)
@@ -69,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
-        return {"list": _list, "report": _report, "owner": _owner, "history": _history, "add": _add,
+        return {"list": _list, "report": _report, "owner": _owner, "history": _history, "add": _add, "hire": _hire,
                 "scenarios": _scenarios, "compare": _compare, "apply": _apply, "discard": _discard}[args.action](
             store, args)
     finally:
@@ -166,6 +172,18 @@ def _add(store, args) -> int:
     except TerritoryError as exc:
         raise CliError(str(exc)) from None
     emit(args, f"Added territory {tid} {args.name}", {"territory_id": tid})
+    return 0
+
+
+def _hire(store, args) -> int:
+    from core.balancing.flows import hire_rep
+
+    try:
+        rep_id, _ = hire_rep(store, args.name, args.home_zip, args.hours, args.weeks)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    emit(args, f"Added rep {rep_id} {args.name}; plan their territory with: fieldatlas balance --add-rep {rep_id}",
+         {"rep_id": rep_id, "name": args.name})
     return 0
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
     QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
-from core.balancing.flows import plan_new_rep, plan_rep_leaving
+from core.balancing.flows import hire_rep, plan_new_rep, plan_rep_leaving
 from core.balancing.model import BalanceOptions, balance_territories
 from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scenario, save_scenario
 from core.changes import Changes
@@ -24,6 +25,11 @@ COMPARE_COLUMNS = ("Rep", "Accounts now", "Accounts", "Hours now", "Hours", "Tar
                    "Potential now", "Potential")
 MOVE_COLUMNS = ("Account", "From", "To", "City")
 MOVES_SHOWN = 2000
+
+
+def if_alive(widget: QWidget, fn):
+    """A task callback that does nothing once the widget is gone (a task may end after its view closed)."""
+    return lambda *args: fn(*args) if shiboken6.isValid(widget) else None
 
 
 class BalancePanel(QWidget):
@@ -59,6 +65,9 @@ class BalancePanel(QWidget):
             self.by.addItem(label, key)
         self.flow = QComboBox()
         self.flow.addItem("Balance everyone", "balance:0")
+        self.hire_button = QPushButton("Hire a rep…")
+        self.hire_button.setToolTip("Add a field rep, then plan a fair share for them")
+        self.hire_button.clicked.connect(self.hire_clicked)
         self.run_button = QPushButton("Balance")
         self.run_button.setObjectName("balance-run")
         self.run_button.clicked.connect(self.run_balance)
@@ -75,6 +84,7 @@ class BalancePanel(QWidget):
             options.addWidget(QLabel(label))
             options.addWidget(w)
         options.addStretch(1)
+        options.addWidget(self.hire_button)
         options.addWidget(self.run_button)
         options.addWidget(self.cancel_button)
 
@@ -166,7 +176,8 @@ class BalancePanel(QWidget):
         for p in people:
             if p["role"] == "rep":
                 self.flow.addItem(f"{p['name']} leaves: spread their accounts", f"remove_rep:{p['id']}")
-        select_value(self.flow, current_flow or "balance:0")
+        select_value(self.flow, getattr(self, "_pending_flow", None) or current_flow or "balance:0")
+        self._pending_flow = None
         self.flow.blockSignals(False)
         self._update_buttons()
 
@@ -218,8 +229,8 @@ class BalancePanel(QWidget):
 
         self.status.setText("Balancing… (it keeps improving until the time limit; Cancel stops it)")
         self.task = self.ctx.tasks.run("Balancing territories", work)
-        self.task.with_progress(self._progress).on_done(self._balanced).on_error(self._failed)
-        self.task.on_cancel(self._cancelled)
+        self.task.with_progress(if_alive(self, self._progress)).on_done(if_alive(self, self._balanced))
+        self.task.on_error(if_alive(self, self._failed)).on_cancel(if_alive(self, self._cancelled))
         self._update_buttons()
 
     def cancel(self) -> None:
@@ -265,8 +276,9 @@ class BalancePanel(QWidget):
             return
         path = self.ctx.store.path
         task = self.ctx.tasks.run("Comparing scenario", lambda progress: load_scenario(path, scenario_id, progress))
-        task.on_done(lambda view, sid=scenario_id: self._show_scenario(sid, view))
-        task.on_error(lambda exc: (self.summary.setText(f"Could not compare: {exc}"), self.scenario_loaded.emit()))
+        task.on_done(if_alive(self, lambda view, sid=scenario_id: self._show_scenario(sid, view)))
+        task.on_error(if_alive(self, lambda exc: (self.summary.setText(f"Could not compare: {exc}"),
+                                                  self.scenario_loaded.emit())))
 
     def _show_scenario(self, scenario_id: int, view: ScenarioView) -> None:
         if scenario_id != combo_value(self.scenarios):
@@ -360,11 +372,29 @@ class BalancePanel(QWidget):
 
         self.status.setText("Applying…")
         task = self.ctx.tasks.run("Applying scenario", work)
-        task.on_done(self._applied).on_error(lambda exc: self.status.setText(f"Not applied: {exc}"))
+        task.on_done(if_alive(self, self._applied))
+        task.on_error(if_alive(self, lambda exc: self.status.setText(f"Not applied: {exc}")))
 
     def _applied(self, changes: Changes) -> None:
         self.status.setText(changes.note)
         self.ctx.apply(changes)
+
+    def hire_clicked(self) -> None:
+        dialog = HireDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.hire(dialog.name.text(), dialog.home_zip.text(), dialog.hours.value())
+
+    def hire(self, name: str, home_zip: str, hours: float) -> int | None:
+        """Add the rep and choose the new-rep plan for them (the list refreshes with the view)."""
+        try:
+            rep_id, changes = hire_rep(self.ctx.store, name, home_zip, hours)
+        except ValueError as exc:
+            self.status.setText(f"<span style='color:#b00020'>Not added: {exc}</span>")
+            return None
+        self._pending_flow = f"add_rep:{rep_id}"
+        self.status.setText(f"Added {name.strip()}. Press Balance to give them a fair share with few moves.")
+        self.ctx.apply(changes)
+        return rep_id
 
     def discard_clicked(self) -> None:
         if self.scenario_id is None:
@@ -375,3 +405,26 @@ class BalancePanel(QWidget):
             self.status.setText(str(exc))
             return
         self.ctx.apply(changes)
+
+
+class HireDialog(QDialog):
+    """Name, home ZIP code and hours of a new field rep."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Hire a rep")
+        self.name = QLineEdit()
+        self.home_zip = QLineEdit()
+        self.home_zip.setPlaceholderText("e.g. 78701")
+        self.hours = QDoubleSpinBox()
+        self.hours.setRange(1, 80)
+        self.hours.setValue(40)
+        self.hours.setSuffix(" h/week")
+        form = QFormLayout(self)
+        form.addRow("Name", self.name)
+        form.addRow("Home ZIP code", self.home_zip)
+        form.addRow("Hours", self.hours)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)

@@ -15,7 +15,7 @@ from core.changes import Changes
 from core.territories.rules import describe_rule
 from core.territories.service import TerritoryError, create_territory, delete_territory, update_territory
 from desktop.context import AppContext
-from desktop.territories.balance import BalancePanel
+from desktop.territories.balance import BalancePanel, if_alive
 from desktop.territories.editor import TerritoryEditor
 from desktop.territories.model import Overview, load_overview
 
@@ -129,7 +129,7 @@ class TerritoriesView(QWidget):
         self._loading = True
         path = self.ctx.store.path
         task = self.ctx.tasks.run("Loading territories", lambda progress: load_overview(path, progress))
-        task.on_done(self._loaded).on_error(self._load_failed)
+        task.on_done(if_alive(self, self._loaded)).on_error(if_alive(self, self._load_failed))
 
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False

@@ -65,3 +65,16 @@ def test_report_list_and_add(demo_db, capsys):
     assert code == 0
     assert report["conflicts"]                      # Healthcare accounts now match two rules at precedence 10
     assert all(len(c["territory_ids"]) == 2 for c in report["conflicts"])
+
+
+def test_hire_then_plan_a_new_rep(demo_db, capsys):
+    code, hired, _ = run_json(capsys, "territories", "hire", "--db", str(demo_db), "--name", "Casey Newhire",
+                              "--home-zip", "78701")
+    assert code == 0
+    code, data, _ = run_json(capsys, "balance", "--db", str(demo_db), "--add-rep", str(hired["rep_id"]),
+                             "--seconds", "4", "--tolerance", "3")
+    assert code == 0 and data["status"] == "balanced"
+    new = next(r for r in data["reps"] if r["rep_id"] == hired["rep_id"])
+    assert new["accounts"] > 0
+    assert main(["territories", "hire", "--db", str(demo_db), "--name", "X", "--home-zip", "1"]) == 1
+    assert "ZIP" in capsys.readouterr().err

@@ -112,3 +112,13 @@ def test_balance_makes_a_scenario_and_a_manager_applies_it(view, qtbot):
     calls = heard(view.ctx)
     panel.map_button.click()
     assert calls == [("map", {"scenario_id": scenario_id}), ("navigate", "map")]
+
+
+def test_hiring_a_rep_offers_their_plan(view, qtbot):
+    panel = view.balance
+    assert panel.hire("Casey Newhire", "nope", 40) is None
+    assert "ZIP" in panel.status.text()
+    rep_id = panel.hire("Casey Newhire", "78701", 40)
+    assert rep_id is not None
+    qtbot.waitUntil(lambda: combo_value(panel.flow) == f"add_rep:{rep_id}", timeout=30000)
+    assert "Casey Newhire" in panel.flow.currentText()
