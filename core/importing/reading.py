@@ -300,6 +300,7 @@ def _open_xlsx(path: Path, sheet: str | None, size: int) -> Table:
 
     def rows() -> Iterator[tuple[int, list[str | None]]]:
         book = load()
+        number = 0
         try:
             for number, raw in enumerate(book[chosen].iter_rows(values_only=True), start=1):
                 if number <= header_row:
@@ -310,6 +311,10 @@ def _open_xlsx(path: Path, sheet: str | None, size: int) -> Table:
                 if _is_report_footer([v or "" for v in values]):
                     return
                 yield number, values
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError) as exc:
+            # A sheet damaged past its first rows (XML parse errors are SyntaxError subclasses).
+            raise FileProblem(f"{path.name}: row {number + 1}: cannot read the workbook "
+                              f"({type(exc).__name__}: {exc})") from exc
         finally:
             book.close()
 

@@ -218,3 +218,24 @@ def test_title_rows_above_the_header_and_excel_sep_line(empty_store, tmp_path):
     assert open_table(sep).delimiter == ";"
     assert import_accounts(empty_store, sep).inserted == 1
     assert empty_store.scalar("SELECT count(*) FROM accounts WHERE name = 'Beta, Inc.'") == 1
+
+
+def test_workbook_damaged_after_its_header_fails_cleanly(empty_store, tmp_path):
+    import zipfile
+
+    good, bad = tmp_path / "ok.xlsx", tmp_path / "bad.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Account Name", "City"])
+    for i in range(50):
+        wb.active.append([f"Co {i}", "Austin"])
+    wb.save(good)
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut off mid-sheet, as an interrupted download would
+            zout.writestr(item, data)
+    before = counts(empty_store)
+    with pytest.raises(FileProblem, match="cannot read the workbook"):
+        import_accounts(empty_store, bad)
+    assert counts(empty_store) == before
