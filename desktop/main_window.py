@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(TaskIndicator(ctx))
         ctx.changed.connect(lambda _c: self._schedule_counts())
         ctx.navigate.connect(self.show_section)
+        ctx.show_on_map.connect(self._show_on_map)
         ctx.tasks.error.connect(self._task_failed)
         self._counts_timer = QTimer(self, singleShot=True, interval=200, timeout=self.refresh_counts)
         self.refresh_counts()
@@ -139,6 +140,17 @@ class MainWindow(QMainWindow):
         key = SECTIONS[row].key
         self.view(key)
         self.stack.setCurrentIndex(row)
+
+    def _show_on_map(self, request: dict) -> None:
+        """A map request sent before the Map was ever opened: make the view and hand it the request.
+
+        A view created during the emission would not receive it, so it is passed on by hand.
+        """
+        if "map" not in self.views:
+            view = self.view("map")
+            if hasattr(view, "show_on_map"):
+                view.show_on_map(request)
+        self.show_section("map")
 
     def show_section(self, key: str) -> None:
         self.nav.setCurrentRow([s.key for s in SECTIONS].index(key))
