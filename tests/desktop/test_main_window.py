@@ -164,3 +164,15 @@ def test_tasks_report_progress_and_cancel(qtbot, demo_store):
     task.cancel()
     qtbot.waitUntil(lambda: bool(outcome), timeout=5000)
     assert outcome == ["cancelled"]
+
+
+def test_map_request_before_the_map_was_opened_reaches_it(qtbot, demo_store, monkeypatch):
+    window = make_window(qtbot, demo_store)
+    assert "map" not in window.views
+    received = []
+    from desktop.map import view as map_view
+
+    monkeypatch.setattr(map_view.MapView, "show_on_map", lambda self, request: received.append(request))
+    window.ctx.show_on_map.emit({"territory_id": 3})
+    assert window.current_section() == "map"
+    assert received == [{"territory_id": 3}]
