@@ -116,10 +116,10 @@ class Comparison:
     scenario_id: int
     name: str
     status: str
-    today: list[dict[str, Any]]
-    scenario: list[dict[str, Any]]
+    today: list[dict[str, Any]]     # before (today, or before applying)
+    scenario: list[dict[str, Any]]  # after
     moved: int
-    stale: int                      # moves whose account changed owner since the scenario was made
+    stale: int                      # moves whose account changed owner since the scenario was made (or applied)
     summary: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
@@ -127,7 +127,11 @@ class Comparison:
 
 
 def compare_scenario(store: Store, scenario_id: int) -> Comparison:
-    """Per-rep accounts, workload hours, target hours and potential: today and with the scenario."""
+    """Per-rep accounts, workload hours, target hours and potential: today and with the scenario.
+
+    For an applied scenario "today" is how things stood before it was applied, and stale counts moves
+    that no longer hold.
+    """
     row = _scenario(store, scenario_id)
     params = json.loads(row["params"] or "{}")
     rep_ids = params.get("rep_ids")
@@ -138,17 +142,26 @@ def compare_scenario(store: Store, scenario_id: int) -> Comparison:
     problem = build_problem(store, options, reps=reps, include_unowned=True, release_rep_ids=sorted(released))
     index = {int(a): i for i, a in enumerate(problem.account_ids)}
     rep_index = {int(r): k for k, r in enumerate(problem.rep_ids)}
+    applied = row["status"] == "applied"
+    before = problem.current.copy()
     after = problem.current.copy()
     stale = 0
     for m in moves:
         i = index.get(m["account_id"])
         owner_now = m["owner_now"]
+        if applied:
+            # Applied: "after" is today; rebuild "before" from the moves that still hold.
+            if i is None or owner_now != m["to_rep_id"]:
+                stale += 1
+            elif m["from_rep_id"] in rep_index:
+                before[i] = rep_index[m["from_rep_id"]]
+            continue
         if i is None or owner_now != m["from_rep_id"] and not (m["from_rep_id"] in released and owner_now in released):
             stale += 1
             continue
         if m["to_rep_id"] in rep_index:
             after[i] = rep_index[m["to_rep_id"]]
-    today_rows = [f.as_dict() for f in rep_figures(problem, problem.current)]
+    today_rows = [f.as_dict() for f in rep_figures(problem, before)]
     after_rows = [f.as_dict() for f in rep_figures(problem, after)]
     return Comparison(scenario_id, row["name"], row["status"], today_rows, after_rows, len(moves), stale,
                       json.loads(row["summary"] or "{}"))

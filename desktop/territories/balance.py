@@ -19,10 +19,10 @@ from core.storage.database import open_database
 from desktop.context import AppContext
 from desktop.territories.editor import combo_value, select_value
 from desktop.territories.model import ScenarioView, load_scenario
-from desktop.territories.tables import RowsModel
+from desktop.territories.tables import RowsModel, money_short
 
-COMPARE_COLUMNS = ("Rep", "Accounts now", "Accounts", "Hours now", "Hours", "Target h", "Deviation",
-                   "Potential now", "Potential")
+# Each figure twice: before (today, or before applying) and after; the box title says which.
+COMPARE_COLUMNS = ("Rep", "Accounts", "after", "Hours", "after", "Target h", "Deviation", "Potential", "after")
 MOVE_COLUMNS = ("Account", "From", "To", "City")
 MOVES_SHOWN = 2000
 
@@ -128,16 +128,17 @@ class BalancePanel(QWidget):
         self.moves.setObjectName("scenario-moves")
         self.moves.verticalHeader().hide()
         self.moves.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.moves.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.moves.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.moves.doubleClicked.connect(self._select_moved_account)
-        compare_box = QGroupBox("Today beside the scenario")
+        self.compare_box = compare_box = QGroupBox("Today, and after the scenario")
         QVBoxLayout(compare_box).addWidget(self.compare)
         moves_box = QGroupBox("What moves (double-click to open the account)")
         QVBoxLayout(moves_box).addWidget(self.moves)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(compare_box)
         split.addWidget(moves_box)
-        split.setSizes([700, 560])
+        split.setSizes([720, 480])
         for table in (self.compare, self.moves):
             table.setWordWrap(False)
             table.verticalHeader().setDefaultSectionSize(22)
@@ -291,10 +292,12 @@ class BalancePanel(QWidget):
         for row, (a, b) in enumerate(zip(c.today, c.scenario)):
             rows.append((a["name"], f"{a['accounts']:,}", f"{b['accounts']:,}", f"{a['workload_hours']:,.0f}",
                          f"{b['workload_hours']:,.0f}", f"{b['target_hours']:,.0f}", f"{b['deviation_pct']:+.1f}%",
-                         f"${a['potential']:,.0f}", f"${b['potential']:,.0f}"))
+                         money_short(a["potential_cents"]), money_short(b["potential_cents"])))
             if abs(b["deviation_pct"]) > tolerance + 1e-9:
                 flagged.add((row, 6))
         self.compare_model.set_rows(rows, flagged=flagged)
+        self.compare_box.setTitle("Before applying, and after" if c.status == "applied"
+                                  else "Today, and after the scenario")
         shown = view.moves[:MOVES_SHOWN]
         self.moves_model.set_rows([(m["account"], m["from_rep"] or "nobody", m["to_rep"] or "", m["city"] or "")
                                    for m in shown], keys=[m["account_id"] for m in shown])
@@ -306,7 +309,8 @@ class BalancePanel(QWidget):
             parts.append(f"travel {s['travel_hours']:,.0f} h/yr, proven bound {s['bound_hours']:,.0f} h"
                          + (f" (gap {s['gap_pct']:.2f}%)" if s.get("gap_pct") is not None else ""))
         if c.stale:
-            parts.append(f"<span style='color:#b00020'>{c.stale:,} accounts changed owner since; balance again</span>")
+            parts.append(f"<span style='color:#b00020'>{c.stale:,} accounts changed owner since"
+                         + ("" if c.status == "applied" else "; balance again") + "</span>")
         text = ", ".join(parts)
         if s.get("reasons"):
             text += "<br>" + "<br>".join(s["reasons"])

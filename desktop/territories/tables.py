@@ -12,6 +12,16 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 ROW_KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def money_short(cents: int) -> str:
+    """$1.47B, $26.3M, $45.9K: figures that fit a narrow column."""
+    dollars = cents / 100
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(dollars) >= limit:
+            value = dollars / limit
+            return f"${value:,.2f}{suffix}" if value < 10 else f"${value:,.1f}{suffix}"
+    return f"${dollars:,.0f}"
 _WARN = QColor("#b00020")
 
 

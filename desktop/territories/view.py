@@ -18,19 +18,10 @@ from desktop.context import AppContext
 from desktop.territories.balance import BalancePanel, if_alive
 from desktop.territories.editor import TerritoryEditor
 from desktop.territories.model import Overview, load_overview
+from desktop.territories.tables import money_short
 
 TREE_COLUMNS = ("Territory", "Kind", "Owner", "Prec.", "Accounts", "Potential", "Workload h", "Goal")
 REPORT_ROWS = 200
-
-
-def money_short(cents: int) -> str:
-    """$1.47B, $26.3M, $45.9K: figures that fit a tree column."""
-    dollars = cents / 100
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(dollars) >= limit:
-            value = dollars / limit
-            return f"${value:,.2f}{suffix}" if value < 10 else f"${value:,.1f}{suffix}"
-    return f"${dollars:,.0f}"
 
 
 def create_view(ctx: AppContext) -> "TerritoriesView":

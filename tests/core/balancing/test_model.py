@@ -172,3 +172,15 @@ def test_cancel_during_the_search_returns_quickly(team):
     with pytest.raises(Cancelled):
         balance_territories(s, BalanceOptions(tolerance_pct=0.5, seconds=30, stop_gap_pct=0), progress)
     assert time.perf_counter() - started < 10
+
+
+def test_balancing_some_reps_leaves_the_others_alone(demo_store):
+    s = demo_store
+    reps = [r[0] for r in s.conn.execute("SELECT id FROM reps WHERE role = 'rep' ORDER BY id LIMIT 3")]
+    result = balance_territories(s, BalanceOptions(rep_ids=tuple(reps), tolerance_pct=3, seconds=4, stop_gap_pct=3))
+    assert sorted(f.rep_id for f in result.reps) == sorted(reps)
+    owned = {r[0] for r in s.conn.execute(
+        f"SELECT id FROM accounts WHERE owner_id IN ({','.join('?' * len(reps))}) AND status != 'inactive'", reps)}
+    assert set(result.problem.account_ids.tolist()) == owned
+    assert all(frm in reps and to in reps for _a, frm, to in result.move_list())
+    assert result.status == "balanced"

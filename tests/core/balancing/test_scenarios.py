@@ -57,6 +57,10 @@ def test_balance_save_compare_apply(demo_store):
     assert s.scalar("SELECT scenario_id FROM assignments WHERE account_id = ? AND valid_to IS NULL",
                     (moved["account_id"],)) == scenario_id
     assert list_scenarios(s)[0]["status"] == "applied"
+    after = compare_scenario(s, scenario_id)            # applied: before applying beside now
+    assert after.stale == 0
+    assert [r["accounts"] for r in after.today] == [r["accounts"] for r in c.today]
+    assert [r["accounts"] for r in after.scenario] == [r["accounts"] for r in c.scenario]
     # The rules follow the new owners (a named-accounts territory per receiving rep).
     assert engagement_report(s).disagreements == []
     with pytest.raises(ScenarioError, match="already applied"):
