@@ -119,6 +119,23 @@ def set_members(store: Store, territory_id: int, members: Iterable[tuple[int, st
     return Changes.of("territories", [territory_id], "territory members changed")
 
 
+def save_territory(store: Store, territory_id: int | None, values: Mapping[str, Any],
+                   overlay_rep_ids: Iterable[int] | None = None) -> tuple[int, Changes]:
+    """Create (territory_id None) or edit a territory and, when given, its overlay reps, in one transaction."""
+    with store.atomic():
+        if territory_id is None:
+            territory_id, changes = create_territory(store, values)
+        else:
+            changes = update_territory(store, territory_id, values)
+        if overlay_rep_ids is not None:
+            primaries = [(r[0], "primary") for r in store.conn.execute(
+                "SELECT rep_id FROM territory_members WHERE territory_id = ? AND role = 'primary' "
+                "AND deleted_at IS NULL", (territory_id,))]
+            changes = changes.merge(set_members(store, territory_id,
+                                                primaries + [(r, "overlay") for r in overlay_rep_ids]))
+    return territory_id, changes
+
+
 @dataclass(frozen=True)
 class TerritoryFigures:
     """Per-territory figures; regions and districts add up their children."""
@@ -127,9 +144,10 @@ class TerritoryFigures:
     accounts: int
     potential_cents: int
     workload_hours: float
-    goal_cents: int | None
+    goal_cents: int | None            # territories.goal_cents, else the latest revenue goal in goals
     owner_id: int | None
     owner: str | None
+    goal_period: str | None = None
 
 
 def territory_figures(store: Store, snapshot: AccountSnapshot | None = None) -> dict[int, TerritoryFigures]:
@@ -173,14 +191,22 @@ def territory_figures(store: Store, snapshot: AccountSnapshot | None = None) -> 
             n, p, h = n + cn, p + cp, h + ch
         return n, p, h
 
+    goals: dict[int, tuple[str, int]] = {}
+    for g in store.conn.execute(
+            "SELECT territory_id, period, target FROM goals WHERE deleted_at IS NULL AND territory_id IS NOT NULL "
+            "AND metric = 'revenue_cents' ORDER BY period, id"):
+        goals[g["territory_id"]] = (g["period"], g["target"])
     by_id = {t.id: t for t in territories}
     out = {}
     for t in territories:
         # A leaf counts its own accounts; a region or district counts its children's (its own rule
         # only outlines the area for the map).
         n, p, h = own[t.id] if t.level == "territory" else total(t.id) if children.get(t.id) else own[t.id]
-        out[t.id] = TerritoryFigures(t.id, n, p, round(h, 1), by_id[t.id].goal_cents, owners[t.id],
-                                     reps.get(owners[t.id], {}).get("name"))
+        goal, period = by_id[t.id].goal_cents, None
+        if goal is None and t.id in goals:
+            period, goal = goals[t.id]
+        out[t.id] = TerritoryFigures(t.id, n, p, round(h, 1), goal, owners[t.id],
+                                     reps.get(owners[t.id], {}).get("name"), period)
     return out
 
 

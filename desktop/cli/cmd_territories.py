@@ -93,7 +93,8 @@ def _list(store, args) -> int:
             rows.append({"id": t.id, "name": t.name, "kind": t.kind, "level": t.level, "parent_id": t.parent_id,
                          "precedence": t.precedence, "owner_id": f.owner_id, "owner": f.owner, "rule": dict(t.rule),
                          "accounts": f.accounts, "potential": f.potential_cents / 100,
-                         "workload_hours": f.workload_hours, "goal": (t.goal_cents or 0) / 100 if t.goal_cents else None,
+                         "workload_hours": f.workload_hours, "goal": f.goal_cents / 100 if f.goal_cents else None,
+                         "goal_period": f.goal_period,
                          "color": t.color})
             lines.append(f"{'  ' * depth}{t.id:>4} {t.name} [{t.level}, {t.kind}, precedence {t.precedence}] "
                          f"owner {f.owner or '-'}: {f.accounts:,} accounts, ${f.potential_cents / 100:,.0f} potential, "

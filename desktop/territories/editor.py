@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QPlainTextEdit, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from core.territories.engagement import AccountSnapshot, Territory, matching_ids
@@ -146,6 +146,10 @@ class TerritoryEditor(QWidget):
         self.color = QLineEdit()
         self.color.setPlaceholderText("#RRGGBB")
         self.overlay = QCheckBox("Overlay (its reps work beside the owner; it does not take accounts)")
+        self.members = QListWidget()
+        self.members.setObjectName("territory-members")
+        self.members.setMaximumHeight(64)
+        self.members.setToolTip("Reps who also work this territory (overlay specialists)")
 
         top = QFormLayout()
         top.addRow("Name", self.name)
@@ -153,6 +157,7 @@ class TerritoryEditor(QWidget):
         top.addRow("Level", self.level)
         top.addRow("Part of", self.parent)
         top.addRow("Owner", self.owner)
+        top.addRow("Also worked by", self.members)
         top.addRow("Precedence", self.precedence)
         top.addRow("Goal", self.goal)
         top.addRow("Colour", self.color)
@@ -216,6 +221,24 @@ class TerritoryEditor(QWidget):
             self.owner.addItem(f"{p['name']}" + (" (manager)" if p["role"] == "manager" else ""), p["id"])
         self._select(self.parent, current_parent)
         self._select(self.owner, current_owner)
+        self.members.clear()
+        for p in people:
+            if p["role"] == "rep":
+                item = QListWidgetItem(p["name"], self.members)
+                item.setData(Qt.ItemDataRole.UserRole, p["id"])
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Unchecked)
+
+    def set_member_ids(self, rep_ids: set[int]) -> None:
+        for row in range(self.members.count()):
+            item = self.members.item(row)
+            checked = item.data(Qt.ItemDataRole.UserRole) in rep_ids
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+
+    def member_ids(self) -> list[int]:
+        """Reps ticked under "Also worked by" (saved as overlay members)."""
+        return [self.members.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self.members.count())
+                if self.members.item(row).checkState() == Qt.CheckState.Checked]
 
     @staticmethod
     def _select(combo: QComboBox, value: Any) -> None:

@@ -10,7 +10,7 @@ from core.balancing.scenarios import compare_scenario, list_scenarios, scenario_
 from core.progress import Progress
 from core.storage.database import open_database
 from core.territories.engagement import (
-    AccountSnapshot, EngagementReport, Territory, engagement_report, list_territories, load_accounts,
+    AccountSnapshot, EngagementReport, Territory, engagement_report, list_territories, load_accounts, load_members,
 )
 from core.territories.service import TerritoryFigures, territory_figures
 
@@ -25,6 +25,7 @@ class Overview:
     snapshot: AccountSnapshot
     people: list[dict[str, Any]]
     scenarios: list[dict[str, Any]]
+    members: dict[int, list[tuple[int, str]]]
 
 
 def load_overview(path: Path, progress: Progress | None = None) -> Overview:
@@ -41,7 +42,8 @@ def load_overview(path: Path, progress: Progress | None = None) -> Overview:
         people = [dict(r) for r in store.conn.execute(
             "SELECT id, name, role, home_lat, home_lon FROM reps WHERE deleted_at IS NULL AND active = 1 "
             "ORDER BY role != 'manager', name")]
-        return Overview(list_territories(store), figures, report, snapshot, people, list_scenarios(store))
+        return Overview(list_territories(store), figures, report, snapshot, people, list_scenarios(store),
+                        load_members(store))
     finally:
         store.close()
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from core.changes import Changes
 from core.territories.rules import describe_rule
-from core.territories.service import TerritoryError, create_territory, delete_territory, update_territory
+from core.territories.service import TerritoryError, delete_territory, save_territory
 from desktop.context import AppContext
 from desktop.territories.balance import BalancePanel, if_alive
 from desktop.territories.editor import TerritoryEditor
@@ -39,6 +39,7 @@ class TerritoriesView(QWidget):
         self._ready_callbacks: list[Callable[[], None]] = []
         self._loading = False
         self._reload_again = False
+        self._select_after_reload: int | None = None
 
         self.tree = QTreeWidget()
         self.tree.setObjectName("territory-tree")
@@ -133,7 +134,8 @@ class TerritoriesView(QWidget):
             self._reload_again = False
             self.reload()
         self.overview = overview
-        selected = self.current_id()
+        selected = self._select_after_reload or self.current_id()
+        self._select_after_reload = None
         self.editor.set_choices(overview.territories, overview.people)
         self.editor.set_snapshot(overview.snapshot)
         self._fill_tree(overview, selected)
@@ -168,10 +170,13 @@ class TerritoriesView(QWidget):
         for t in overview.territories:
             f = overview.figures.get(t.id)
             owner = (f.owner if f else None) or names.get(t.owner_id) or "—"
+            overlays = [names.get(rep, "?") for rep, role in overview.members.get(t.id, []) if role == "overlay"]
+            if overlays:
+                owner += " + " + ", ".join(overlays)
             item = QTreeWidgetItem([
                 t.name, t.kind.replace("_", " ") + (" · overlay" if t.overlay else ""), owner, str(t.precedence),
                 f"{f.accounts:,}" if f else "", money_short(f.potential_cents) if f else "",
-                f"{f.workload_hours:,.0f}" if f else "", money_short(t.goal_cents) if t.goal_cents else ""])
+                f"{f.workload_hours:,.0f}" if f else "", (money_short(f.goal_cents) + (f" {f.goal_period}" if f.goal_period else "")) if f and f.goal_cents else ""])
             item.setData(0, Qt.ItemDataRole.UserRole, t.id)
             item.setToolTip(0, describe_rule(t.rule))
             if t.color:
@@ -233,6 +238,7 @@ class TerritoriesView(QWidget):
         tid = current.data(0, Qt.ItemDataRole.UserRole) if current is not None else None
         territory = next((t for t in self.overview.territories if t.id == tid), None)
         self.editor.edit(territory)
+        self.editor.set_member_ids({rep for rep, role in self.overview.members.get(tid, []) if role == "overlay"})
         self.message.setText("")
 
     # --- actions -----------------------------------------------------------------------------
@@ -244,11 +250,8 @@ class TerritoriesView(QWidget):
 
     def save(self, values: dict) -> None:
         try:
-            if self.editor.territory is None:
-                tid, changes = create_territory(self.ctx.store, values)
-            else:
-                tid = self.editor.territory.id
-                changes = update_territory(self.ctx.store, tid, values)
+            tid, changes = save_territory(self.ctx.store, self.editor.territory.id if self.editor.territory else None,
+                                          values, self.editor.member_ids())
         except TerritoryError as exc:
             self.message.setText(f"<span style='color:#b00020'>Not saved: {exc}</span>")
             return

@@ -125,3 +125,20 @@ def test_demo_rules_match_its_owners(demo_store):
     assert report.conflicts == []
     assert report.disagreements == []
     assert len(report.orphans) <= 2        # accounts whose ZIP code has no county in the zipcodes data
+
+
+def test_save_territory_with_overlay_reps_is_one_transaction(world):
+    from core.territories.service import save_territory
+
+    s, ids = world
+    tid, _ = save_territory(s, None, {"name": "Specialists", "kind": "product",
+                                      "rule": {"products": ["Analytics"], "overlay": True}}, [ids["ana"], ids["bo"]])
+    rows = s.query("SELECT rep_id, role FROM territory_members WHERE territory_id = ? AND deleted_at IS NULL", (tid,))
+    assert sorted((r["rep_id"], r["role"]) for r in rows) == sorted([(ids["ana"], "overlay"), (ids["bo"], "overlay")])
+    save_territory(s, tid, {"name": "Specialists"}, [ids["bo"]])
+    rows = s.query("SELECT rep_id FROM territory_members WHERE territory_id = ? AND deleted_at IS NULL", (tid,))
+    assert [r["rep_id"] for r in rows] == [ids["bo"]]
+    before = s.scalar("SELECT count(*) FROM territories")
+    with pytest.raises(TerritoryError):
+        save_territory(s, None, {"name": "Bad", "kind": "product", "rule": {"products": "x"}}, [ids["ana"]])
+    assert s.scalar("SELECT count(*) FROM territories") == before

@@ -122,3 +122,18 @@ def test_hiring_a_rep_offers_their_plan(view, qtbot):
     assert rep_id is not None
     qtbot.waitUntil(lambda: combo_value(panel.flow) == f"add_rep:{rep_id}", timeout=30000)
     assert "Casey Newhire" in panel.flow.currentText()
+
+
+def test_overlay_reps_are_saved_as_members(view, qtbot):
+    view.tree.setCurrentItem(view.tree.topLevelItem(0).child(0))
+    tid = view.current_id()
+    first = view.editor.members.item(0)
+    rep_id = first.data(0x0100)
+    first.setCheckState(first.checkState().Checked)
+    view.editor._save()
+    rows = view.ctx.store.query("SELECT rep_id, role FROM territory_members WHERE territory_id = ? "
+                                "AND deleted_at IS NULL", (tid,))
+    assert [(r["rep_id"], r["role"]) for r in rows] == [(rep_id, "overlay")]
+    qtbot.waitUntil(lambda: " + " in view.tree.topLevelItem(0).child(0).text(2) or
+                    any(" + " in view.tree.topLevelItem(0).child(k).text(2)
+                        for k in range(view.tree.topLevelItem(0).childCount())), timeout=30000)
