@@ -124,12 +124,10 @@ def _why_impossible(problem: RoutingProblem, mx: Matrix, idx: Index, stop: Stop)
 
 
 def _why_dropped(problem: RoutingProblem, stop: Stop) -> str:
-    label = PRIORITY_LABELS.get(stop.priority, "")
+    """Why the search left a stop out although it fits on its own: the days are full."""
     if stop.priority == 0:
-        return "no time left: the appointment clashes with other appointments or the day's limits"
-    if stop.priority == 1:
-        return "no time left in working hours (tier A)"
-    return f"no time left; tier {label} stops are dropped before higher tiers"
+        return "no time left: the appointment clashes with other visits or the day's limits"
+    return f"no time left in the days planned (tier {PRIORITY_LABELS.get(stop.priority, '?')})"
 
 
 def _day_windows(stop: Stop, sh: Shift, offset: float) -> tuple[tuple[float, float], ...]:
