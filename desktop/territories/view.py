@@ -176,7 +176,9 @@ class TerritoriesView(QWidget):
             item = QTreeWidgetItem([
                 t.name, t.kind.replace("_", " ") + (" · overlay" if t.overlay else ""), owner, str(t.precedence),
                 f"{f.accounts:,}" if f else "", money_short(f.potential_cents) if f else "",
-                f"{f.workload_hours:,.0f}" if f else "", (money_short(f.goal_cents) + (f" {f.goal_period}" if f.goal_period else "")) if f and f.goal_cents else ""])
+                f"{f.workload_hours:,.0f}" if f else "", money_short(f.goal_cents) if f and f.goal_cents else ""])
+            if f and f.goal_period:
+                item.setToolTip(7, f"Revenue goal for {f.goal_period} (goals table)")
             item.setData(0, Qt.ItemDataRole.UserRole, t.id)
             item.setToolTip(0, describe_rule(t.rule))
             if t.color:
