@@ -212,6 +212,9 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         progress.update(0, 100, "Computing travel times")
     mx = problem.matrix.matrix(problem.points())
     check_cancelled(progress)
+    if seconds is None and len(dates) > 1:
+        # A week is worth a longer look than one day (same as the Plan view's default of 10 s).
+        seconds = min(30.0, 2.0 * len(dates))
     stop = MaxRuntime(seconds) if seconds is not None else default_stop(len(problem.stops))
     result = solve(problem, stop=stop, seed=seed, progress=progress, matrix=mx)
     return WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx, result=result,

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rep", required=True, help="rep id, email or name")
     p.add_argument("--start", required=True, type=_date, help="first day (YYYY-MM-DD)")
     p.add_argument("--days", type=int, default=5, help="calendar days from --start (weekends skipped; default 5)")
-    p.add_argument("--seconds", type=float, default=None, help="search time limit (default grows with the stops)")
+    p.add_argument("--seconds", type=float, default=None, help="search time limit (default: 2 s per day for several days, under a second for one day)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-drive", type=int, default=300, metavar="MIN", help="daily driving limit in minutes")
     p.add_argument("--lunch", type=int, default=30, metavar="MIN", help="lunch break minutes (0 = none)")
