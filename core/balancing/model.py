@@ -129,6 +129,9 @@ def build_problem(store: Store, options: BalanceOptions = BalanceOptions(), *,
     reps = reps if reps is not None else field_reps(store, options.rep_ids)
     if not reps:
         raise ValueError("reps: there are no field reps to balance")
+    homeless = [r["name"] for r in reps if r.get("home_lat") is None or r.get("home_lon") is None]
+    if homeless:
+        raise ValueError(f"reps: {homeless[0]} has no home location (travel is measured from it); set it first")
     rep_index = {r["id"]: k for k, r in enumerate(reps)}
     if include_unowned is None:
         include_unowned = options.rep_ids is None

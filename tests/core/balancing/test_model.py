@@ -184,3 +184,10 @@ def test_balancing_some_reps_leaves_the_others_alone(demo_store):
     assert set(result.problem.account_ids.tolist()) == owned
     assert all(frm in reps and to in reps for _a, frm, to in result.move_list())
     assert result.status == "balanced"
+
+
+def test_a_rep_without_a_home_is_named(team):
+    s, reps, _ids = team
+    s.conn.execute("UPDATE reps SET home_lat = NULL WHERE id = ?", (reps[1],))
+    with pytest.raises(ValueError, match="Rep 1 has no home location"):
+        balance_territories(s, BalanceOptions(seconds=2))
