@@ -137,3 +137,17 @@ def test_overlay_reps_are_saved_as_members(view, qtbot):
     qtbot.waitUntil(lambda: " + " in view.tree.topLevelItem(0).child(0).text(2) or
                     any(" + " in view.tree.topLevelItem(0).child(k).text(2)
                         for k in range(view.tree.topLevelItem(0).childCount())), timeout=30000)
+
+
+def test_cancel_saves_nothing(view, qtbot):
+    panel = view.balance
+    before = view.ctx.store.scalar("SELECT count(*) FROM scenarios")
+    panel.seconds.setValue(60)
+    panel.tolerance.setValue(0.5)
+    panel.run_balance()
+    qtbot.wait(300)
+    panel.cancel()
+    qtbot.waitUntil(lambda: panel.task is None, timeout=30000)
+    assert "cancelled" in panel.status.text()
+    assert view.ctx.store.scalar("SELECT count(*) FROM scenarios") == before
+    assert panel.run_button.isEnabled()
