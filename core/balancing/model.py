@@ -141,6 +141,7 @@ def build_problem(store: Store, options: BalanceOptions = BalanceOptions(), *,
     named = _named_account_ids(store)
     kept, skipped = [], []
     no_location = 0
+    null_island: list[str] = []
     released = set(release_rep_ids)
     for r in rows:
         if r["owner_id"] in released:
@@ -150,14 +151,24 @@ def build_problem(store: Store, options: BalanceOptions = BalanceOptions(), *,
         in_scope = r["owner_id"] in rep_index or ((include_unowned or r.get("_released")) and r["owner_id"] is None)
         if not in_scope:
             continue
+        if r["lat"] is not None and r["lon"] is not None and abs(r["lat"]) < 0.5 and abs(r["lon"]) < 0.5:
+            # 0°, 0° is a failed geocode (the zipcodes data has such ZIPs), not a customer in the Atlantic.
+            r["lat"] = r["lon"] = None
+            null_island.append(r["name"])
         if r["lat"] is None or r["lon"] is None:
-            if r["owner_id"] is None:
+            if r.get("_released"):
+                pass  # a leaving rep's unlocated account still needs someone: visit time only, anywhere
+            elif r["owner_id"] is None:
                 no_location += 1
                 continue
-            r["_fixed"] = "no location"
+            else:
+                r["_fixed"] = "no location"
         kept.append(r)
     if no_location:
         skipped.append(f"{no_location:,} unowned accounts have no location and were left out")
+    if null_island:
+        skipped.append(f"{len(null_island):,} accounts sit at 0°, 0° (a failed geocode, e.g. {null_island[0]}); "
+                       "they stay with their owner and count visit time only")
     work_f, travel_f = workload_matrix(kept, reps)
     n, m = len(kept), len(reps)
     current = np.array([rep_index.get(r["owner_id"], -1) for r in kept], dtype=np.int64)

@@ -191,3 +191,12 @@ def test_a_rep_without_a_home_is_named(team):
     s.conn.execute("UPDATE reps SET home_lat = NULL WHERE id = ?", (reps[1],))
     with pytest.raises(ValueError, match="Rep 1 has no home location"):
         balance_territories(s, BalanceOptions(seconds=2))
+
+
+def test_accounts_at_zero_zero_stay_put_and_are_reported(team):
+    s, reps, ids = team
+    s.conn.execute("UPDATE accounts SET lat = 0.001, lon = -0.002 WHERE id = ?", (ids[0],))
+    result = balance_territories(s, BalanceOptions(tolerance_pct=5, seconds=5))
+    assert ids[0] not in {m[0] for m in result.move_list()}
+    assert any("0°, 0°" in r and "Account 0" in r for r in result.reasons)
+    assert result.status == "balanced"
