@@ -51,7 +51,7 @@ def workload_matrix(accounts: list[Mapping[str, Any]], reps: list[Mapping[str, A
                     ) -> tuple[np.ndarray, np.ndarray]:
     """(workload minutes per year, travel minutes per year), each accounts x reps.
 
-    Accounts without a location are charged the visit time only (no travel can be estimated).
+    Accounts without a location (or at 0°, 0°) are charged the visit time only (no travel can be estimated).
     """
     n, m = len(accounts), len(reps)
     if n == 0 or m == 0:
@@ -62,6 +62,10 @@ def workload_matrix(accounts: list[Mapping[str, Any]], reps: list[Mapping[str, A
     lon = np.array([a["lon"] if a.get("lon") is not None else np.nan for a in accounts], dtype=float)
     hlat = np.array([r["home_lat"] if r.get("home_lat") is not None else np.nan for r in reps], dtype=float)
     hlon = np.array([r["home_lon"] if r.get("home_lon") is not None else np.nan for r in reps], dtype=float)
+    # 0°, 0° is a failed geocode, not a place: charge no travel rather than a trip to the Atlantic.
+    null_island = (np.abs(lat) < 0.5) & (np.abs(lon) < 0.5)
+    lat = np.where(null_island, np.nan, lat)
+    lon = np.where(null_island, np.nan, lon)
     km = road_km_matrix(lat, lon, hlat, hlon)
     travel = np.where(np.isnan(km), 0.0, travel_minutes_per_visit(np.nan_to_num(km))) * vpy[:, None]
     work = vpy[:, None] * minutes[:, None] + travel
