@@ -90,8 +90,10 @@ def _text(rotation: planner.Rotation, plan_id: int | None) -> str:
             lines.append(f"    ! {w}")
     if rotation.unplaced:
         lines.append(f"Not placed ({len(rotation.unplaced)}):")
-        for _, name, reason in rotation.unplaced:
+        for _, name, reason in rotation.unplaced[:25]:
             lines.append(f"  {name}: {reason}")
+        if len(rotation.unplaced) > 25:
+            lines.append(f"  … and {len(rotation.unplaced) - 25} more (all of them with --json)")
     if rotation.not_due:
         lines.append(f"{len(rotation.not_due)} quarterly accounts are not due in this cycle.")
     if plan_id is not None:
