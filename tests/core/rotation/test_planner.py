@@ -146,3 +146,16 @@ def test_account_too_far_for_a_day_trip_is_reported_not_dropped_silently():
     rotation = planner.solve_rotation(data, seconds=1, route_days=False)
     assert [(a, r.split(":")[0]) for a, _, r in rotation.unplaced] == [(2, "too far for a day trip")]
     assert rotation.visit_count == 4
+
+
+def test_when_hours_run_out_a_accounts_are_placed_before_c_accounts():
+    # Only two working days of 60 minutes; three A and five C monthly 45-minute accounts, no driving.
+    days = [CycleDay(i, MONDAY + timedelta(days=7 * (i // 5) + i % 5), "" if i in (0, 7) else "off")
+            for i in range(20)]
+    needs = [AccountNeed(k, f"C{k}", 30.0, -97.0, "monthly", 1, 45.0, WORK_WEEKDAYS, "C") for k in range(1, 6)]
+    needs += [AccountNeed(k, f"A{k}", 30.0, -97.0, "monthly", 1, 45.0, WORK_WEEKDAYS, "A") for k in range(6, 9)]
+    rotation = planner.solve_rotation(make_input(needs, days, 60.0), seconds=1, route_days=False)
+    placed = [s.name for d in rotation.days for s in d.stops]
+    assert len(placed) == 2 and all(name.startswith("A") for name in placed)
+    everyone = {n.name for n in needs}
+    assert {n for _, n, _ in rotation.unplaced} == everyone - set(placed)
