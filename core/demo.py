@@ -91,7 +91,8 @@ def _zip_rows(region: str) -> list[dict]:
         raise DemoError(f"no ZIP codes known for region {region!r}; use a two-letter US state code such as TX")
     for z in rows:
         z["latf"], z["lonf"] = float(z["lat"]), float(z["long"])
-    return rows
+    # A few entries of the ZIP data have no county and sit at 0°, 0° (e.g. 77352): not a place.
+    return [z for z in rows if z.get("county") and abs(z["latf"]) > 1 and abs(z["lonf"]) > 1]
 
 
 def _pick_cities(zips: list[dict], count: int) -> list[tuple[str, float, float, str, str]]:
