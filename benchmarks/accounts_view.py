@@ -21,8 +21,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, os, sys, time, resource
+import json, os, sys, time
 import psutil
+
+
+def peak_mb():
+    # VmHWM belongs to this process image; ru_maxrss would carry over the parent's peak across exec.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return psutil.Process().memory_info().rss / 2**20
+
 t0 = psutil.Process().create_time()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 mode, db = sys.argv[1], sys.argv[2]
@@ -57,7 +66,7 @@ else:
     widget.show()
 app.exec()
 result = {"first_screen_s": painted["t"] - t_open, "cold_start_s": painted["t"] - t0,
-          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+          "peak_rss_mb": peak_mb()}
 if mode == "scroll":
     table = widget.view("accounts").table
     bar = table.verticalScrollBar()
@@ -77,7 +86,7 @@ if mode == "scroll":
     frames.sort()
     result.update(scroll_frames=len(frames), scroll_p50_ms=frames[len(frames) // 2],
                   scroll_p99_ms=frames[int(len(frames) * 0.99) - 1], scroll_max_ms=frames[-1],
-                  peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                  peak_rss_mb=peak_mb())
 print(json.dumps(result))
 """
 
