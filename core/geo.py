@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 EARTH_RADIUS_M = 6_371_008.8
 # Roads are longer than the crow flies; 1.3 is the usual US figure for regional driving.
@@ -30,3 +31,25 @@ def drive_minutes(metres: float, kmh: float = 65.0) -> float:
 
 def metres_to_miles(metres: float) -> float:
     return metres / 1000 / KM_PER_MILE
+
+
+def point_in_polygon(lat: float, lon: float, polygon: Sequence[Sequence[float]]) -> bool:
+    """True when (lat, lon) lies inside the polygon given as [[lat, lon], ...] (ray casting).
+
+    Lat/lon are treated as plane coordinates, which is what a user drawing on a Web Mercator
+    map means for shapes that do not cross the antimeridian.
+    """
+    inside = False
+    n = len(polygon)
+    if n < 3:
+        return False
+    j = n - 1
+    for i in range(n):
+        yi, xi = polygon[i][0], polygon[i][1]
+        yj, xj = polygon[j][0], polygon[j][1]
+        if (yi > lat) != (yj > lat):
+            x_cross = (xj - xi) * (lat - yi) / (yj - yi) + xi
+            if lon < x_cross:
+                inside = not inside
+        j = i
+    return inside

@@ -4,29 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from core.geo import point_in_polygon  # noqa: F401  (re-exported: the map layers use it from here)
+
 LatLon = tuple[float, float]
-
-
-def point_in_polygon(lat: float, lon: float, polygon: Sequence[Sequence[float]]) -> bool:
-    """True when (lat, lon) lies inside the polygon given as [[lat, lon], ...] (ray casting).
-
-    Lat/lon are treated as plane coordinates, which is what a user drawing on a Web Mercator
-    map means for shapes that do not cross the antimeridian.
-    """
-    inside = False
-    n = len(polygon)
-    if n < 3:
-        return False
-    j = n - 1
-    for i in range(n):
-        yi, xi = polygon[i][0], polygon[i][1]
-        yj, xj = polygon[j][0], polygon[j][1]
-        if (yi > lat) != (yj > lat):
-            x_cross = (xj - xi) * (lat - yi) / (yj - yi) + xi
-            if lon < x_cross:
-                inside = not inside
-        j = i
-    return inside
 
 
 def convex_hull(points: Iterable[LatLon]) -> list[LatLon]:

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from core.geo import point_in_polygon
+
 KINDS = ("geographic", "industry", "customer_size", "customer_type", "product", "channel", "named", "dynamic")
 LEVELS = ("region", "district", "territory")
 
@@ -139,22 +141,6 @@ def county_of_zip(postal_code: str | None) -> str | None:
     return _county_by_zip.get(str(postal_code)[:5]) or None
 
 
-def _point_in_polygon(lat: float, lon: float, polygon: list) -> bool:
-    """Ray casting on lat/lon; fine for territory-sized shapes away from the antimeridian."""
-    inside = False
-    n = len(polygon)
-    j = n - 1
-    for i in range(n):
-        yi, xi = polygon[i]
-        yj, xj = polygon[j]
-        if (yi > lat) != (yj > lat):
-            x_cross = (xj - xi) * (lat - yi) / (yj - yi) + xi
-            if lon < x_cross:
-                inside = not inside
-        j = i
-    return inside
-
-
 @dataclass(frozen=True)
 class AccountFacts:
     """What rules look at in an account (one row of the accounts table, with the county derived)."""
@@ -212,7 +198,7 @@ def compile_rule(rule: Mapping[str, Any]) -> Callable[[AccountFacts], bool]:
         area.append(lambda a: (a.postal_code or "")[:3] in zip3)
     if "polygon" in rule:
         polygon = [tuple(p) for p in rule["polygon"]]
-        area.append(lambda a: a.lat is not None and a.lon is not None and _point_in_polygon(a.lat, a.lon, polygon))
+        area.append(lambda a: a.lat is not None and a.lon is not None and point_in_polygon(a.lat, a.lon, polygon))
     if area:
         tests.append(lambda a: any(t(a) for t in area))
     for key, attr in (("industries", "industry"), ("segments", "segment"), ("customer_types", "customer_type"),

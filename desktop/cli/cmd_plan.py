@@ -11,7 +11,9 @@ from pathlib import Path
 from core.planning import PlanOptions, WeekPlan, accept, plan_week
 from core.reps import find_rep
 from core.routing import clock
-from desktop.cli.common import BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store
+from desktop.cli.common import (
+    BarProgress, CliError, add_db_argument, add_json_argument, emit, iso_date, open_store,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "driving limit, tiers A before B before C) and print the itinerary.")
     add_db_argument(p)
     p.add_argument("--rep", required=True, help="rep id, email or name")
-    p.add_argument("--start", required=True, type=_date, help="first day (YYYY-MM-DD)")
+    p.add_argument("--start", required=True, type=iso_date, help="first day (YYYY-MM-DD)")
     p.add_argument("--days", type=int, default=5, help="calendar days from --start (weekends skipped; default 5)")
     p.add_argument("--seconds", type=float, default=None, help="search time limit (default: 2 s per day for several days, under a second for one day)")
     p.add_argument("--seed", type=int, default=0)
@@ -36,13 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--accept", action="store_true", help="save the plan: routes and planned visits")
     add_json_argument(p)
     p.set_defaults(func=run)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _write(path: str, data: bytes | str) -> None:

@@ -6,7 +6,9 @@ import argparse
 from datetime import date, timedelta
 
 from core.rotation import planner
-from desktop.cli.common import BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store
+from desktop.cli.common import (
+    BarProgress, CliError, add_db_argument, add_json_argument, emit, iso_date, open_store,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,20 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_db_argument(p)
     p.add_argument("--rep", required=True, help="rep id, email or name")
     p.add_argument("--weeks", type=int, default=4, help="cycle length in weeks (4–8 usual, 1–13 allowed; default 4)")
-    p.add_argument("--start", type=_date, default=None,
+    p.add_argument("--start", type=iso_date, default=None,
                    help="first day (YYYY-MM-DD, moved back to its Monday; default next Monday)")
     p.add_argument("--seconds", type=float, default=20.0, help="solver time (default 20)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--save", action="store_true", help="save the rotation (rotation_plans + rotation_slots)")
     add_json_argument(p)
     p.set_defaults(func=run)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--start: {text!r} is not a date (YYYY-MM-DD)") from exc
 
 
 def run(args: argparse.Namespace) -> int:

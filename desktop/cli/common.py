@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,11 @@ class BarProgress:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def iso_date(text: str) -> date:
+    """argparse type for YYYY-MM-DD dates, with a message that names the value."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
