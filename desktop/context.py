@@ -22,6 +22,8 @@ class AppContext(QObject):
     # Ask the Map to show something: {"account_ids": [...]}, {"territory_id": id},
     # {"scenario_id": id}, {"route_ids": [...]} or {"rep_id": id}; the map section handles it.
     show_on_map = Signal(dict)
+    # Plan visits to these accounts for this rep: (rep_id, [account ids]); the Plan section handles it.
+    plan_accounts = Signal(int, list)
 
     def __init__(self, store: Store, settings: Settings, *, persist_settings: bool = True,
                  parent: QObject | None = None) -> None:

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         ctx.changed.connect(lambda _c: self._schedule_counts())
         ctx.navigate.connect(self.show_section)
         ctx.show_on_map.connect(self._show_on_map)
+        ctx.plan_accounts.connect(self._plan_accounts)
         ctx.tasks.error.connect(self._task_failed)
         self._counts_timer = QTimer(self, singleShot=True, interval=200, timeout=self.refresh_counts)
         self.refresh_counts()
@@ -151,6 +152,13 @@ class MainWindow(QMainWindow):
             if hasattr(view, "show_on_map"):
                 view.show_on_map(request)
         self.show_section("map")
+
+    def _plan_accounts(self, rep_id: int, account_ids: list) -> None:
+        """Open the Plan on these accounts (e.g. drawn around on the map)."""
+        view = self.view("plan")
+        self.show_section("plan")
+        if hasattr(view, "plan_accounts"):
+            view.plan_accounts(rep_id, list(account_ids))
 
     def show_section(self, key: str) -> None:
         self.nav.setCurrentRow([s.key for s in SECTIONS].index(key))

@@ -331,11 +331,16 @@ class MapView(QWidget):
         to_rep.addSeparator()
         to_rep.addAction("Nobody (unassign)").triggered.connect(
             lambda: actions.assign_to_rep(self.ctx, ids, None, "nobody"))
+        to_plan = menu.addMenu("Plan visits to them for")
+        for rep in list_reps(self.ctx.store):
+            if rep["role"] == "rep":
+                to_plan.addAction(rep["name"]).triggered.connect(
+                    lambda _=False, r=rep: self.ctx.plan_accounts.emit(r["id"], list(ids)))
         to_terr = menu.addMenu("Put them in territory")
         for t in layers.territory_choices(self.ctx.store):
             to_terr.addAction(t["name"]).triggered.connect(
                 lambda _=False, t=t: actions.assign_to_territory(self.ctx, ids, t["id"], t["name"]))
-        for sub in (select, to_rep, to_terr):
+        for sub in (select, to_rep, to_plan, to_terr):
             sub.setEnabled(n > 0)
         menu.aboutToHide.connect(lambda: self.run_js("FieldAtlasMap.clearDrawn()"))
         return menu

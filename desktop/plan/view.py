@@ -44,6 +44,11 @@ class PlanView(QTabWidget):
         """Call back once the saved plan shown on opening has loaded (for screenshots and tests)."""
         self.week.when_ready(callback)
 
+    def plan_accounts(self, rep_id: int, account_ids: list[int]) -> None:
+        """Plan visits to exactly these accounts for this rep (e.g. an area drawn on the map)."""
+        self.setCurrentWidget(self.week)
+        self.week.plan_accounts(rep_id, account_ids)
+
 
 def next_monday(today: date) -> date:
     return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
@@ -155,7 +160,7 @@ class WeekTab(QWidget):
         lay.addLayout(top)
         lay.addWidget(split, 1)
 
-        self.plan_button.clicked.connect(self.solve)
+        self.plan_button.clicked.connect(lambda: self.solve())
         self.stop_button.clicked.connect(self.stop)
         self.up_button.clicked.connect(lambda: self._shift_selected(-1))
         self.down_button.clicked.connect(lambda: self._shift_selected(1))
@@ -234,7 +239,15 @@ class WeekTab(QWidget):
         else:
             self._waiting.append(callback)
 
-    def solve(self) -> None:
+    def plan_accounts(self, rep_id: int, account_ids: list[int]) -> None:
+        index = next((i for i in range(self.rep.count()) if (self.rep.itemData(i) or {}).get("id") == rep_id), -1)
+        if index < 0:
+            self.summary.setText("That person has no plan of their own (not a field rep).")
+            return
+        self.rep.setCurrentIndex(index)
+        self.solve(account_ids=account_ids)
+
+    def solve(self, account_ids: list[int] | None = None) -> None:
         rep = self.rep_row()
         if rep is None or self.task is not None:
             return
@@ -249,7 +262,7 @@ class WeekTab(QWidget):
             store = open_database(path)
             try:
                 return plan_week(store, rep_id, start, days, seconds=seconds, progress=progress,
-                                 options=PlanOptions(routing_url=routing_url))
+                                 options=PlanOptions(routing_url=routing_url), account_ids=account_ids)
             finally:
                 store.close()
 
