@@ -97,8 +97,19 @@ def run_desktop(db: str | None = None, demo: bool = False) -> int:
     window.show()
     _schedule_daily_backup(ctx)
     code = app.exec()
+    dispose(window)
     store.close()
     return code
+
+
+def dispose(window) -> None:
+    """Delete a window and its web pages while the QApplication lives (QtWebEngine crashes otherwise)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
 
 
 def _schedule_daily_backup(ctx) -> None:

@@ -45,5 +45,7 @@ def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = D
     out.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(out)):
         raise OSError(f"could not write {out}")
-    window.close()
+    from desktop.app import dispose
+
+    dispose(window)
     return out

@@ -59,3 +59,29 @@ def empty_store(tmp_path):
     store = open_database(tmp_path / "empty.sqlite", create=True)
     yield store
     store.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Delete every widget (web views and their pages first) while the QApplication still lives.
+
+    Left to the interpreter's shutdown, QtWebEngine pages can outlive their profile and the
+    process segfaults after the tests have passed, which would fail the run.
+    """
+    import gc
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+    gc.collect()
