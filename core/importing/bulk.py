@@ -48,12 +48,14 @@ def update_known(store: Store, table: str, edits: Iterable[tuple[int, str, Mappi
     now = writes.utc_now()
     groups: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
     log: list[tuple] = []
+    node = store.node_id
     for row_id, uid, values in edits:
         keys = tuple(sorted(values))
         groups[keys].append((*(values[k] for k in keys), now, row_id))
+        # One clock reading per row: its columns change in one edit (as in writes.update).
+        hlc = str(store.clock.now())
         for k in keys:
-            log.append((table, row_id, uid, "update", k, encode(values[k]), str(store.clock.now()),
-                        store.node_id))
+            log.append((table, row_id, uid, "update", k, encode(values[k]), hlc, node))
     with store.atomic():
         for keys, params in groups.items():
             assignments = ", ".join(f"{k} = ?" for k in keys)
