@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
+from tests.fakes import FakeHandler, serving
 
 from core.geo import haversine_m
 from core.geocoding import GeocoderProblem, OnlineGeocoder, geocode_accounts, unlocated
@@ -71,7 +70,7 @@ def test_manual_pins_are_never_overwritten(empty_store):
     assert empty_store.scalar("SELECT geocode_precision FROM accounts WHERE id = ?", (unpinned,)) == "zip"
 
 
-class FakeNominatim(BaseHTTPRequestHandler):
+class FakeNominatim(FakeHandler):
     """Answers /search like Nominatim: a house for '1 Main', nothing for 'Nowhere', 500 for 'Broken'."""
 
     seen: list[tuple[str, str]] = []
@@ -88,26 +87,14 @@ class FakeNominatim(BaseHTTPRequestHandler):
         else:
             body = [{"lat": "30.2672", "lon": "-97.7431", "display_name": q, "class": "building",
                      "type": "house", "addresstype": "building", "importance": 0.5}]
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.reply(body)
 
 
 @pytest.fixture
 def fake_nominatim():
     FakeNominatim.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNominatim)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeNominatim) as address:
+        yield address
 
 
 def test_online_geocoding_caches_every_answer_and_keeps_manual_pins(empty_store, fake_nominatim):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+
+from tests.fakes import FakeHandler, serving
 
 from core.progress import NullProgress
 from core.routing import (CachedMatrix, CancelRequested, FirstOf, GreatCircleMatrix, MaxRuntime, NoImprovement,
@@ -130,7 +129,7 @@ def test_problem_refuses_bad_input():
         problem([Stop(1, 0, 0, windows=((600, 500),))])
 
 
-class _FakeOsrm(BaseHTTPRequestHandler):
+class _FakeOsrm(FakeHandler):
     calls: list[str] = []
 
     def do_GET(self):  # noqa: N802 (http.server naming)
@@ -139,24 +138,13 @@ class _FakeOsrm(BaseHTTPRequestHandler):
         n = len(coords)
         body = {"code": "Ok", "durations": [[0 if i == j else 600.0 * abs(i - j) for j in range(n)] for i in range(n)],
                 "distances": [[0 if i == j else 10_000.0 * abs(i - j) for j in range(n)] for i in range(n)]}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.reply(body)
 
 
 @pytest.fixture
 def osrm_url():
-    server = HTTPServer(("127.0.0.1", 0), _FakeOsrm)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(_FakeOsrm) as address:
+        yield f"http://{address}"
 
 
 def test_osrm_table_client_and_cache(osrm_url):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.fakes import FakeHandler, serving
 
 import desktop.map  # noqa: F401  (declares fatiles:// before the first web view exists)
 from core.maps.layers import MapOptions
@@ -69,19 +69,12 @@ def test_standalone_page_draws_with_no_network_request(qtbot, demo_store, tmp_pa
     assert guard.remote == []
 
 
-class _TileServer(BaseHTTPRequestHandler):
+class _TileServer(FakeHandler):
     hits: list[str] = []
 
     def do_GET(self):  # noqa: N802
         type(self).hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(PNG_1PX)))
-        self.end_headers()
-        self.wfile.write(PNG_1PX)
-
-    def log_message(self, *args):
-        pass
+        self.reply(PNG_1PX, "image/png")
 
 
 def _load_tile_page(qtbot, profile, html_path):
@@ -103,23 +96,17 @@ def test_tiles_seen_once_are_served_from_disk_when_offline(qtbot, tmp_path):
     from desktop.map import tiles
 
     _TileServer.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _TileServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
     page = tmp_path / "tiles.html"
     page.write_text('<img src="fatiles://tile/5/7/12" onload="window.done=\'loaded\'" '
                     'onerror="window.done=\'failed\'">', encoding="utf-8")
     data_dir = tmp_path / "data"
-    try:
+    with serving(_TileServer) as address:
+        url = f"http://{address}/{{z}}/{{x}}/{{y}}.png"
         online = QWebEngineProfile()  # off the record: nothing written to the home folder
         first = tiles.install(online, data_dir, url)
         assert _load_tile_page(qtbot, online, page) == "loaded"
         assert _TileServer.hits == ["/5/7/12.png"]
         assert first.tile_path(5, 7, 12).read_bytes() == PNG_1PX
-    finally:
-        server.shutdown()
-        server.server_close()
     # The server is gone (offline): a fresh browser profile still gets the tile, from disk.
     offline = QWebEngineProfile()
     second = tiles.install(offline, data_dir, url)
