@@ -280,15 +280,7 @@ def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *,
     init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
     result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, initial_solution=init)
     best = result.best
-    if not best.is_feasible() or not best.is_complete():
-        return routes
-    new = [[clients[a.idx] for a in r if a.is_client()] for r in best.routes()]
-    new = [r for r in new if r]
-    if len(new) > problem.vehicles[day] or not _routes_ok(problem, day, new):
-        return routes
-    old_cost = sum(route_cost(problem.travel, r) for r in routes)
-    new_cost = sum(route_cost(problem.travel, r) for r in new)
-    return new if new_cost < old_cost - EPS else routes
+    return _better_of(problem, day, routes, clients, best)
 
 
 def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], seed: int = 0) -> list[list[int]]:
@@ -310,6 +302,12 @@ def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], see
     evaluator = pyvrp.CostEvaluator([1e6], 1e6, 1e6)
     init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
     best = ls(init, evaluator, exhaustive=True)
+    return _better_of(problem, day, routes, clients, best)
+
+
+def _better_of(problem: PeriodicProblem, day: int, routes: list[list[int]], clients: list[int],
+               best) -> list[list[int]]:
+    """PyVRP's answer for one day when it is feasible, fits the day and is cheaper; else the routes we had."""
     if not best.is_feasible() or not best.is_complete():
         return routes
     new = [[clients[a.idx] for a in r if a.is_client()] for r in best.routes()]
