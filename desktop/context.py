@@ -20,9 +20,9 @@ class AppContext(QObject):
     navigate = Signal(str)            # section key to show
     settings_changed = Signal(object)  # Settings
     # Ask the Map to show something: {"account_ids": [...]}, {"territory_id": id},
-    # {"scenario_id": id}, {"route_ids": [...]} or {"rep_id": id}; the map section handles it.
+    # {"scenario_id": id}, {"route_ids": [...]} or {"rep_id": id}; the main window delivers it.
     show_on_map = Signal(dict)
-    # Plan visits to these accounts for this rep: (rep_id, [account ids]); the Plan section handles it.
+    # Plan visits to these accounts for this rep: (rep_id, [account ids]); delivered to the Plan.
     plan_accounts = Signal(int, list)
 
     def __init__(self, store: Store, settings: Settings, *, persist_settings: bool = True,

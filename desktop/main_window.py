@@ -113,8 +113,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(TaskIndicator(ctx))
         ctx.changed.connect(lambda _c: self._schedule_counts())
         ctx.navigate.connect(self.show_section)
-        ctx.show_on_map.connect(self._show_on_map)
-        ctx.plan_accounts.connect(self._plan_accounts)
+        ctx.show_on_map.connect(lambda request: self.deliver("map", "show_on_map", request))
+        ctx.plan_accounts.connect(lambda rep_id, ids: self.deliver("plan", "plan_accounts", rep_id, list(ids)))
         ctx.tasks.error.connect(self._task_failed)
         self._counts_timer = QTimer(self, singleShot=True, interval=200, timeout=self.refresh_counts)
         self.refresh_counts()
@@ -142,23 +142,15 @@ class MainWindow(QMainWindow):
         self.view(key)
         self.stack.setCurrentIndex(row)
 
-    def _show_on_map(self, request: dict) -> None:
-        """A map request sent before the Map was ever opened: make the view and hand it the request.
+    def deliver(self, key: str, method: str, *args) -> None:
+        """Hand a request from another view to a section, creating its view first if needed.
 
-        A view created during the emission would not receive it, so it is passed on by hand.
+        Sections are built lazily, so requests addressed to one (ctx.show_on_map, ctx.plan_accounts)
+        are routed here rather than subscribed to by the views, which may not exist yet.
         """
-        if "map" not in self.views:
-            view = self.view("map")
-            if hasattr(view, "show_on_map"):
-                view.show_on_map(request)
-        self.show_section("map")
-
-    def _plan_accounts(self, rep_id: int, account_ids: list) -> None:
-        """Open the Plan on these accounts (e.g. drawn around on the map)."""
-        view = self.view("plan")
-        self.show_section("plan")
-        if hasattr(view, "plan_accounts"):
-            view.plan_accounts(rep_id, list(account_ids))
+        view = self.view(key)
+        self.show_section(key)
+        getattr(view, method)(*args)
 
     def show_section(self, key: str) -> None:
         self.nav.setCurrentRow([s.key for s in SECTIONS].index(key))

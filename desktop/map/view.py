@@ -129,7 +129,6 @@ class MapView(QWidget):
         self._rebuild_timer = QTimer(self, singleShot=True, interval=300, timeout=self.rebuild)
         self._ready_poll = QTimer(self, interval=100, timeout=self._poll_ready)
         ctx.changed.connect(self._changed)
-        ctx.show_on_map.connect(self.show_on_map)
         ctx.settings_changed.connect(self._settings_changed)
         _remove_old_pages(ctx.settings.data_dir() / "maps")
         self.rebuild()

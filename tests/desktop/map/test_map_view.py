@@ -68,7 +68,7 @@ def test_map_view_draws_offline_and_answers_clicks_drags_and_requests(qtbot, map
     territory_id = demo_store.scalar("SELECT id FROM territories WHERE name = 'Houston Metro'")
     qtbot.waitUntil(lambda: view.ready, timeout=30_000)  # undo may have rebuilt the page
     with qtbot.waitSignal(ctx.navigate, timeout=5_000) as navigated:
-        ctx.show_on_map.emit({"territory_id": territory_id})
+        view.show_on_map({"territory_id": territory_id})  # the main window routes ctx.show_on_map here
     assert navigated.args == ["map"]
     qtbot.waitUntil(lambda: run_js(qtbot, view.page, "FieldAtlasMap.groups.highlight.getLayers().length") == 1,
                     timeout=10_000)
