@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from core import opening_hours
-from core.changes import Changes  # noqa: F401 (re-exported for commands)
+from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
 
@@ -241,6 +241,24 @@ def restore_account(store: Store, account_id: int) -> Changes:
     return Changes.of("accounts", [account_id], "account restored")
 
 
+def delete_accounts(store: Store, account_ids: Iterable[int]) -> Changes:
+    """Tombstone several accounts in one transaction."""
+    ids = list(account_ids)
+    with store.atomic():
+        for account_id in ids:
+            writes.delete(store, "accounts", account_id)
+    return Changes.of("accounts", ids, f"{len(ids)} accounts deleted")
+
+
+def restore_accounts(store: Store, account_ids: Iterable[int]) -> Changes:
+    """Bring tombstoned accounts back in one transaction."""
+    ids = list(account_ids)
+    with store.atomic():
+        for account_id in ids:
+            writes.restore(store, "accounts", account_id)
+    return Changes.of("accounts", ids, f"{len(ids)} accounts restored")
+
+
 def counts(store: Store) -> dict[str, int]:
     """Figures for the status bar."""
     row = store.conn.execute(
@@ -262,10 +280,6 @@ def distinct_values(store: Store, column: str) -> list[str]:
 
 def visits_per_year(account: Mapping[str, Any]) -> int:
     return VISITS_PER_YEAR.get(account.get("visit_frequency") or "none", 0)
-
-
-def ids_with_changes(changes: Changes) -> Iterable[int]:
-    return changes.ids("accounts")
 
 
 def update_accounts(store: Store, edits: Mapping[int, Mapping[str, Any]]) -> tuple[Changes, dict[int, dict[str, Any]]]:

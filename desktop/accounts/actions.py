@@ -41,22 +41,17 @@ class DeleteAccountsCommand(QUndoCommand):
         self.ids = list(account_ids)
 
     def redo(self) -> None:
-        with self.ctx.store.atomic():
-            changes = svc.Changes()
-            for aid in self.ids:
-                changes = changes.merge(svc.delete_account(self.ctx.store, aid))
-        self.ctx.apply(changes)
+        self.ctx.apply(svc.delete_accounts(self.ctx.store, self.ids))
 
     def undo(self) -> None:
-        with self.ctx.store.atomic():
-            changes = svc.Changes()
-            for aid in self.ids:
-                changes = changes.merge(svc.restore_account(self.ctx.store, aid))
-        self.ctx.apply(changes)
+        self.ctx.apply(svc.restore_accounts(self.ctx.store, self.ids))
 
 
 def edit_accounts(ctx: AppContext, edits: Mapping[int, Mapping[str, Any]], text: str) -> None:
-    """Validate first (raises core.accounts.ValidationError), then push the undoable edit."""
+    """Validate first (raises core.accounts.ValidationError), then push the undoable edit.
+
+    QUndoStack.push runs redo at once; checking before pushing keeps a refused edit off the stack.
+    """
     problems = []
     for aid, values in edits.items():
         problems += svc.validate(values)
