@@ -62,12 +62,13 @@ def run_desktop(db: str | None = None, demo: bool = False) -> int:
         print(NO_DISPLAY, file=sys.stderr)
         return 2
     app = application()
-    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from desktop.context import AppContext
     from desktop.main_window import MainWindow
 
     settings = settings_mod.load()
+    create = False  # only a database the user just asked to create may be made here
     if demo:
         try:
             path = ensure_demo(settings)
@@ -79,15 +80,15 @@ def run_desktop(db: str | None = None, demo: bool = False) -> int:
     elif settings.last_database and Path(settings.last_database).exists():
         path = Path(settings.last_database)
     else:
-        path = _ask_for_database(settings)
+        path, create = _ask_for_database(settings)
         if path is None:
             return 0
     while True:
         try:
-            store = open_database(path, create=not path.exists() and not demo and db is None)
+            store = open_database(path, create=create)
             break
         except DatabaseError as exc:
-            path = _database_problem(exc, settings)
+            path, create = _database_problem(exc, settings), False
             if path is None:
                 return 1
     settings = settings.with_changes(last_database=str(path.resolve()))
@@ -127,7 +128,8 @@ def _schedule_daily_backup(ctx) -> None:
     ctx.tasks.run("Checking and backing up the database", work)
 
 
-def _ask_for_database(settings: settings_mod.Settings) -> Path | None:
+def _ask_for_database(settings: settings_mod.Settings) -> tuple[Path | None, bool]:
+    """The welcome choice: (path, whether to create it)."""
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     box = QMessageBox(QMessageBox.Icon.Question, "Welcome to FieldAtlas",
@@ -140,17 +142,17 @@ def _ask_for_database(settings: settings_mod.Settings) -> Path | None:
     box.exec()
     clicked = box.clickedButton()
     if clicked is demo:
-        return ensure_demo(settings)
+        return ensure_demo(settings), False
     if clicked is new:
         name, _ = QFileDialog.getSaveFileName(None, "New FieldAtlas database",
                                               str(settings.data_dir() / "fieldatlas.sqlite"),
                                               "FieldAtlas database (*.sqlite)")
-        return Path(name) if name else None
+        return (Path(name), True) if name else (None, False)
     if clicked is existing:
         name, _ = QFileDialog.getOpenFileName(None, "Open FieldAtlas database", str(settings.data_dir()),
                                               "FieldAtlas database (*.sqlite *.db);;All files (*)")
-        return Path(name) if name else None
-    return None
+        return (Path(name), False) if name else (None, False)
+    return None, False
 
 
 def _database_problem(exc: DatabaseError, settings: settings_mod.Settings) -> Path | None:

@@ -59,6 +59,7 @@ class Store:
         self.db = db
         self.node_id = node_id
         self.clock = clock
+        self.table_columns: dict[str, tuple[str, ...]] = {}  # filled by writes.columns()
 
     @property
     def conn(self) -> sqlite3.Connection:

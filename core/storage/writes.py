@@ -12,7 +12,6 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from core.storage.database import Store
 
-_columns_cache: dict[tuple[int, str], tuple[str, ...]] = {}
 
 
 def utc_now() -> str:
@@ -20,12 +19,14 @@ def utc_now() -> str:
 
 
 def columns(store: Store, table: str) -> tuple[str, ...]:
-    key = (id(store.conn), table)
-    if key not in _columns_cache:
-        _columns_cache[key] = tuple(r[1] for r in store.conn.execute(f"PRAGMA table_info({table})"))
-        if not _columns_cache[key]:
+    """A table's columns, read once per open database (kept on the Store, so never stale)."""
+    cache = store.table_columns
+    if table not in cache:
+        found = tuple(r[1] for r in store.conn.execute(f"PRAGMA table_info({table})"))
+        if not found:
             raise ValueError(f"no table {table!r}")
-    return _columns_cache[key]
+        cache[table] = found
+    return cache[table]
 
 
 def _check_columns(store: Store, table: str, names: Iterable[str]) -> None:

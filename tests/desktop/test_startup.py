@@ -44,3 +44,19 @@ def test_newer_database_message_says_to_update(qapp, demo_db, monkeypatch):
     monkeypatch.setattr(QMessageBox, "exec", fake_exec)
     assert app_module.run_desktop(db=str(demo_db)) == 1
     assert "update FieldAtlas" in texts[0]
+
+
+def test_welcome_creates_only_a_database_the_user_asked_for(qapp, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    new = tmp_path / "new.sqlite"
+    monkeypatch.setattr(app_module, "_ask_for_database", lambda settings: (new, True))
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    assert app_module.run_desktop() == 0
+    assert new.exists()
+
+    missing = tmp_path / "typo.sqlite"
+    problems = []
+    monkeypatch.setattr(app_module, "_database_problem", lambda exc, settings: problems.append(exc) or None)
+    assert app_module.run_desktop(db=str(missing)) == 1
+    assert not missing.exists() and "no database at this path" in str(problems[0])
