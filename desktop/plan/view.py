@@ -108,6 +108,8 @@ class WeekTab(QWidget):
         self.up_button = QPushButton("▲ Up")
         self.down_button = QPushButton("▼ Down")
         self.move_day = QComboBox()
+        # Day labels ("Mon 30 Nov") were clipped at the default width.
+        self.move_day.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.move_day.setToolTip("Move the selected visit to another day")
         self.move_button = QPushButton("Move to day")
         self.lock_button = QPushButton("Lock / unlock")
