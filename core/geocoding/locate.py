@@ -9,7 +9,6 @@ from typing import Any, Callable, Sequence
 from core.changes import Changes
 from core.geocoding.offline import gazetteer
 from core.geocoding.online import Found, GeocoderProblem, raw_json
-from core.importing import bulk
 from core.progress import Progress, check_cancelled
 from core.storage import writes
 from core.storage.database import Store
@@ -151,7 +150,7 @@ def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, 
         manual = {r[0] for r in store.conn.execute(
             "SELECT id FROM accounts WHERE geocode_precision = 'manual'")} if edits else set()
         edits = [e for e in edits if e[0] not in manual]
-        bulk.update_known(store, "accounts", edits)
+        writes.update_known(store, "accounts", edits)
     if progress is not None:
         progress.update(total, total, "done")
     return {e[0] for e in edits}
@@ -176,7 +175,7 @@ def _online_pass(store: Store, geocoder, result: GeocodeResult, limit, account_i
         with store.atomic():
             manual = {r[0] for r in store.conn.execute("SELECT id FROM accounts WHERE geocode_precision = 'manual'")}
             keep = [p for p in pending if p[0] not in manual]
-            bulk.update_known(store, "accounts", keep)
+            writes.update_known(store, "accounts", keep)
             touched.update(p[0] for p in keep)
         pending.clear()
 

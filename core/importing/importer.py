@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from core.changes import Changes
-from core.importing import bulk
 from core.importing.mapping import FIELDS, ColumnMapping, MappingProblem, resolve_mapping
 from core.importing.reading import FileProblem, Table, open_table
 from core.importing.values import RowProblem, convert_row, match_key, zip5
@@ -402,7 +401,7 @@ class _Run:
                 edits[account_id] = (old["uid"], changed)
             self.touched.add(account_id)
         if edits:
-            bulk.update_known(self.store, "accounts", [(i, uid, vals) for i, (uid, vals) in edits.items()])
+            writes.update_known(self.store, "accounts", [(i, uid, vals) for i, (uid, vals) in edits.items()])
         self.result.updated += len(set(edits) - repeats)
         self.result.unchanged += len(set(targets) - set(edits) - repeats)
 
