@@ -25,6 +25,9 @@ class Timestamp:
         return cls(int(millis), int(counter), node)
 
 
+MAX_COUNTER = 99_999
+
+
 class HybridLogicalClock:
     """Issues strictly increasing timestamps for one node, merging remote ones on receipt."""
 
@@ -41,8 +44,28 @@ class HybridLogicalClock:
             if wall > self._millis:
                 self._millis, self._counter = wall, 0
             else:
-                self._counter += 1
+                self._tick()
             return Timestamp(self._millis, self._counter, self.node)
+
+    def stamps(self, n: int) -> list[str]:
+        """n strictly increasing readings as text in one go, for bulk writes (same as str(now()) n times)."""
+        with self._lock:
+            wall = self._wall()
+            if wall > self._millis:
+                self._millis, self._counter = wall, -1
+            out = []
+            node = self.node
+            for _ in range(n):
+                self._tick()
+                out.append(f"{self._millis:015d}-{self._counter:05d}-{node}")
+            return out
+
+    def _tick(self) -> None:
+        # The text form has five counter digits; past them, borrow the next millisecond (an HLC may
+        # run ahead of the wall clock) so that string order stays time order.
+        self._counter += 1
+        if self._counter > MAX_COUNTER:
+            self._millis, self._counter = self._millis + 1, 0
 
     def receive(self, remote: Timestamp) -> Timestamp:
         """Advance past a timestamp seen from another node."""
@@ -58,4 +81,6 @@ class HybridLogicalClock:
             else:
                 self._counter = 0
             self._millis = top
+            if self._counter > MAX_COUNTER:
+                self._millis, self._counter = self._millis + 1, 0
             return Timestamp(self._millis, self._counter, self.node)

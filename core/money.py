@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
 _SYMBOLS = re.compile(r"[$€£¥\s,]|USD|EUR|GBP", re.IGNORECASE)
+_PLAIN = re.compile(r"\$?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?\Z")
 
 
 def parse_cents(text: str | int | float | Decimal | None) -> int | None:
@@ -19,6 +20,16 @@ def parse_cents(text: str | int | float | Decimal | None) -> int | None:
     raw = str(text).strip()
     if not raw:
         return None
+    plain = _PLAIN.match(raw)
+    if plain:
+        # "$1,234,567.8" and "1234567" (most CRM cells) without Decimal; same result as below.
+        whole, fraction = plain.groups()
+        return int(whole.replace(",", "")) * 100 + (int(fraction.ljust(2, "0")) if fraction else 0)
+    return _parse_decimal(raw)
+
+
+def _parse_decimal(raw: str) -> int:
+    """Every form parse_cents accepts: symbols, codes, K/M/B, (negative), any number of decimals."""
     negative = raw.startswith("(") and raw.endswith(")")
     cleaned = _SYMBOLS.sub("", raw.strip("()"))
     multiplier = Decimal(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import tempfile
@@ -13,12 +14,16 @@ from typing import Any, Iterable
 from core.changes import Changes
 from core.importing.mapping import FIELDS, ColumnMapping, MappingProblem, resolve_mapping
 from core.importing.reading import FileProblem, Table, open_table
-from core.importing.values import RowProblem, convert_row, match_key, zip5
+from core.importing.values import RowConverter, RowProblem, match_key, zip5
 from core.progress import Progress, check_cancelled
 from core.storage import writes
+from core.storage.bulk import indexes_rebuilt_after
 from core.storage.database import Store
 
 BATCH_ROWS = 2000
+# An import expected to add at least this many accounts, and at least as many as there are, drops
+# the plain indexes of accounts and builds them again at the end (one sorted pass is faster).
+BULK_MIN_NEW_ROWS = 20_000
 MAX_PROBLEMS_KEPT = 50
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
 # Coordinates that came with the CRM row: better than a ZIP centre, but nobody told us how good.
@@ -114,7 +119,8 @@ def import_accounts(store: Store, source: Path | str | Table, mapping: str | Col
         with store.atomic():
             # Matching indexes are read inside the transaction, so no other writer slips in between.
             run = _Run(store, table, chosen, result, skip_bad_rows, progress)
-            run.go(rejects)
+            with run.bulk:
+                run.go(rejects)
             if result.rows_read == 0:
                 raise FileProblem(f"{table.path.name}: the file has a header row but no data rows")
             if run.problems_seen and not skip_bad_rows:
@@ -198,22 +204,22 @@ class _Run:
         index = {h: i for i, h in enumerate(table.headers) if h}
         self.fields = [(f.key, index[mapping.columns[f.key]], mapping.columns[f.key])
                        for f in FIELDS if f.key in mapping.columns]
+        self.convert = RowConverter(self.fields)
         self.width = len(table.headers)
         self.problems_seen = False
         self.kept_problems: list[RowProblem] = []
         self.kept_cells: dict[int, list[str | None]] = {}
         self.bad_rows = 0
         self.touched: set[int] = set()
+        self.bulk = contextlib.ExitStack()
+        self.bulk_decided = False
         self.owners_not_found: dict[str, int] = {}
         self.reps = self._rep_lookup()
         self.by_name = self._name_index()
         # Columns an insert writes: the mapped ones, plus geocoding state when coordinates come along.
-        self.insert_keys = [k for k, _, _ in self.fields if k != "owner"]
-        if "owner" in mapping.columns:
-            self.insert_keys.append("owner_id")
-        if "lat" in mapping.columns:
-            self.insert_keys += ["geocode_precision", "geocoded_at"]
-        self.insert_keys.append("source")
+        self.plain_insert_keys = [k for k, _, _ in self.fields if k != "owner"]
+        self.owner_mapped = "owner" in mapping.columns
+        self.coordinates_mapped = "lat" in mapping.columns
 
     def _rep_lookup(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -243,8 +249,7 @@ class _Run:
                 problems.append(RowProblem(number, "(extra cells)", extra[0],
                                            f"the row has {len(cells)} cells but the header has {self.width} "
                                            "columns; a delimiter or quote is probably out of place"))
-            raw = {key: (header, cells[i] if i < len(cells) else None) for key, i, header in self.fields}
-            values, more = convert_row(number, raw)
+            values, more = self.convert(number, cells)
             problems += more
             if problems:
                 self._bad(problems, cells, rejects)
@@ -307,6 +312,7 @@ class _Run:
                     f"SELECT id, external_id, deleted_at FROM accounts WHERE external_id IN ({marks})", chunk):
                 by_external[row[1]] = (row[0], row[2])
         targets: dict[int, dict[str, Any]] = {}
+        now = writes.utc_now()
         restore: list[int] = []
         new_rows: list[dict[str, Any]] = []
         new_keys: list[tuple[str, str] | None] = []
@@ -329,8 +335,12 @@ class _Run:
                     self.result.duplicates += 1
                 targets[account_id] = values
             else:
-                new_rows.append(self._insert_values(values))
+                new_rows.append(self._insert_values(values, now))
                 new_keys.append(name_key)
+        if not self.bulk_decided:
+            self.bulk_decided = True
+            if self._expected_new_rows(len(new_rows), len(batch)) >= max(BULK_MIN_NEW_ROWS, len(self.by_name)):
+                self.bulk.enter_context(indexes_rebuilt_after(store, "accounts"))
         for account_id in restore:
             writes.restore(store, "accounts", account_id)
         if targets:
@@ -343,26 +353,28 @@ class _Run:
                 if name_key:
                     self.by_name.setdefault(name_key, account_id)
 
+    def _expected_new_rows(self, new_in_batch: int, batch_size: int) -> float:
+        # From the first batch: the share of new accounts in it, times the rows the file seems to hold.
+        done, total = self.table.progress(self.result.rows_read)
+        rows_in_file = self.result.rows_read * total / max(done, 1)
+        return rows_in_file * new_in_batch / max(batch_size, 1)
+
     def _has_no_external_id(self, account_id: int) -> bool:
         return self.store.scalar("SELECT external_id IS NULL FROM accounts WHERE id = ?", (account_id,)) == 1
 
-    def _insert_values(self, values: dict[str, Any]) -> dict[str, Any]:
-        row = {}
-        for key in self.insert_keys:
-            if key == "owner_id":
-                row[key] = self._owner_id(values)
-            elif key == "geocode_precision":
-                row[key] = IMPORTED_PRECISION if values.get("lat") is not None else None
-            elif key == "geocoded_at":
-                row[key] = writes.utc_now() if values.get("lat") is not None else None
-            elif key == "source":
-                row[key] = self.mapping.source
-            elif key == "country":
-                row[key] = values.get("country") or "US"
-            elif key == "status":
-                row[key] = values.get("status") or "active"
-            else:
-                row[key] = values.get(key)
+    def _insert_values(self, values: dict[str, Any], now: str) -> dict[str, Any]:
+        row = {key: values.get(key) for key in self.plain_insert_keys}
+        row["source"] = self.mapping.source
+        if "country" in row:
+            row["country"] = row["country"] or "US"
+        if "status" in row:
+            row["status"] = row["status"] or "active"
+        if self.owner_mapped:
+            row["owner_id"] = self._owner_id(values)
+        if self.coordinates_mapped:
+            located = values.get("lat") is not None
+            row["geocode_precision"] = IMPORTED_PRECISION if located else None
+            row["geocoded_at"] = now if located else None
         return row
 
     def _update(self, targets: dict[int, dict[str, Any]]) -> None:

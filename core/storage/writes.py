@@ -1,6 +1,9 @@
 """Logged writes: every insert, update and tombstone also lands in change_log in the same transaction.
 
 Views and services never write user data any other way, because sync replays exactly this log.
+One edit is one change_log row: its value is a JSON object of the columns it set (the whole row for
+an insert), all stamped with the edit's single hybrid-clock reading. `core.storage.change_log` reads
+the log back, including rows from before 2026-11 that logged one column each.
 """
 
 from __future__ import annotations
@@ -38,21 +41,11 @@ def _check_columns(store: Store, table: str, names: Iterable[str]) -> None:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
-_encode_text = json.encoder.encode_basestring  # what the encoder above uses for str (ensure_ascii=False)
 
 
-def _encode(value: Any) -> str:
-    """JSON for a logged value; plain scalars skip the encoder (same output, much less time in bulk)."""
-    kind = type(value)
-    if value is None:
-        return "null"
-    if kind is int:
-        return int.__repr__(value)
-    if kind is str:
-        return _encode_text(value)
-    if kind is float and value == value and value not in (float("inf"), float("-inf")):
-        return float.__repr__(value)
-    return _ENCODER.encode(value)
+def _encode_object(values: Mapping[str, Any]) -> str:
+    """A logged edit's value: its columns as one compact JSON object (keys are column names)."""
+    return _ENCODER.encode(values)
 
 
 def new_uid() -> str:
@@ -81,14 +74,14 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
         first_keys = rows[0].keys()
         payload_keys = full_keys[1:]
         node = store.node_id
-        for row_id, row in zip(ids, rows):
+        for row_id, row, hlc in zip(ids, rows, store.clock.stamps(len(rows))):
             if row.keys() != first_keys:
                 raise ValueError(f"rows for {table} must all have the same columns")
             uid = row.get("uid") or new_uid()
             record = [row_id, uid, now, now, *[row[k] for k in keys]]
             records.append(record)
-            log.append((table, row_id, uid, "insert", None, _encode(dict(zip(payload_keys, record[1:]))),
-                        str(store.clock.now()), node))
+            log.append((table, row_id, uid, "insert", None, _encode_object(dict(zip(payload_keys, record[1:]))),
+                        hlc, node))
         placeholders = ", ".join("?" for _ in full_keys)
         store.conn.executemany(
             f"INSERT INTO {table} ({', '.join(full_keys)}) VALUES ({placeholders})", records
@@ -98,7 +91,7 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
 
 
 def update(store: Store, table: str, row_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Change some columns of one row, logging each changed column; returns the old values of what changed."""
+    """Change some columns of one row, logging the edit; returns the old values of what changed."""
     forbidden = {"id", "uid", "created_at", "updated_at", "deleted_at"} & set(values)
     if forbidden:
         raise ValueError(f"{sorted(forbidden)[0]} cannot be edited")
@@ -116,9 +109,8 @@ def update(store: Store, table: str, row_id: int, values: Mapping[str, Any]) -> 
             f"UPDATE {table} SET {assignments}, updated_at = ? WHERE id = ?",
             (*changed.values(), now, row_id),
         )
-        hlc = str(store.clock.now())  # one edit, one clock reading, whatever the number of columns
-        _log(store, [(table, row_id, row["uid"], "update", k, _encode(v), hlc, store.node_id)
-                     for k, v in changed.items()])
+        _log(store, [(table, row_id, row["uid"], "update", None, _encode_object(changed),
+                      str(store.clock.now()), store.node_id)])
         return {k: row[k] for k in changed}
 
 
@@ -132,27 +124,26 @@ def update_many(store: Store, table: str, changes: Mapping[int, Mapping[str, Any
 def update_known(store: Store, table: str, edits: Iterable[tuple[int, str, Mapping[str, Any]]]) -> int:
     """Bulk update for callers that already hold the old values (imports, geocoding): no read per row.
 
-    Takes (row id, row uid, {column: new value}) edits known to differ and logs each column exactly
-    as update() does; returns the rows changed.
+    Takes (row id, row uid, {column: new value}) edits known to differ and logs each exactly as
+    update() does; returns the rows changed.
     """
-    edits = [(row_id, uid, dict(values)) for row_id, uid, values in edits if values]
+    edits = [edit for edit in edits if edit[2]]
     if not edits:
         return 0
-    forbidden = {"id", "uid", "created_at", "updated_at", "deleted_at"}
-    _check_columns(store, table, {k for _, _, values in edits for k in values})
-    if any(forbidden & set(values) for _, _, values in edits):
-        raise ValueError("id, uid and audit columns cannot be edited")
     now = utc_now()
     groups: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
     log: list[tuple] = []
     node = store.node_id
-    for row_id, uid, values in edits:
-        keys = tuple(sorted(values))
-        groups[keys].append((*(values[k] for k in keys), now, row_id))
-        # One clock reading per row: its columns change in one edit (as in update()).
-        hlc = str(store.clock.now())
-        for k in keys:
-            log.append((table, row_id, uid, "update", k, _encode(values[k]), hlc, node))
+    for (row_id, uid, values), hlc in zip(edits, store.clock.stamps(len(edits))):
+        keys = tuple(values)
+        groups[keys].append((*values.values(), now, row_id))
+        log.append((table, row_id, uid, "update", None, _encode_object(values), hlc, node))
+    # Checked per distinct set of columns (a handful), not per row.
+    forbidden = {"id", "uid", "created_at", "updated_at", "deleted_at"}
+    for keys in groups:
+        if forbidden.intersection(keys):
+            raise ValueError("id, uid and audit columns cannot be edited")
+        _check_columns(store, table, keys)
     with store.atomic():
         for keys, params in groups.items():
             assignments = ", ".join(f"{k} = ?" for k in keys)
@@ -171,7 +162,7 @@ def delete(store: Store, table: str, row_id: int) -> None:
             return
         now = utc_now()
         store.conn.execute(f"UPDATE {table} SET deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, row_id))
-        _log(store, [(table, row_id, row["uid"], "delete", "deleted_at", _encode(now),
+        _log(store, [(table, row_id, row["uid"], "delete", None, _encode_object({"deleted_at": now}),
                       str(store.clock.now()), store.node_id)])
 
 
@@ -182,7 +173,7 @@ def restore(store: Store, table: str, row_id: int) -> None:
         if row is None:
             raise KeyError(f"{table} {row_id} does not exist")
         store.conn.execute(f"UPDATE {table} SET deleted_at = NULL, updated_at = ? WHERE id = ?", (utc_now(), row_id))
-        _log(store, [(table, row_id, row["uid"], "update", "deleted_at", _encode(None),
+        _log(store, [(table, row_id, row["uid"], "update", None, _encode_object({"deleted_at": None}),
                       str(store.clock.now()), store.node_id)])
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from core import accounts as svc
 from core.accounts import AccountQuery
+from core.storage import change_log
 
 
 def test_ids_follow_sort_and_filters(demo_store):
@@ -61,8 +62,7 @@ def test_update_validates_logs_and_returns_old_values(demo_store):
     changes, old = svc.update_account(demo_store, aid, {"employees": 999, "name": before["name"]})
     assert old == {"employees": before["employees"]}
     assert changes.ids("accounts") == {aid}
-    assert demo_store.scalar("SELECT count(*) FROM change_log WHERE table_name='accounts' AND row_id=? "
-                             "AND op='update' AND column_name='employees'", (aid,)) == 1
+    assert change_log.changed_columns(demo_store, "accounts", aid, op="update").count("employees") == 1
     with pytest.raises(svc.ValidationError, match="no such rep"):
         svc.update_account(demo_store, aid, {"owner_id": 99999})
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.clock import HybridLogicalClock, Timestamp
-from core.storage import writes
+from core.storage import change_log, writes
 from core.storage.database import open_database
 
 
@@ -29,9 +29,15 @@ def test_insert_update_delete_restore_are_logged(empty_store):
     writes.delete(s, "reps", rep)
     writes.restore(s, "reps", rep)
     entries = log(s, "reps")
+    # One row per edit, holding the columns it set as one JSON object.
     assert [(e["op"], e["column_name"]) for e in entries] == [
-        ("insert", None), ("update", "name"), ("delete", "deleted_at"), ("update", "deleted_at")]
-    assert json.loads(entries[1]["value"]) == "Ana B"
+        ("insert", None), ("update", None), ("delete", None), ("update", None)]
+    assert json.loads(entries[1]["value"]) == {"name": "Ana B"}
+    read = list(change_log.edits(s, table="reps"))
+    assert [(e.op, e.values) for e in read[1:]] == [
+        ("update", {"name": "Ana B"}), ("delete", {"deleted_at": read[2].values["deleted_at"]}),
+        ("update", {"deleted_at": None})]
+    assert read[2].values["deleted_at"] and read[0].values["name"] == "Ana"
     hlcs = [e["hlc"] for e in entries]
     assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
     assert {e["node_id"] for e in entries} == {s.node_id}
@@ -110,3 +116,45 @@ def test_hybrid_clock_orders_local_and_remote_events():
     assert t4 > remote and t4.node == "a"
     assert Timestamp.parse(str(t4)) == t4
     assert str(Timestamp(5, 1, "x")) < str(Timestamp(40, 0, "x"))
+
+
+def test_an_edit_of_many_columns_is_one_log_row_with_one_clock_reading(empty_store):
+    s = empty_store
+    a = writes.insert(s, "accounts", {"name": "A"})
+    writes.update(s, "accounts", a, {"lat": 30.5, "lon": -97.7, "city": "Austin"})
+    updates = [e for e in change_log.edits(s, table="accounts", row_id=a) if e.op == "update"]
+    assert len(updates) == 1 and updates[0].values == {"lat": 30.5, "lon": -97.7, "city": "Austin"}
+
+
+def test_logs_written_one_column_per_row_read_back_alike(empty_store):
+    """Databases from before one-row-per-edit hold a column name and a bare value; sync reads both."""
+    s = empty_store
+    a = writes.insert(s, "accounts", {"name": "A"})
+    uid = s.scalar("SELECT uid FROM accounts WHERE id = ?", (a,))
+    with s.atomic():
+        s.conn.execute("INSERT INTO change_log (table_name, row_id, row_uid, op, column_name, value, hlc, node_id) "
+                       "VALUES ('accounts', ?, ?, 'update', 'city', '\"Waco\"', ?, ?)",
+                       (a, uid, str(s.clock.now()), s.node_id))
+    last = list(change_log.edits(s, table="accounts"))[-1]
+    assert (last.op, last.values) == ("update", {"city": "Waco"})
+    assert change_log.changed_columns(s, "accounts", a, op="update") == ["city"]
+
+
+def test_bulk_stamps_keep_text_order_past_the_counter_width():
+    """A bulk write can take more readings in one millisecond than the counter's five digits hold."""
+    clock = HybridLogicalClock("n", wall=lambda: 1_000)
+    first = str(clock.now())
+    many = clock.stamps(120_000)
+    after = str(clock.now())
+    texts = [first, *many, after]
+    assert texts == sorted(texts) and len(set(texts)) == len(texts)
+    assert [Timestamp.parse(t) for t in texts] == sorted(Timestamp.parse(t) for t in texts)
+    assert all(len(t) == len(first) for t in texts)
+
+
+def test_bulk_stamps_follow_the_wall_clock_like_single_readings():
+    wall = iter([5_000, 9_000, 9_000]).__next__
+    clock = HybridLogicalClock("n", wall=wall)
+    assert str(clock.now()) == "000000000005000-00000-n"
+    assert clock.stamps(2) == ["000000000009000-00000-n", "000000000009000-00001-n"]
+    assert str(clock.now()) == "000000000009000-00002-n"

@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
-from core import opening_hours, settings as settings_mod
+from core import money, opening_hours, settings as settings_mod
 from core.money import format_cents, parse_cents
 
 
@@ -23,6 +23,12 @@ def test_parse_cents(text, cents):
 def test_parse_cents_refuses_nonsense(text):
     with pytest.raises(ValueError):
         parse_cents(text)
+
+
+@given(st.from_regex(r"\$?([0-9]{1,3}(,[0-9]{3}){0,4}|[0-9]{1,15})(\.[0-9]{1,2})?", fullmatch=True))
+def test_plain_amounts_parse_as_the_general_path_does(text):
+    # parse_cents skips Decimal for plain amounts (bulk imports); the answer must be the same.
+    assert parse_cents(text) == money._parse_decimal(text)
 
 
 @given(st.integers(min_value=-10**12, max_value=10**12))

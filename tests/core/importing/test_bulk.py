@@ -1,19 +1,15 @@
-"""Bulk logged updates (writes.update_known) write the same change_log rows as writes.update, only faster."""
+"""Bulk writes: update_known logs like update(); big loads rebuild plain indexes once, and leave the schema as it was."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+import pytest
 
+from core.importing import import_accounts, importer
+from core.importing.samples import write_sample
+from core.progress import Cancelled, NullProgress
 from core.storage import writes
+from core.storage.bulk import indexes_rebuilt_after
 from core.storage.writes import update_known
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.one_of(st.none(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(), st.booleans()))
-def test_fast_encoding_matches_the_change_log_format(value):
-    # The fast path for scalars must give what the plain JSON encoder gives.
-    assert writes._encode(value) == writes._ENCODER.encode(value)
 
 
 def test_update_known_logs_like_writes_update(empty_store):
@@ -22,8 +18,86 @@ def test_update_known_logs_like_writes_update(empty_store):
     uid_b = empty_store.scalar("SELECT uid FROM accounts WHERE id = ?", (b,))
     writes.update(empty_store, "accounts", a, {"lat": 30.5, "city": "Austin"})
     update_known(empty_store, "accounts", [(b, uid_b, {"lat": 30.5, "city": "Austin"})])
-    logged = {}
-    for row in empty_store.query("SELECT row_id, column_name, value, op FROM change_log WHERE op = 'update'"):
-        logged.setdefault(row["row_id"], set()).add((row["column_name"], row["value"], row["op"]))
-    assert logged[a] == logged[b] == {("lat", "30.5", "update"), ("city", '"Austin"', "update")}
+    logged = {row["row_id"]: (row["column_name"], row["value"]) for row in
+              empty_store.query("SELECT row_id, column_name, value FROM change_log WHERE op = 'update'")}
+    assert logged[a] == logged[b] == (None, '{"lat":30.5,"city":"Austin"}')
     assert empty_store.scalar("SELECT city FROM accounts WHERE id = ?", (b,)) == "Austin"
+
+
+def index_sql(store):
+    return sorted(tuple(r) for r in store.query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'accounts'"))
+
+
+def test_indexes_are_dropped_for_the_load_and_back_when_it_ends(empty_store):
+    before = index_sql(empty_store)
+    with empty_store.atomic():
+        with indexes_rebuilt_after(empty_store, "accounts"):
+            during = {r[0] for r in index_sql(empty_store)}
+            writes.insert_many(empty_store, "accounts", [{"name": f"A{i}", "postal_code": "78701"} for i in range(50)])
+    assert "accounts_postal_code" not in during and "accounts_external_id" in during, "unique ones stay"
+    assert index_sql(empty_store) == before
+    plan = " ".join(r[3] for r in empty_store.query("EXPLAIN QUERY PLAN SELECT id FROM accounts WHERE postal_code = '78701'"))
+    assert "accounts_postal_code" in plan
+
+
+def test_a_failed_load_rolls_the_indexes_back_too(empty_store):
+    before = index_sql(empty_store)
+    with pytest.raises(RuntimeError):
+        with empty_store.atomic():
+            with indexes_rebuilt_after(empty_store, "accounts"):
+                raise RuntimeError("cancelled")
+    assert index_sql(empty_store) == before
+    with pytest.raises(RuntimeError, match="inside store.atomic"):
+        with indexes_rebuilt_after(empty_store, "accounts"):
+            pass
+
+
+class CancelAfter(NullProgress):
+    """Cancels once the import has reported this many times (i.e. part-way through the file)."""
+
+    def __init__(self, updates: int) -> None:
+        super().__init__()
+        self.left = updates
+
+    def update(self, done, total, message=""):
+        self.left -= 1
+        if self.left <= 0:
+            self.cancel()
+
+
+def test_a_big_import_takes_the_bulk_route_and_leaves_the_schema_as_it_was(empty_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "BULK_MIN_NEW_ROWS", 100)
+    monkeypatch.setattr(importer, "BATCH_ROWS", 200)
+    path = tmp_path / "sf.csv"
+    write_sample(path, "salesforce", 1500)
+    before = index_sql(empty_store)
+    statements = []
+    empty_store.conn.set_trace_callback(statements.append)
+    try:
+        result = import_accounts(empty_store, path)
+    finally:
+        empty_store.conn.set_trace_callback(None)
+    assert any(s.startswith("DROP INDEX") for s in statements), "a file this big should load without its indexes"
+    assert result.inserted == empty_store.scalar("SELECT count(*) FROM accounts") == 1500
+    assert index_sql(empty_store) == before
+    assert empty_store.scalar("PRAGMA integrity_check") == "ok"
+
+
+def test_a_bulk_import_cancelled_part_way_leaves_nothing_and_every_index(empty_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "BULK_MIN_NEW_ROWS", 100)
+    monkeypatch.setattr(importer, "BATCH_ROWS", 200)
+    monkeypatch.setattr(importer.time, "monotonic", iter(range(0, 10**6)).__next__)  # report every row
+    path = tmp_path / "sf.csv"
+    write_sample(path, "salesforce", 1500)
+    before = index_sql(empty_store)
+    statements = []
+    empty_store.conn.set_trace_callback(statements.append)
+    with pytest.raises(Cancelled):
+        import_accounts(empty_store, path, progress=CancelAfter(800))
+    empty_store.conn.set_trace_callback(None)
+    assert any(s.startswith("DROP INDEX") for s in statements)
+    assert sum(s.startswith("INSERT INTO accounts") for s in statements) >= 3, "cancelled after some batches"
+    assert empty_store.scalar("SELECT count(*) FROM accounts") == 0
+    assert empty_store.scalar("SELECT count(*) FROM change_log") == 0
+    assert index_sql(empty_store) == before

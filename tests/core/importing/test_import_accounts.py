@@ -11,7 +11,7 @@ import pytest
 from core.importing import FileProblem, ImportAborted, MappingProblem, import_accounts
 from core.importing.mapping import ColumnMapping, auto_mapping, detect_source, save_mapping
 from core.progress import Cancelled, NullProgress
-from core.storage import writes
+from core.storage import change_log, writes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "crm"
 
@@ -142,8 +142,7 @@ def test_reimport_updates_in_place_and_keeps_manual_pins(empty_store, tmp_path):
     assert (a["lat"], a["geocode_precision"]) == (30.1, "manual"), "a hand-placed pin is never moved"
     b = dict(empty_store.query("SELECT * FROM accounts WHERE id = ?", (b_id,))[0])
     assert b["lat"] is None and b["geocode_precision"] is None, "a moved address drops its stale point"
-    log = empty_store.query("SELECT column_name FROM change_log WHERE op = 'update' AND row_id = ?", (a_id,))
-    assert {"name", "street", "postal_code"} <= {r[0] for r in log}
+    assert {"name", "street", "postal_code"} <= set(change_log.changed_columns(empty_store, "accounts", a_id, "update"))
 
 
 def test_dry_run_reports_but_writes_nothing(empty_store):

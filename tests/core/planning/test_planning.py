@@ -8,6 +8,7 @@ import pytest
 
 from core.planning import (PlanOptions, accept, check_in, check_order, check_out, due_accounts, load_accepted,
                            plan_week, reoptimise, visits_on, with_order)
+from core.storage import change_log
 
 MONDAY = date(2026, 11, 23)  # the demo's "today" is Fri 2026-11-20
 REP = 5  # Lauren Lewis, Austin
@@ -116,8 +117,7 @@ def test_check_in_and_out_are_logged_and_move_last_visit(demo_store, plan):
         ("done", "2026-11-23T15:00:00Z", "2026-11-23T16:00:00Z", "Order placed")
     assert demo_store.scalar("SELECT last_visit_at FROM accounts WHERE id = ?", (v["account_id"],)) == "2026-11-23T15:00:00Z"
     assert changes.touched("accounts")
-    cols = {r[0] for r in demo_store.conn.execute(
-        "SELECT column_name FROM change_log WHERE table_name = 'visits' AND row_id = ? AND op = 'update'", (v["id"],))}
+    cols = set(change_log.changed_columns(demo_store, "visits", v["id"], op="update"))
     assert {"check_in_at", "check_out_at", "status", "outcome"} <= cols
     with pytest.raises(ValueError, match="already checked out"):
         check_in(demo_store, v["id"])
