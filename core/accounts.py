@@ -207,6 +207,8 @@ _ORDER = {key: i for i, key in enumerate(("name", "employees", "annual_revenue_c
                                           "visit_minutes", "lat", "lon", "tier", "visit_frequency", "status",
                                           "geocode_precision", "state", "opening_hours", "products"))}
 _EDITABLE_SET = frozenset(EDITABLE)
+# Fields validate() has a rule for (state's depends on country); the rest are free text.
+CHECKED_FIELDS = frozenset(_CHECKS) | {"state", "country"}
 
 
 def validate(values: Mapping[str, Any]) -> list[Problem]:

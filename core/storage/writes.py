@@ -9,6 +9,7 @@ the log back, including rows from before 2026-11 that logged one column each.
 from __future__ import annotations
 
 import json
+import operator
 import os
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -74,11 +75,12 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
         first_keys = rows[0].keys()
         payload_keys = full_keys[1:]
         node = store.node_id
+        values_of = operator.itemgetter(*keys) if len(keys) > 1 else (lambda row: tuple(row[k] for k in keys))
         for row_id, row, hlc in zip(ids, rows, store.clock.stamps(len(rows))):
             if row.keys() != first_keys:
                 raise ValueError(f"rows for {table} must all have the same columns")
             uid = row.get("uid") or new_uid()
-            record = [row_id, uid, now, now, *[row[k] for k in keys]]
+            record = (row_id, uid, now, now, *values_of(row))
             records.append(record)
             log.append((table, row_id, uid, "insert", None, _encode_object(dict(zip(payload_keys, record[1:]))),
                         hlc, node))

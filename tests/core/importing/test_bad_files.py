@@ -8,10 +8,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from core import accounts
 from core.importing import FileProblem, ImportAborted, MappingProblem, import_accounts, open_table
+from core.importing.values import RowConverter
 from core.storage import open_database
 
 HEADER = "Account Name,Billing City,Billing Zip/Postal Code,Employees\r\n"
@@ -239,3 +241,28 @@ def test_workbook_damaged_after_its_header_fails_cleanly(empty_store, tmp_path):
     with pytest.raises(FileProblem, match="cannot read the workbook"):
         import_accounts(empty_store, bad)
     assert counts(empty_store) == before
+
+
+CELL = st.one_of(
+    st.none(), st.text(max_size=12),
+    st.sampled_from(["-5", "0", "12", "1,200", "3.0", "3.5", "$1,234.56", "(100)", "2.5M", "1e400", "nan",
+                     "91", "-181", "45.5", "tx", "Texas", "TXX", "a", "b", "D", "active", "Churned", "lead",
+                     "bogus", " ", "=1+1", "99999999999999999999999"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["name", "state", "country", "employees", "annual_revenue_cents", "lat", "lon",
+                                        "tier", "status", "postal_code"]), CELL, max_size=4))
+@example({"lat": "91", "lon": "10"})
+@example({"lat": "10", "lon": "-181"})
+@example({"tier": "D"})
+@example({"state": "TXX"})
+@example({"employees": "-5", "annual_revenue_cents": "(100)", "status": "bogus"})
+def test_a_row_the_importer_accepts_is_one_accounts_validate_accepts(cells):
+    """The importer validates only where its converters fall short; nothing may slip between the two."""
+    cells = {"name": "Acme", **cells}
+    convert = RowConverter((key, i, key.title()) for i, key in enumerate(cells))
+    values, problems = convert(2, list(cells.values()))
+    if not problems:
+        editable = {k: v for k, v in values.items() if v is not None and k in accounts.EDITABLE}
+        assert accounts.validate(editable) == []
