@@ -243,14 +243,13 @@ class _Run:
         last_report = 0.0
         for number, cells in self.table.rows():
             self.result.rows_read += 1
-            problems: list[RowProblem] = []
-            extra = [c for c in cells[self.width:] if c is not None and c.strip()]
-            if extra:
-                problems.append(RowProblem(number, "(extra cells)", extra[0],
-                                           f"the row has {len(cells)} cells but the header has {self.width} "
-                                           "columns; a delimiter or quote is probably out of place"))
-            values, more = self.convert(number, cells)
-            problems += more
+            values, problems = self.convert(number, cells)
+            if len(cells) > self.width:
+                extra = [c for c in cells[self.width:] if c is not None and c.strip()]
+                if extra:
+                    problems.insert(0, RowProblem(
+                        number, "(extra cells)", extra[0], f"the row has {len(cells)} cells but the header has "
+                        f"{self.width} columns; a delimiter or quote is probably out of place"))
             if problems:
                 self._bad(problems, cells, rejects)
             elif not self.problems_seen or self.skip:
