@@ -38,3 +38,8 @@ def check_cancelled(progress: Progress | None) -> None:
     """Raise Cancelled when the progress says the user gave up."""
     if progress is not None and progress.cancelled():
         raise Cancelled()
+
+
+def seconds_text(seconds: float) -> str:
+    """How long some work took, for a summary line ('2.4 s', or 'under 0.1 s' rather than '0.0 s')."""
+    return f"{seconds:.1f} s" if seconds >= 0.1 else "under 0.1 s"

@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 from core.changes import Changes
 from core.geocoding.offline import gazetteer
 from core.geocoding.online import Found, GeocoderProblem, raw_json
-from core.progress import Progress, check_cancelled
+from core.progress import Progress, check_cancelled, seconds_text
 from core.storage import writes
 from core.storage.database import Store
 
@@ -50,7 +50,7 @@ class GeocodeResult:
             text += f"; {len(self.unmatched):,} not found"
         if self.stopped_reason:
             text += f"; stopped early: {self.stopped_reason}"
-        return text + f" in {self.seconds:.1f} s."
+        return text + f" in {seconds_text(self.seconds)}."
 
     def as_dict(self) -> dict[str, Any]:
         return {"considered": self.considered, "located": self.located, "located_total": self.located_total,

@@ -15,7 +15,7 @@ from core.changes import Changes
 from core.importing.mapping import FIELDS, ColumnMapping, MappingProblem, resolve_mapping
 from core.importing.reading import FileProblem, Table, open_table
 from core.importing.values import RowConverter, RowProblem, match_key, zip5
-from core.progress import Progress, check_cancelled
+from core.progress import Progress, check_cancelled, seconds_text
 from core.storage import writes
 from core.storage.bulk import indexes_rebuilt_after
 from core.storage.database import Store
@@ -74,7 +74,7 @@ class ImportResult:
             text += f", {self.rejected:,} rejected"
             if self.rejects_path:
                 text += f" (see {self.rejects_path})"
-        return text + f" in {self.seconds:.1f} s."
+        return text + f" in {seconds_text(self.seconds)}."
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "source": self.source, "mapping": self.mapping, "rows_read": self.rows_read,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from core.importing import FileProblem, ImportAborted, MappingProblem, import_accounts
 from core.importing.importer import problems_text
 from core.importing.mapping import SOURCES, resolve_mapping, save_mapping
 from core.importing.reading import open_table
+from core.storage.database import Store
 from desktop.cli.common import BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store
 
 
@@ -43,49 +46,77 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.rejects and not args.skip_bad_rows:
         raise CliError("--rejects needs --skip-bad-rows (without it one bad row stops the whole import)")
-    store = open_store(args.db)
+    db = Path(args.db)
+    if db.exists():
+        store = open_store(db)
+        try:
+            return _run(args, store)
+        finally:
+            store.close()
+    # Importing a CRM export is how a database usually starts: a new path makes a new database.
+    # A check (--dry-run, --show-mapping) runs on a throwaway one, and a failed import leaves no file.
+    if args.dry_run or args.show_mapping:
+        with tempfile.TemporaryDirectory(prefix="fieldatlas-check-") as folder:
+            store = open_store(Path(folder) / "check.sqlite", create=True)
+            try:
+                return _run(args, store)
+            finally:
+                store.close()
+    store = open_store(db, create=True)
+    code = 1
     try:
-        try:
-            table = open_table(args.file, sheet=args.sheet)
-            mapping = resolve_mapping(store, table.headers, args.mapping)
-        except (FileProblem, MappingProblem) as exc:
-            raise CliError(str(exc)) from exc
-        if args.show_mapping:
-            lines = [f"{table.describe()}; detected source: {mapping.source}"]
-            lines += [f"  {field:22} <- {header}" for field, header in mapping.columns.items()]
-            ignored = mapping.unmapped_headers(table.headers)
-            if ignored:
-                lines.append("  not imported: " + ", ".join(ignored))
-            emit(args, "\n".join(lines), {"source": mapping.source, "columns": mapping.columns,
-                                          "ignored_columns": ignored, "file": table.describe()})
-            return 0
-        try:
-            with BarProgress(f"Importing {table.path.name}") as bar:
-                result = import_accounts(store, table, mapping, skip_bad_rows=args.skip_bad_rows,
-                                         rejects_path=args.rejects, dry_run=args.dry_run, progress=bar)
-        except ImportAborted as exc:
-            if args.json:
-                emit(args, "", {"error": str(exc), "bad_rows": exc.bad_rows, "rows_read": exc.rows_read,
-                                "problems": [p.as_dict() for p in exc.problems]})
-                return 1
-            if len(exc.problems) > 1:
-                print(problems_text(exc.problems), file=sys.stderr)
-            raise CliError(str(exc)) from exc
-        except (FileProblem, MappingProblem) as exc:
-            raise CliError(str(exc)) from exc
-        if args.save_mapping and not args.dry_run:
-            save_mapping(store, args.save_mapping, mapping)
-        text = result.summary()
-        if result.ignored_columns:
-            text += "\nColumns not imported: " + ", ".join(result.ignored_columns)
-        if result.owners_not_found:
-            names = ", ".join(f"{n} ({c})" for n, c in list(result.owners_not_found.items())[:5])
-            text += f"\nOwners with no matching rep (accounts left unassigned): {names}"
-        if result.problems and args.skip_bad_rows:
-            text += "\nFirst problems:\n" + problems_text(result.problems, 5)
-        data = result.as_dict()
-        data["saved_mapping"] = args.save_mapping if args.save_mapping and not args.dry_run else None
-        emit(args, text, data)
-        return 0
+        code = _run(args, store, created=db)
+        return code
     finally:
         store.close()
+        if code != 0:
+            for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+
+
+def _run(args: argparse.Namespace, store: Store, created: Path | None = None) -> int:
+    try:
+        table = open_table(args.file, sheet=args.sheet)
+        mapping = resolve_mapping(store, table.headers, args.mapping)
+    except (FileProblem, MappingProblem) as exc:
+        raise CliError(str(exc)) from exc
+    if args.show_mapping:
+        lines = [f"{table.describe()}; detected source: {mapping.source}"]
+        lines += [f"  {field:22} <- {header}" for field, header in mapping.columns.items()]
+        ignored = mapping.unmapped_headers(table.headers)
+        if ignored:
+            lines.append("  not imported: " + ", ".join(ignored))
+        emit(args, "\n".join(lines), {"source": mapping.source, "columns": mapping.columns,
+                                      "ignored_columns": ignored, "file": table.describe()})
+        return 0
+    try:
+        with BarProgress(f"Importing {table.path.name}") as bar:
+            result = import_accounts(store, table, mapping, skip_bad_rows=args.skip_bad_rows,
+                                     rejects_path=args.rejects, dry_run=args.dry_run, progress=bar)
+    except ImportAborted as exc:
+        if args.json:
+            emit(args, "", {"error": str(exc), "bad_rows": exc.bad_rows, "rows_read": exc.rows_read,
+                            "problems": [p.as_dict() for p in exc.problems]})
+            return 1
+        if len(exc.problems) > 1:
+            print(problems_text(exc.problems), file=sys.stderr)
+        raise CliError(str(exc)) from exc
+    except (FileProblem, MappingProblem) as exc:
+        raise CliError(str(exc)) from exc
+    if args.save_mapping and not args.dry_run:
+        save_mapping(store, args.save_mapping, mapping)
+    text = result.summary()
+    if created is not None:
+        text = f"Created a new database at {created}.\n" + text
+    if result.ignored_columns:
+        text += "\nColumns not imported: " + ", ".join(result.ignored_columns)
+    if result.owners_not_found:
+        names = ", ".join(f"{n} ({c})" for n, c in list(result.owners_not_found.items())[:5])
+        text += f"\nOwners with no matching rep (accounts left unassigned): {names}"
+    if result.problems and args.skip_bad_rows:
+        text += "\nFirst problems:\n" + problems_text(result.problems, 5)
+    data = result.as_dict()
+    data["saved_mapping"] = args.save_mapping if args.save_mapping and not args.dry_run else None
+    data["created_database"] = str(created) if created is not None else None
+    emit(args, text, data)
+    return 0

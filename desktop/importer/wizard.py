@@ -19,6 +19,7 @@ from core.importing.mapping import (
     FIELDS, SOURCE_TITLES, SOURCES, ColumnMapping, auto_mapping, check_mapping, saved_mappings, save_mapping,
 )
 from core.importing.reading import Table, open_table, read_preview
+from core.progress import seconds_text
 from core.storage import open_database
 from desktop.context import AppContext
 
@@ -529,7 +530,7 @@ class ImportPage(QWizardPage):
         self.result = result
         self.w.ctx.apply(result.changes)
         lines = [f"<b>{result.inserted:,} new accounts, {result.updated:,} updated</b>, "
-                 f"{result.unchanged:,} already up to date ({result.rows_read:,} rows in {result.seconds:.1f} s)."]
+                 f"{result.unchanged:,} already up to date ({result.rows_read:,} rows in {seconds_text(result.seconds)})."]
         if result.duplicates:
             lines.append(f"{result.duplicates:,} repeated rows were merged into their account.")
         if result.rejected:

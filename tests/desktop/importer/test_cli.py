@@ -94,3 +94,23 @@ def test_geocode_online_needs_a_key_for_keyed_providers(db, capsys, monkeypatch)
     monkeypatch.delenv("FIELDATLAS_GEOCODER_KEY", raising=False)
     assert main(["geocode", "--db", str(db), "--provider", "google"]) == 1
     assert "needs an API key" in capsys.readouterr().err
+
+
+def test_import_into_a_new_path_makes_the_database(tmp_path, sample, capsys):
+    new = tmp_path / "team" / "new.sqlite"
+    assert main(["import", "accounts", str(sample), "--db", str(new), "--skip-bad-rows",
+                 "--rejects", str(tmp_path / "r.csv")]) == 0
+    assert f"Created a new database at {new}" in capsys.readouterr().out
+    assert count(new) > 0
+
+
+def test_a_failed_or_checking_import_into_a_new_path_leaves_no_file(tmp_path, sample, capsys):
+    new = tmp_path / "new.sqlite"
+    assert main(["import", "accounts", str(sample), "--db", str(new)]) == 1  # bad rows, no --skip-bad-rows
+    assert "nothing was imported" in capsys.readouterr().err
+    assert not list(tmp_path.glob("new.sqlite*"))
+    assert main(["import", "accounts", str(sample), "--db", str(new), "--dry-run", "--skip-bad-rows",
+                 "--rejects", str(tmp_path / "r.csv")]) == 0
+    assert "Would import" in capsys.readouterr().out
+    assert main(["import", "accounts", str(sample), "--db", str(new), "--show-mapping"]) == 0
+    assert not list(tmp_path.glob("new.sqlite*"))
