@@ -206,6 +206,9 @@ def _inspect_read_only(path: Path, known: list[str], busy_ms: int) -> tuple[bool
         conn.close()
 
 
+NEW_DATABASE_PAGE_SIZE = 16384
+
+
 def open_database(
     path: Path | str,
     *,
@@ -242,7 +245,7 @@ def open_database(
             # 16 KB pages (not 4 KB): an account row and its change-log entry are ~300-600 bytes, and
             # bulk imports and geocoding ran 10-13 % faster in interleaved runs. Set before the first
             # write; existing files keep the size they were made with.
-            conn.execute("PRAGMA page_size = 16384")
+            conn.execute(f"PRAGMA page_size = {NEW_DATABASE_PAGE_SIZE}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise DatabaseError(path, f"cannot switch the database to WAL mode (got {mode})")

@@ -8,12 +8,14 @@ the log back, including rows from before 2026-11 that logged one column each.
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 import os
+import sqlite3
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from core.storage.database import Store
 
@@ -84,10 +86,7 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
             records.append(record)
             log.append((table, row_id, uid, "insert", None, _encode_object(dict(zip(payload_keys, record[1:]))),
                         hlc, node))
-        placeholders = ", ".join("?" for _ in full_keys)
-        store.conn.executemany(
-            f"INSERT INTO {table} ({', '.join(full_keys)}) VALUES ({placeholders})", records
-        )
+        _insert_rows(store.conn, table, full_keys, records)
         _log(store, log)
     return ids
 
@@ -148,8 +147,7 @@ def update_known(store: Store, table: str, edits: Iterable[tuple[int, str, Mappi
         _check_columns(store, table, keys)
     with store.atomic():
         for keys, params in groups.items():
-            assignments = ", ".join(f"{k} = ?" for k in keys)
-            store.conn.executemany(f"UPDATE {table} SET {assignments}, updated_at = ? WHERE id = ?", params)
+            _update_rows(store.conn, table, keys, params)
         _log(store, log)
     return len(edits)
 
@@ -179,9 +177,58 @@ def restore(store: Store, table: str, row_id: int) -> None:
                       str(store.clock.now()), store.node_id)])
 
 
+_LOG_COLUMNS = ("table_name", "row_id", "row_uid", "op", "column_name", "value", "hlc", "node_id")
+
+
 def _log(store: Store, entries: list[tuple]) -> None:
-    store.conn.executemany(
-        "INSERT INTO change_log (table_name, row_id, row_uid, op, column_name, value, hlc, node_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        entries,
-    )
+    _insert_rows(store.conn, "change_log", _LOG_COLUMNS, entries)
+
+
+# Bulk statements carry many rows each: per row, sqlite3's executemany costs a statement step and
+# its bookkeeping, which made up half of writing 100,000 rows. 999 is the smallest limit on bound
+# parameters any SQLite build has had, so these statements run everywhere.
+_MAX_PARAMETERS = 999
+# UPDATE ... FROM arrived in SQLite 3.33; older builds update row by row.
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
+
+
+def _chunks(rows: Sequence[tuple], width: int) -> Iterator[tuple[int, list[Any]]]:
+    """(rows in chunk, their values flattened) for chunks that stay under the parameter limit."""
+    per = max(1, _MAX_PARAMETERS // width)
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        yield len(chunk), list(itertools.chain.from_iterable(chunk))
+
+
+def _insert_rows(conn: sqlite3.Connection, table: str, names: Sequence[str], rows: Sequence[tuple]) -> None:
+    """INSERT rows (tuples in `names` order), in order, many per statement."""
+    if len(rows) < 4:
+        marks = ", ".join("?" * len(names))
+        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
+        return
+    one = "(" + ", ".join("?" * len(names)) + ")"
+    statements: dict[int, str] = {}
+    for count, params in _chunks(rows, len(names)):
+        if count not in statements:
+            statements[count] = f"INSERT INTO {table} ({', '.join(names)}) VALUES " + ", ".join([one] * count)
+        conn.execute(statements[count], params)
+
+
+def _update_rows(conn: sqlite3.Connection, table: str, keys: Sequence[str], rows: Sequence[tuple]) -> None:
+    """UPDATE table SET keys..., updated_at WHERE id, from rows (*values of keys, updated_at, id)."""
+    assignments = ", ".join(f"{k} = ?" for k in keys)
+    single = f"UPDATE {table} SET {assignments}, updated_at = ? WHERE id = ?"
+    ids = [row[-1] for row in rows]
+    if len(rows) < 4 or not _UPDATE_FROM or len(set(ids)) != len(ids):
+        # (The same row twice must end with the later values, which only row by row guarantees.)
+        conn.executemany(single, rows)
+        return
+    width = len(keys) + 2
+    one = "(" + ", ".join("?" * width) + ")"
+    sets = ", ".join(f"{k} = v.column{i}" for i, k in enumerate([*keys, "updated_at"], start=1))
+    statements: dict[int, str] = {}
+    for count, params in _chunks(rows, width):
+        if count not in statements:
+            statements[count] = (f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * count)}) AS v "
+                                 f"WHERE {table}.id = v.column{width}")
+        conn.execute(statements[count], params)

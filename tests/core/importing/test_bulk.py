@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.importing import import_accounts, importer
 from core.importing.samples import write_sample
 from core.progress import Cancelled, NullProgress
-from core.storage import writes
+from core.storage import open_database, writes
 from core.storage.bulk import indexes_rebuilt_after
 from core.storage.writes import update_known
 
@@ -101,3 +103,36 @@ def test_a_bulk_import_cancelled_part_way_leaves_nothing_and_every_index(empty_s
     assert empty_store.scalar("SELECT count(*) FROM accounts") == 0
     assert empty_store.scalar("SELECT count(*) FROM change_log") == 0
     assert index_sql(empty_store) == before
+
+
+def test_many_rows_per_statement_keep_order_ids_and_log(empty_store):
+    """insert_many writes many rows per statement; ids, values and log order must be as row by row."""
+    rows = [{"name": f"A{i:04d}", "employees": i, "lat": 30 + i / 7000, "city": None if i % 3 else "Waco"}
+            for i in range(1000)]  # several statement-sized chunks and a remainder
+    ids = writes.insert_many(empty_store, "accounts", rows)
+    stored = empty_store.query("SELECT id, name, employees, lat, city FROM accounts ORDER BY id")
+    assert [r["id"] for r in stored] == ids == list(range(1, 1001))
+    assert [(r["name"], r["employees"], r["lat"], r["city"]) for r in stored] == \
+        [(r["name"], r["employees"], r["lat"], r["city"]) for r in rows]
+    logged = empty_store.query("SELECT row_id, value FROM change_log ORDER BY seq")
+    assert [r["row_id"] for r in logged] == ids
+    assert all(json.loads(r["value"])["name"] == f"A{i:04d}" for i, r in enumerate(logged))
+
+
+def test_bulk_update_matches_row_by_row_even_with_repeated_rows(tmp_path):
+    a = open_database(tmp_path / "a.sqlite", create=True)
+    b = open_database(tmp_path / "b.sqlite", create=True)
+    rows = [{"name": f"A{i}"} for i in range(300)]
+    for store in (a, b):
+        writes.insert_many(store, "accounts", rows)
+    edits = [(i, f"uid{i}", {"lat": 30 + i / 1000, "city": f"C{i}"}) for i in range(1, 301)]
+    edits += [(7, "uid7", {"lat": 1.5, "city": "Later"})]  # the same row again: the later edit wins
+    update_known(a, "accounts", edits[:300])
+    update_known(a, "accounts", edits)
+    for row_id, _, values in edits[:300] + edits:
+        writes.update(b, "accounts", row_id, values)
+    state = "SELECT id, lat, city FROM accounts ORDER BY id"
+    assert [tuple(r) for r in a.query(state)] == [tuple(r) for r in b.query(state)]
+    assert a.scalar("SELECT city FROM accounts WHERE id = 7") == "Later"
+    a.close()
+    b.close()
