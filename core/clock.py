@@ -53,11 +53,17 @@ class HybridLogicalClock:
             wall = self._wall()
             if wall > self._millis:
                 self._millis, self._counter = wall, -1
-            out = []
-            node = self.node
-            for _ in range(n):
-                self._tick()
-                out.append(f"{self._millis:015d}-{self._counter:05d}-{node}")
+            out: list[str] = []
+            suffix = f"-{self.node}"
+            while n > 0:
+                if self._counter >= MAX_COUNTER:
+                    self._millis, self._counter = self._millis + 1, -1  # as _tick() does
+                start = self._counter + 1
+                take = min(n, MAX_COUNTER + 1 - start)
+                prefix = f"{self._millis:015d}-"
+                out += [f"{prefix}{counter:05d}{suffix}" for counter in range(start, start + take)]
+                self._counter += take
+                n -= take
             return out
 
     def _tick(self) -> None:

@@ -46,8 +46,16 @@ def _check_columns(store: Store, table: str, names: Iterable[str]) -> None:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+# The C encoder made once: JSONEncoder.encode() builds a new one on every call, which was a third
+# of encoding the 100,000 small objects an import or geocoding run logs. Same output.
+_C_ENCODER = (json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring, None, ":", ",", False,
+                                          False, True) if json.encoder.c_make_encoder else None)
+
+
 def _encode_object(values: Mapping[str, Any]) -> str:
     """A logged edit's value: its columns as one compact JSON object (keys are column names)."""
+    if _C_ENCODER is not None and type(values) is dict:
+        return "".join(_C_ENCODER(values, 0))
     return _ENCODER.encode(values)
 
 

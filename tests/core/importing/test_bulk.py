@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.importing import import_accounts, importer
 from core.importing.samples import write_sample
@@ -136,3 +138,10 @@ def test_bulk_update_matches_row_by_row_even_with_repeated_rows(tmp_path):
     assert a.scalar("SELECT city FROM accounts WHERE id = 7") == "Later"
     a.close()
     b.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["name", "lat", "city", "employees", "notes"]),
+                       st.one_of(st.none(), st.integers(), st.floats(), st.text(), st.booleans()), max_size=5))
+def test_logged_values_are_exactly_what_the_json_encoder_writes(values):
+    assert writes._encode_object(values) == writes._ENCODER.encode(values)
