@@ -94,8 +94,8 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
             records.append(record)
             log.append((table, row_id, uid, "insert", None, _encode_object(dict(zip(payload_keys, record[1:]))),
                         hlc, node))
+        _log(store, log)  # log first, as in update_known (no slower here, and much faster there)
         _insert_rows(store.conn, table, full_keys, records)
-        _log(store, log)
     return ids
 
 
@@ -154,9 +154,11 @@ def update_known(store: Store, table: str, edits: Iterable[tuple[int, str, Mappi
             raise ValueError("id, uid and audit columns cannot be edited")
         _check_columns(store, table, keys)
     with store.atomic():
+        # The log first: appending 100,000 log rows after the UPDATE had dirtied the table's pages
+        # took four times as long as before it (measured: 2.3 s against 0.5 s; same transaction).
+        _log(store, log)
         for keys, params in groups.items():
             _update_rows(store.conn, table, keys, params)
-        _log(store, log)
     return len(edits)
 
 
