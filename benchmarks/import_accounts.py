@@ -33,7 +33,7 @@ from core.geocoding.offline import gazetteer  # noqa: E402
 from core.importing import import_accounts, open_table  # noqa: E402
 from core.importing.mapping import FIELDS, auto_mapping  # noqa: E402
 from core.importing.samples import write_sample  # noqa: E402
-from core.importing.values import convert_row  # noqa: E402
+from core.importing.values import RowConverter  # noqa: E402
 from core.storage import open_database  # noqa: E402
 
 STATES = ("TX", "CA", "NY", "FL", "IL", "OK", "LA", "CO")
@@ -54,10 +54,11 @@ def stream_python_peak_mb(path: Path) -> tuple[float, int]:
     table = open_table(path)
     mapping = auto_mapping(table.headers)
     index = {h: i for i, h in enumerate(table.headers)}
-    fields = [(f.key, index[mapping.columns[f.key]], mapping.columns[f.key]) for f in FIELDS if f.key in mapping.columns]
+    convert = RowConverter((f.key, index[mapping.columns[f.key]], mapping.columns[f.key])
+                           for f in FIELDS if f.key in mapping.columns)
     rows = 0
     for number, cells in table.rows():
-        convert_row(number, {k: (h, cells[i] if i < len(cells) else None) for k, i, h in fields})
+        convert(number, cells)
         rows += 1
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from core.geo import haversine_m, road_m
 from core.progress import Progress, check_cancelled
 from core.storage import writes
-from core.storage.database import open_database
+from core.storage.database import open_database, remove_database_files
 
 FIRST = ["Maria", "James", "Aisha", "Carlos", "Emily", "Daniel", "Priya", "Marcus", "Sofia", "Tyler",
          "Grace", "Luis", "Hannah", "Andre", "Olivia", "Noah", "Chloe", "Diego", "Megan", "Samuel",
@@ -128,8 +128,7 @@ def write_demo(path: Path | str, spec: DemoSpec = DemoSpec(), progress: Progress
     if path.exists():
         raise DemoError(f"{path} already exists; FieldAtlas never overwrites a database (choose another path)")
     partial = path.with_name(path.name + ".partial")
-    for leftover in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
-        leftover.unlink(missing_ok=True)
+    remove_database_files(partial)
     try:
         store = open_database(partial, create=True)
         try:
@@ -139,8 +138,7 @@ def write_demo(path: Path | str, spec: DemoSpec = DemoSpec(), progress: Progress
             store.close()
         os.replace(partial, path)
     finally:
-        for leftover in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
-            leftover.unlink(missing_ok=True)
+        remove_database_files(partial)
     return path
 
 

@@ -85,6 +85,7 @@ class RowConverter:
     def __init__(self, fields: Iterable[tuple[str, int, str]]) -> None:
         self.fields = [(key, index, header, _CONVERTERS.get(key)) for key, index, header in fields]
         self.headers = {key: header for key, _, header, _ in self.fields}
+        self.index = {key: index for key, index, _, _ in self.fields}
         self.has_coordinates = "lat" in self.headers or "lon" in self.headers
         # accounts.validate has the last word, on the fields it has rules for that the converters
         # below do not already enforce in full (a test checks that nothing slips between the two).
@@ -144,7 +145,7 @@ class RowConverter:
         headers = self.headers
 
         def raw_of(key: str) -> Any:
-            index = next((i for k, i, _, _ in self.fields if k == key), None)
+            index = self.index.get(key)
             return cells[index] if index is not None and index < len(cells) else None
 
         if self.has_coordinates and (values.get("lat") is None) != (values.get("lon") is None):
@@ -165,12 +166,6 @@ class RowConverter:
                     problems.append(RowProblem(row_number, column, raw_of(p.field) if p.field in headers else p.value,
                                                p.reason))
                     reported.add(column)
-
-
-def convert_row(row_number: int, cells: dict[str, tuple[str, str | None]]) -> tuple[dict[str, Any], list[RowProblem]]:
-    """cells: field -> (column header, raw text). Returns account values (None = empty) and the problems."""
-    convert = RowConverter((key, i, header) for i, (key, (header, _)) in enumerate(cells.items()))
-    return convert(row_number, [raw for _, raw in cells.values()])
 
 
 def _int(text: str) -> int:

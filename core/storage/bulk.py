@@ -10,14 +10,11 @@ from core.storage.database import Store
 
 def plain_indexes(store: Store, table: str) -> list[tuple[str, str]]:
     """(name, CREATE INDEX sql) of the table's indexes that enforce nothing (not UNIQUE, not automatic)."""
-    out = []
-    for name, unique, origin in ((r[1], r[2], r[3]) for r in store.conn.execute(f"PRAGMA index_list({table})")):
-        if unique or origin != "c":
-            continue  # unique ones check every row as it goes in and answer lookups during the load
-        sql = store.scalar("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,))
-        if sql:
-            out.append((name, sql))
-    return out
+    # Automatic indexes have no sql; unique ones check every row as it goes in and answer lookups
+    # during the load, so they stay.
+    return [(r[0], r[1]) for r in store.conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+        "AND upper(sql) NOT LIKE 'CREATE UNIQUE%'", (table,))]
 
 
 @contextmanager

@@ -206,6 +206,13 @@ def _inspect_read_only(path: Path, known: list[str], busy_ms: int) -> tuple[bool
         conn.close()
 
 
+def remove_database_files(path: Path | str) -> None:
+    """Delete a database file with its -wal and -shm companions (for half-made files only)."""
+    path = Path(path)
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+
+
 NEW_DATABASE_PAGE_SIZE = 16384
 
 

@@ -15,7 +15,7 @@ import os
 import sqlite3
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from core.storage.database import Store
 
@@ -42,6 +42,9 @@ def _check_columns(store: Store, table: str, names: Iterable[str]) -> None:
     if unknown:
         raise ValueError(f"{table} has no column {unknown[0]!r}")
 
+
+# Columns writes manage themselves; callers never set them.
+_AUDIT_COLUMNS = frozenset({"id", "uid", "created_at", "updated_at", "deleted_at"})
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -73,7 +76,7 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
     """Insert rows (all with the same keys) and log each as one 'insert' change; returns their ids."""
     if not rows:
         return []
-    keys = [k for k in rows[0] if k not in ("id", "uid", "created_at", "updated_at", "deleted_at")]
+    keys = [k for k in rows[0] if k not in _AUDIT_COLUMNS]
     _check_columns(store, table, keys)
     now = utc_now()
     with store.atomic():
@@ -101,7 +104,7 @@ def insert_many(store: Store, table: str, rows: Sequence[Mapping[str, Any]]) -> 
 
 def update(store: Store, table: str, row_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
     """Change some columns of one row, logging the edit; returns the old values of what changed."""
-    forbidden = {"id", "uid", "created_at", "updated_at", "deleted_at"} & set(values)
+    forbidden = _AUDIT_COLUMNS.intersection(values)
     if forbidden:
         raise ValueError(f"{sorted(forbidden)[0]} cannot be edited")
     _check_columns(store, table, values)
@@ -148,9 +151,8 @@ def update_known(store: Store, table: str, edits: Iterable[tuple[int, str, Mappi
         groups[keys].append((*values.values(), now, row_id))
         log.append((table, row_id, uid, "update", None, _encode_object(values), hlc, node))
     # Checked per distinct set of columns (a handful), not per row.
-    forbidden = {"id", "uid", "created_at", "updated_at", "deleted_at"}
     for keys in groups:
-        if forbidden.intersection(keys):
+        if _AUDIT_COLUMNS.intersection(keys):
             raise ValueError("id, uid and audit columns cannot be edited")
         _check_columns(store, table, keys)
     with store.atomic():
@@ -202,43 +204,34 @@ _MAX_PARAMETERS = 999
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 
 
-def _chunks(rows: Sequence[tuple], width: int) -> Iterator[tuple[int, list[Any]]]:
-    """(rows in chunk, their values flattened) for chunks that stay under the parameter limit."""
+def _run_chunked(conn: sqlite3.Connection, rows: Sequence[tuple], width: int, statement_for) -> None:
+    """Run statement_for(n) (a statement with n rows of `width` parameters) over rows, in order."""
     per = max(1, _MAX_PARAMETERS // width)
+    statements: dict[int, str] = {}
     for start in range(0, len(rows), per):
         chunk = rows[start:start + per]
-        yield len(chunk), list(itertools.chain.from_iterable(chunk))
+        if len(chunk) not in statements:
+            statements[len(chunk)] = statement_for(len(chunk))
+        conn.execute(statements[len(chunk)], list(itertools.chain.from_iterable(chunk)))
 
 
 def _insert_rows(conn: sqlite3.Connection, table: str, names: Sequence[str], rows: Sequence[tuple]) -> None:
     """INSERT rows (tuples in `names` order), in order, many per statement."""
-    if len(rows) < 4:
-        marks = ", ".join("?" * len(names))
-        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
-        return
     one = "(" + ", ".join("?" * len(names)) + ")"
-    statements: dict[int, str] = {}
-    for count, params in _chunks(rows, len(names)):
-        if count not in statements:
-            statements[count] = f"INSERT INTO {table} ({', '.join(names)}) VALUES " + ", ".join([one] * count)
-        conn.execute(statements[count], params)
+    head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+    _run_chunked(conn, rows, len(names), lambda n: head + ", ".join([one] * n))
 
 
 def _update_rows(conn: sqlite3.Connection, table: str, keys: Sequence[str], rows: Sequence[tuple]) -> None:
     """UPDATE table SET keys..., updated_at WHERE id, from rows (*values of keys, updated_at, id)."""
-    assignments = ", ".join(f"{k} = ?" for k in keys)
-    single = f"UPDATE {table} SET {assignments}, updated_at = ? WHERE id = ?"
     ids = [row[-1] for row in rows]
     if len(rows) < 4 or not _UPDATE_FROM or len(set(ids)) != len(ids):
         # (The same row twice must end with the later values, which only row by row guarantees.)
-        conn.executemany(single, rows)
+        assignments = ", ".join(f"{k} = ?" for k in keys)
+        conn.executemany(f"UPDATE {table} SET {assignments}, updated_at = ? WHERE id = ?", rows)
         return
     width = len(keys) + 2
     one = "(" + ", ".join("?" * width) + ")"
     sets = ", ".join(f"{k} = v.column{i}" for i, k in enumerate([*keys, "updated_at"], start=1))
-    statements: dict[int, str] = {}
-    for count, params in _chunks(rows, width):
-        if count not in statements:
-            statements[count] = (f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * count)}) AS v "
-                                 f"WHERE {table}.id = v.column{width}")
-        conn.execute(statements[count], params)
+    _run_chunked(conn, rows, width, lambda n: f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * n)}) AS v "
+                                             f"WHERE {table}.id = v.column{width}")

@@ -11,7 +11,7 @@ from core.importing import FileProblem, ImportAborted, MappingProblem, import_ac
 from core.importing.importer import problems_text
 from core.importing.mapping import SOURCES, resolve_mapping, save_mapping
 from core.importing.reading import open_table
-from core.storage.database import Store
+from core.storage.database import Store, remove_database_files
 from desktop.cli.common import BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store
 
 
@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
         if code != 0:
-            for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-                leftover.unlink(missing_ok=True)
+            remove_database_files(db)
 
 
 def _run(args: argparse.Namespace, store: Store, created: Path | None = None) -> int:
