@@ -7,8 +7,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 
 @dataclass(frozen=True)
@@ -16,11 +15,11 @@ class Section:
     key: str
     title: str
     module: str        # a module with create_view(ctx) -> QWidget
-    issue: int | None  # the issue that brings it, for the not-yet-built notice
+    issue: int | None  # the issue that brought (or brings) it
     summary: str
 
 
-SECTIONS: tuple[Section, ...] = (
+PLANNED_SECTIONS: tuple[Section, ...] = (
     Section("accounts", "Accounts", "desktop.accounts.view", None, "Your accounts, searchable and editable."),
     Section("territories", "Territories", "desktop.territories.view", 5,
             "Design territories, rules of engagement, and balance workload across reps."),
@@ -32,7 +31,6 @@ SECTIONS: tuple[Section, ...] = (
     Section("reports", "Reports", "desktop.reports.view", None, "Coverage, goals and activity."),
     Section("sync", "Sync", "desktop.sync.view", None, "Sync with the team server."),
 )
-SECTION_BY_KEY = {s.key: s for s in SECTIONS}
 
 
 def is_built(section: Section) -> bool:
@@ -42,30 +40,12 @@ def is_built(section: Section) -> bool:
         return False
 
 
+# A sidebar entry that only says "not built yet" is a promise, not a feature: the window lists
+# the sections whose view has landed, in the planned order.
+SECTIONS: tuple[Section, ...] = tuple(s for s in PLANNED_SECTIONS if is_built(s))
+SECTION_BY_KEY = {s.key: s for s in SECTIONS}
+
+
 def view_factory(section: Section) -> Callable[..., QWidget]:
-    """The section's create_view, or a plain notice when that part of FieldAtlas is not built yet."""
-    if is_built(section):
-        # Import errors in a built view must surface, not turn into a silent placeholder.
-        return importlib.import_module(section.module).create_view
-    return lambda ctx: NotBuiltView(section)
-
-
-class NotBuiltView(QWidget):
-    """Says plainly that a section has not landed yet."""
-
-    def __init__(self, section: Section) -> None:
-        super().__init__()
-        self.setObjectName(f"{section.key}-not-built")
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        title = QLabel(f"<h2>{section.title}</h2>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        where = (f"This part of FieldAtlas is not built yet; it arrives with issue #{section.issue}."
-                 if section.issue else "This part of FieldAtlas is not built yet.")
-        text = QLabel(f"{section.summary}<br><br>{where}")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setWordWrap(True)
-        text.setStyleSheet("color: #555; font-size: 14px;")
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addStretch(2)
+    """The section's create_view; import errors in a built view surface rather than hide it."""
+    return importlib.import_module(section.module).create_view
