@@ -18,8 +18,21 @@ def command_modules() -> list:
     return [importlib.import_module(f"desktop.cli.{name}") for name in names]
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line like every other error, not the whole usage first.
+
+    Subcommand parsers inherit the class (add_subparsers uses the parent's type), so
+    `fieldatlas plan --start 2026-13-45` says what is wrong in one line and exits 2.
+    """
+
+    def error(self, message: str):
+        command = self.prog.partition(" ")[2]
+        where = f"{command}: " if command else ""
+        self.exit(2, f"fieldatlas: error: {where}{message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="fieldatlas",
         description="FieldAtlas: territories, maps, visit routes, mileage and expenses for field sales. "
                     "With no command, opens the desktop app.",
