@@ -241,8 +241,16 @@ class _Run:
     def go(self, rejects: "_Rejects | None") -> None:
         batch: dict[Any, tuple[int, dict[str, Any]]] = {}
         last_report = 0.0
+        broken = self.table.broken_rows  # filled by the reader as it goes
+        headers = self.table.headers
         for number, cells in self.table.rows():
             self.result.rows_read += 1
+            if broken and number in broken:
+                # An unclosed quote: the cells are rows run together, so their values mean nothing.
+                index, reason = broken[number]
+                column = headers[index] if index < self.width and headers[index] else f"column {index + 1}"
+                self._bad([RowProblem(number, column, cells[index], reason)], cells, rejects)
+                continue
             values, problems = self.convert(number, cells)
             if len(cells) > self.width:
                 extra = [c for c in cells[self.width:] if c is not None and c.strip()]

@@ -39,6 +39,9 @@ class Table:
     size_bytes: int = 0
     total_rows: int = 0            # rows in an XLSX sheet's stored dimensions (0 when unknown)
     header_row: int = 1            # the row the headers are on (title rows above it are skipped)
+    # row number -> (cell index, reason) for rows the reader found broken (an unclosed quote that
+    # swallowed the rows after it); filled while rows() streams, read by the importer per row.
+    broken_rows: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False)
     _open_rows: Callable[[], Iterator[tuple[int, list[str | None]]]] | None = field(default=None, repr=False)
     _bytes_read: list[int] = field(default_factory=lambda: [0], repr=False)
 
@@ -147,13 +150,15 @@ def _open_csv(path: Path, head: bytes, size: int) -> Table:
     csv.field_size_limit(CSV_FIELD_LIMIT)
 
     counter = [0]
+    parser: list = [None]  # the csv reader of the stream being read, for its line_num
 
     def reader() -> Iterator[list[str]]:
         with open(path, "rb") as raw:
             counting = _CountingReader(raw, counter)
             text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding=encoding, errors=errors,
                                     newline="")
-            yield from csv.reader(text, delimiter=delimiter, strict=False)
+            parser[0] = csv.reader(text, delimiter=delimiter, strict=False)
+            yield from parser[0]
 
     try:
         found = _find_header(enumerate(reader(), start=1))
@@ -165,26 +170,68 @@ def _open_csv(path: Path, head: bytes, size: int) -> Table:
     headers = [h.strip().lstrip("\ufeff") for h in raw_headers]
     _check_headers(path, headers)
 
+    width = len(headers)
+    broken: dict[int, tuple[int, str]] = {}
+
     def rows() -> Iterator[tuple[int, list[str | None]]]:
         it = reader()
+        broken.clear()
         number = 0
+        line = 0  # the last line of the file read so far
         while True:
             try:
                 raw = next(it)
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise FileProblem(f"{path.name}: row {number + 1}: cannot read the row ({exc})") from exc
+                hint = ("; a quote is probably never closed, so the rest of the file runs into one cell"
+                        if "field larger than field limit" in str(exc) else "")
+                raise FileProblem(f"{path.name}: row {number + 1}: cannot read the row ({exc}){hint}") from exc
             number += 1
+            first_line, line = line + 1, parser[0].line_num
             # (C-level checks first: this runs for every row of a 100 MB file.)
-            if number <= header_row or not any(raw) or not "".join(raw).strip():
+            if number <= header_row or not any(raw):
                 continue
+            joined = "".join(raw)
+            if not joined.strip():
+                continue
+            if line > first_line:
+                found = _run_on_quote(raw, width, delimiter, first_line, line)
+                if found is not None:
+                    broken[number] = found
             if raw[0].lstrip()[:1] in _FOOTER_STARTS and _is_report_footer(raw):
                 return
             yield number, [cell if cell != "" else None for cell in raw]
 
     return Table(path, "csv", headers, encoding=encoding, delimiter=delimiter, size_bytes=size, _open_rows=rows,
-                 _bytes_read=counter, header_row=header_row)
+                 _bytes_read=counter, header_row=header_row, broken_rows=broken)
+
+
+# A cell with more line breaks than this is not an address or a note but rows run together.
+MAX_LINES_IN_A_CELL = 50
+
+
+def _run_on_quote(cells: list[str], width: int, delimiter: str, first_line: int,
+                  last_line: int) -> tuple[int, str] | None:
+    """(cell index, reason) when a cell that spans lines is really an unclosed quote swallowing rows.
+
+    Multi-line cells are legitimate (a street with a suite on its own line, notes), but one whose
+    lines have the shape of a whole row of this file (as many delimiters as the header), or that
+    holds dozens of lines, is a quote opened and never closed: the rows after it were read into it.
+    """
+    need = max(1, width - 1)
+    for index, cell in enumerate(cells):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        lines = cell.splitlines()
+        row_like = sum(1 for line in lines if line.count(delimiter) >= need)
+        if row_like or len(lines) > MAX_LINES_IN_A_CELL:
+            shape = (f"{row_like} of its {len(lines)} lines shaped like whole rows" if row_like
+                     else f"{len(lines)} lines, far more than an address or a note holds")
+            return index, (f"a quote (\") opened in this cell is not closed where the cell should end, so the "
+                           f"cell runs over lines {first_line}–{last_line} of the file ({shape}): the rows "
+                           f"there were read into this one cell; fix the quote on line {first_line}")
+    return None
 
 
 class _CountingReader(io.RawIOBase):

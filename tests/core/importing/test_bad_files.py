@@ -266,3 +266,75 @@ def test_a_row_the_importer_accepts_is_one_accounts_validate_accepts(cells):
     if not problems:
         editable = {k: v for k, v in values.items() if v is not None and k in accounts.EDITABLE}
         assert accounts.validate(editable) == []
+
+
+UNCLOSED_QUOTES = {
+    # The quote runs to the end of the file: everything after it is one name.
+    "to the end": ('"Acme Inc,Austin,78701\r\nBeta Co,Dallas,75201\r\nGamma Co,Houston,77001\r\n', 3, "Account Name",
+                   "Beta Co,Dallas"),
+    # The quote pairs with the next row's opening quote: the name holds the next row, the rest looks fine.
+    "into the next row": ('"Acme Inc,Austin,78701\r\n"Beta Co",Dallas,75201\r\nGamma Co,Houston,77001\r\n', 3,
+                          "Account Name", "Acme Inc,Austin,78701"),
+    # Opened in a middle column, closed by a later row's quote.
+    "mid row": ('Acme Inc,"Austin,78701\r\nBeta Co,Dallas,75201\r\nGamma Co,"Houston",77001\r\nDelta Co,Waco,76702\r\n',
+                3, "Billing City", "Beta Co,Dallas"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNCLOSED_QUOTES))
+def test_an_unclosed_quote_that_swallows_rows_is_refused_with_its_row(empty_store, tmp_path, case):
+    body, row, column, swallowed = UNCLOSED_QUOTES[case]
+    header = "Account Name,Billing City,Billing Zip/Postal Code\r\n"
+    path = tmp_path / "export.csv"
+    path.write_bytes((header + "Good Co,Waco,76701\r\n" + body).encode())
+    before = counts(empty_store)
+    with pytest.raises(ImportAborted) as exc:
+        import_accounts(empty_store, path)
+    assert counts(empty_store) == before
+    problem = exc.value.problems[0]
+    assert (problem.row, problem.column) == (row, column)
+    assert "quote" in problem.reason and "line 3" in problem.reason and swallowed in problem.value
+    # Skipping bad rows rejects that row (the swallowed rows travel with it to the rejects file).
+    rejects = tmp_path / "rejects.csv"
+    result = import_accounts(empty_store, path, skip_bad_rows=True, rejects_path=rejects)
+    names = {r[0] for r in empty_store.query("SELECT name FROM accounts")}
+    assert result.rejected == 1 and "Good Co" in names
+    assert not any("\n" in n or "," in n for n in names), names
+    with open(rejects, encoding="utf-8-sig", newline="") as fh:
+        rejected = list(csv.DictReader(fh))
+    assert [r["Import row"] for r in rejected] == [str(row)]
+    assert swallowed in rejected[0][column]
+
+
+def test_a_quote_run_on_over_many_lines_is_refused(empty_store, tmp_path):
+    path = tmp_path / "notes.csv"
+    body = "\r\n".join(f"note {i}" for i in range(80))
+    path.write_bytes(f'Account Name,Description\r\nGood Co,fine\r\nAcme,"{body}\r\n'.encode())
+    with pytest.raises(ImportAborted) as exc:
+        import_accounts(empty_store, path)
+    assert exc.value.problems[0].row == 3 and "80 lines" in exc.value.problems[0].reason
+
+
+def test_real_multi_line_cells_still_import(empty_store, tmp_path):
+    path = tmp_path / "streets.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Account Name", "Billing Street", "Billing City", "Billing Zip/Postal Code", "Description"])
+        w.writerow(["Acme", "100 Main St\nSuite 200", "Austin", "78701", "Call first, ask for Bo\nGate code 12"])
+        w.writerow(["Beta", "5 Elm St", "Waco", "76701", ""])
+    result = import_accounts(empty_store, path)
+    assert (result.inserted, result.rejected) == (2, 0)
+    assert empty_store.scalar("SELECT street FROM accounts WHERE name = 'Acme'") == "100 Main St\nSuite 200"
+
+
+def test_cli_refuses_an_unclosed_quote_with_exit_1(tmp_path, capsys):
+    from desktop.cli import main
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"Account Name,Billing City,Billing Zip/Postal Code\r\nGood Co,Waco,76701\r\n"
+                     + UNCLOSED_QUOTES["into the next row"][0].encode())
+    db = tmp_path / "new.sqlite"
+    assert main(["import", "accounts", str(path), "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fieldatlas: error: row 3, column 'Account Name'") and "quote" in err
+    assert not db.exists()
