@@ -66,11 +66,41 @@ var FieldAtlasMap = (function () {
       return {color: '#7d7d7d', weight: 1.2, fillColor: inData[f.properties.code] ? '#f7f5ef' : '#e9e6dc',
               fillOpacity: 1};
     }}).addTo(map);
-    FA.groups.counties = L.geoJSON(d.base.counties, {pane: 'basePane', interactive: false,
-      style: {color: '#a9a9a9', weight: 0.6, fill: false}}).addTo(map);
+    // County lines: one path per state, built the first time the state is in view.
+    FA.groups.counties = L.layerGroup().addTo(map);
+    FA.countyLayers = {};
+    FA.stateBounds = {};
+    FA.groups.states.eachLayer(function (layer) { FA.stateBounds[layer.feature.properties.code] = layer.getBounds(); });
     FA.groups.stateLines = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false,
       style: {color: '#6b6b6b', weight: 1.6, fill: false}}).addTo(map);
   }
+
+  var COUNTY_MIN_ZOOM = 5;   // below it (the whole country) county lines would only be clutter
+
+  function countyLayer(code) {
+    var layer = FA.countyLayers[code];
+    if (!layer) {
+      var lines = (FA.data.base.counties[code] || []).map(function (flat) {
+        var pts = new Array(flat.length / 2);
+        for (var k = 0; k < flat.length; k += 2) pts[k / 2] = [flat[k], flat[k + 1]];
+        return pts;
+      });
+      layer = FA.countyLayers[code] = L.polyline(lines, {pane: 'basePane', interactive: false,
+        color: '#a9a9a9', weight: 0.6, smoothFactor: 1});
+    }
+    return layer;
+  }
+
+  FA.updateCounties = function () {
+    var view = FA.map.getBounds(), near = FA.map.getZoom() >= COUNTY_MIN_ZOOM, shown = [];
+    Object.keys(FA.data.base.counties || {}).forEach(function (code) {
+      var b = FA.stateBounds[code], want = near && b && view.intersects(b);
+      if (want) { FA.groups.counties.addLayer(countyLayer(code)); shown.push(code); }
+      else if (FA.countyLayers[code]) FA.groups.counties.removeLayer(FA.countyLayers[code]);
+    });
+    FA.countiesShown = shown;
+    return shown;
+  };
 
   function addTerritories(d) {
     var group = L.layerGroup();
@@ -196,7 +226,10 @@ var FieldAtlasMap = (function () {
     // After markercluster has put this zoom's clusters in the DOM.
     // A second pass catches clusters markercluster adds a little later (after a resize or animation).
     clearTimeout(labelTimer);
-    labelTimer = setTimeout(function () { FA.placeLabels(); labelTimer = setTimeout(FA.placeLabels, 320); }, 80);
+    labelTimer = setTimeout(function () {
+      FA.placeLabels();
+      labelTimer = setTimeout(function () { FA.placeLabels(); labelTimer = null; }, 320);
+    }, 80);
   }
 
   // One class for every account pin: shared options and click/drag handling on the prototype
@@ -383,10 +416,12 @@ var FieldAtlasMap = (function () {
     addLegend(d);
     if (d.interactive) addDraw(d);
     map.on('zoomend moveend overlayadd overlayremove', placeLabelsSoon);
+    map.on('zoomend moveend', FA.updateCounties);
     accounts.on('animationend', placeLabelsSoon);
     map.on('resize', function () { FA.placeLegend(); placeLabelsSoon(); });
     if (d.view) map.setView([d.view[0], d.view[1]], d.view[2], {animate: false});
     else if (d.bounds) fit(L.latLngBounds([[d.bounds[0], d.bounds[1]], [d.bounds[2], d.bounds[3]]]), 11);
+    if (map._loaded) FA.updateCounties();
     if (window.qt && window.qt.webChannelTransport && window.QWebChannel) {
       new QWebChannel(window.qt.webChannelTransport, function (channel) {
         FA.bridge = channel.objects.fieldatlas || null;
@@ -440,9 +475,11 @@ var FieldAtlasMap = (function () {
             drawn: document.querySelectorAll('.fmap-cluster-icon, .fmap-dot-icon').length,
             territories: FA.territories ? Object.keys(FA.territories).length : 0,
             routes: FA.data.routes.length, bridge: !!FA.bridge, timings: FA.timings,
-            legendCorner: FA.legendCorner, legendScores: FA.legendScores, labelOverlap: FA.labelOverlap};
+            legendCorner: FA.legendCorner, legendScores: FA.legendScores, labelOverlap: FA.labelOverlap,
+            counties: FA.countiesShown || [], county_states: Object.keys(FA.data.base.counties || {}).length};
   };
-  FA.isReady = function () { return FA.ready; };
+  // Ready once every account is clustered and the city badges have settled (screenshots wait for it).
+  FA.isReady = function () { return FA.ready && labelTimer === null; };
   FA.clickAccount = function (id) {  // what a click on the marker does; used by tests and the desktop
     var i = FA.index[id];
     if (i === undefined) return false;

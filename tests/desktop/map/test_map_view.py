@@ -150,3 +150,16 @@ def test_city_labels_never_cover_cluster_counts_and_the_legend_finds_the_empties
     assert run_js(qtbot, page, body) == 0
     run_js(qtbot, page, "document.querySelector('.fmap-legend-title').click() || 1")
     assert run_js(qtbot, page, body) > 50
+
+
+def test_county_lines_are_drawn_for_the_states_in_view_only(qtbot, map_view):
+    ctx, view = map_view
+    page = view.page
+    assert run_js(qtbot, page, "FieldAtlasMap.stats().counties") == ["TX"]
+    assert run_js(qtbot, page, "FieldAtlasMap.groups.counties.getLayers().length") == 1
+    # The whole country: county lines would be clutter, so none are drawn.
+    assert run_js(qtbot, page, "FieldAtlasMap.map.setView([39, -96], 4, {animate: false}) && "
+                               "FieldAtlasMap.groups.counties.getLayers().length") == 0
+    # Back on Texas the (already built) lines come back.
+    assert run_js(qtbot, page, "FieldAtlasMap.map.setView([31, -99], 6, {animate: false}) && "
+                               "FieldAtlasMap.countiesShown") == ["TX"]
