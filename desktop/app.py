@@ -45,6 +45,12 @@ def application():
         app = QApplication(sys.argv[:1])
         app.setApplicationName("FieldAtlas")
         app.setOrganizationName("FieldAtlas")
+        app.setDesktopFileName("fieldatlas")  # matches installers/linux/fieldatlas.desktop
+        from importlib.resources import files
+
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(files("resources") / "icons" / "fieldatlas.png")))
     return app
 
 

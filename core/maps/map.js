@@ -66,11 +66,41 @@ var FieldAtlasMap = (function () {
       return {color: '#7d7d7d', weight: 1.2, fillColor: inData[f.properties.code] ? '#f7f5ef' : '#e9e6dc',
               fillOpacity: 1};
     }}).addTo(map);
-    FA.groups.counties = L.geoJSON(d.base.counties, {pane: 'basePane', interactive: false,
-      style: {color: '#a9a9a9', weight: 0.6, fill: false}}).addTo(map);
+    // County lines: one path per state, built the first time the state is in view.
+    FA.groups.counties = L.layerGroup().addTo(map);
+    FA.countyLayers = {};
+    FA.stateBounds = {};
+    FA.groups.states.eachLayer(function (layer) { FA.stateBounds[layer.feature.properties.code] = layer.getBounds(); });
     FA.groups.stateLines = L.geoJSON(d.base.states, {pane: 'basePane', interactive: false,
       style: {color: '#6b6b6b', weight: 1.6, fill: false}}).addTo(map);
   }
+
+  var COUNTY_MIN_ZOOM = 5;   // below it (the whole country) county lines would only be clutter
+
+  function countyLayer(code) {
+    var layer = FA.countyLayers[code];
+    if (!layer) {
+      var lines = (FA.data.base.counties[code] || []).map(function (flat) {
+        var pts = new Array(flat.length / 2);
+        for (var k = 0; k < flat.length; k += 2) pts[k / 2] = [flat[k], flat[k + 1]];
+        return pts;
+      });
+      layer = FA.countyLayers[code] = L.polyline(lines, {pane: 'basePane', interactive: false,
+        color: '#a9a9a9', weight: 0.6, smoothFactor: 1});
+    }
+    return layer;
+  }
+
+  FA.updateCounties = function () {
+    var view = FA.map.getBounds(), near = FA.map.getZoom() >= COUNTY_MIN_ZOOM, shown = [];
+    Object.keys(FA.data.base.counties || {}).forEach(function (code) {
+      var b = FA.stateBounds[code], want = near && b && view.intersects(b);
+      if (want) { FA.groups.counties.addLayer(countyLayer(code)); shown.push(code); }
+      else if (FA.countyLayers[code]) FA.groups.counties.removeLayer(FA.countyLayers[code]);
+    });
+    FA.countiesShown = shown;
+    return shown;
+  };
 
   function addTerritories(d) {
     var group = L.layerGroup();
@@ -121,17 +151,85 @@ var FieldAtlasMap = (function () {
   }
 
   function addReps(d) {
-    // A badge up and to the right of the home: the account cluster at the same spot stays readable.
+    // Home badges live in their own pane under the markers: a cluster's count is data and must
+    // never hide under a city name. placeLabels() then moves each badge to the side of its home
+    // that covers the fewest clusters.
+    if (!FA.map.getPane('homePane')) FA.map.createPane('homePane').style.zIndex = 590;
     var group = L.layerGroup();
+    FA.homes = [];
     d.reps.forEach(function (r) {
       var html = '<div class="fmap-home" style="border-color:' + r.color + '"><i class="fa fa-house" style="color:' +
                  r.color + '"></i>' + (r.home_city ? '<span>' + esc(r.home_city) + '</span>' : '') + '</div>';
-      L.marker([r.home_lat, r.home_lon], {zIndexOffset: 1000, keyboard: false, icon: L.divIcon({
-        className: 'fmap-home-icon', html: html, iconSize: null, iconAnchor: [-14, 40]})})
+      var m = L.marker([r.home_lat, r.home_lon], {pane: 'homePane', keyboard: false, icon: L.divIcon({
+        className: 'fmap-home-icon', html: html, iconSize: null, iconAnchor: [0, 0]})})
         .bindTooltip('<b>' + esc(r.name) + '</b><br>Home base' + (r.home_city ? ': ' + esc(r.home_city) : ''))
         .addTo(group);
+      FA.homes.push(m);
     });
     return group;
+  }
+
+  function rectOf(el) { var b = el.getBoundingClientRect(); return {l: b.left, t: b.top, r: b.right, b: b.bottom}; }
+  function overlap(a, b) {
+    var w = Math.min(a.r, b.r) - Math.max(a.l, b.l), h = Math.min(a.b, b.b) - Math.max(a.t, b.t);
+    return w > 0 && h > 0 ? w * h : 0;
+  }
+  function obstacles() {
+    // What a label must not cover: every drawn cluster ring and pin, and the map's own controls.
+    var out = [];
+    document.querySelectorAll('.fmap-cluster, .fmap-dot, .fmap-stop, .leaflet-control').forEach(function (el) {
+      out.push(rectOf(el));
+    });
+    return out;
+  }
+
+  // Candidate spots for a badge of w x h around its home point (offsets of the badge's top-left):
+  // close in first, then two wider rings; the first spot with the least overlap wins.
+  function spots(w, h) {
+    var out = [];
+    [[14, 12], [34, 34], [60, 56]].forEach(function (g) {
+      var dx = g[0], dy = g[1];
+      out.push([dx, -h - dy], [-w - dx, -h - dy], [dx, dy], [-w - dx, dy], [-w / 2, -h - dy - 8], [-w / 2, dy + 8],
+               [dx + 8, -h / 2], [-w - dx - 8, -h / 2]);
+    });
+    return out;
+  }
+
+  // fixed: [dx, dy] puts every badge at that one spot instead (to compare with a naive placement).
+  FA.placeLabels = function (fixed) {
+    if (!FA.homes || !FA.map) return 0;
+    var blocked = obstacles(), total = 0;
+    FA.homes.forEach(function (m) {
+      var el = m.getElement && m.getElement();
+      if (!el || !FA.map.hasLayer(m)) return;
+      var badge = el.firstChild;
+      badge.style.transform = 'translate(0px, 0px)';
+      var base = rectOf(badge), w = base.r - base.l, h = base.b - base.t;
+      var best = null, bestCost = Infinity;
+      (fixed ? [fixed] : spots(w, h)).forEach(function (o) {
+        var r = {l: base.l + o[0], t: base.t + o[1], r: base.l + o[0] + w, b: base.t + o[1] + h};
+        var cost = 0;
+        blocked.forEach(function (b) { cost += overlap(r, b); });
+        if (cost < bestCost - 0.5) { best = o; bestCost = cost; }
+      });
+      badge.style.transform = 'translate(' + Math.round(best[0]) + 'px, ' + Math.round(best[1]) + 'px)';
+      // Later badges also avoid this one.
+      blocked.push({l: base.l + best[0], t: base.t + best[1], r: base.l + best[0] + w, b: base.t + best[1] + h});
+      total += bestCost;
+    });
+    if (!fixed) FA.labelOverlap = Math.round(total);
+    return Math.round(total);
+  };
+
+  var labelTimer = null;
+  function placeLabelsSoon() {
+    // After markercluster has put this zoom's clusters in the DOM.
+    // A second pass catches clusters markercluster adds a little later (after a resize or animation).
+    clearTimeout(labelTimer);
+    labelTimer = setTimeout(function () {
+      FA.placeLabels();
+      labelTimer = setTimeout(function () { FA.placeLabels(); labelTimer = null; }, 320);
+    }, 80);
   }
 
   // One class for every account pin: shared options and click/drag handling on the prototype
@@ -181,27 +279,69 @@ var FieldAtlasMap = (function () {
     return L.heatLayer(pts, {radius: 20, blur: 18, minOpacity: 0.25, maxZoom: 10});
   }
 
+  function legendHtml(d) {
+    var rows = d.categories.filter(function (c) { return c.count > 0; }).map(function (c) {
+      return '<div class="fmap-row"><span class="fmap-swatch" style="background:' + c.color + '"></span>' +
+             esc(c.name) + '<span class="fmap-count">' + c.count.toLocaleString('en-US') + '</span></div>';
+    });
+    var keys = ['<div class="fmap-row"><i class="fa fa-house fmap-key"></i>Rep home base</div>'];
+    if (d.territories.some(function (t) { return t.outline.length; })) {
+      keys.push('<div class="fmap-row"><span class="fmap-line"></span>Territory boundary</div>');
+    }
+    if (d.routes.length) keys.push('<div class="fmap-row"><span class="fmap-stop fmap-stop-key">1</span>Route stop</div>');
+    return '<div class="fmap-legend-title" title="Click to fold the legend away or open it">' +
+           '<span class="fmap-fold"></span>' + esc(d.title) + '</div>' +
+           '<div class="fmap-legend-body">' + rows.join('') + '<div class="fmap-sep"></div>' + keys.join('') + '</div>';
+  }
+
   function addLegend(d) {
     var legend = L.control({position: 'bottomright'});
     legend.onAdd = function () {
       var div = L.DomUtil.create('div', 'fmap-legend');
-      var rows = d.categories.filter(function (c) { return c.count > 0; }).map(function (c) {
-        return '<div class="fmap-row"><span class="fmap-swatch" style="background:' + c.color + '"></span>' +
-               esc(c.name) + '<span class="fmap-count">' + c.count.toLocaleString('en-US') + '</span></div>';
+      div.innerHTML = legendHtml(d);
+      // Folding the legend is the user's way out when no corner is empty.
+      L.DomEvent.on(div, 'click', function (e) {
+        if (e.target.closest('.fmap-legend-title')) { div.classList.toggle('fmap-folded'); placeLabelsSoon(); }
       });
-      var keys = ['<div class="fmap-row"><i class="fa fa-house fmap-key"></i>Rep home base</div>'];
-      if (d.territories.some(function (t) { return t.outline.length; })) {
-        keys.push('<div class="fmap-row"><span class="fmap-line"></span>Territory boundary</div>');
-      }
-      if (d.routes.length) keys.push('<div class="fmap-row"><span class="fmap-stop fmap-stop-key">1</span>Route stop</div>');
-      div.innerHTML = '<div class="fmap-legend-title">' + esc(d.title) + '</div>' + rows.join('') +
-                      '<div class="fmap-sep"></div>' + keys.join('');
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
     };
     legend.addTo(FA.map);
+    FA.legend = legend;
   }
+
+  // Accounts (and home bases) under a screen rectangle, from the data, not from what is drawn.
+  function pointsUnder(rect) {
+    var A = FA.data.accounts, n = A.id.length, box = FA.map.getContainer().getBoundingClientRect(), count = 0;
+    var b = {l: rect.l - box.left, t: rect.t - box.top, r: rect.r - box.left, b: rect.b - box.top};
+    var step = n > 20000 ? Math.ceil(n / 20000) : 1;   // a sample is enough to rank four corners
+    for (var i = 0; i < n; i += step) {
+      var p = FA.map.latLngToContainerPoint([A.lat[i], A.lon[i]]);
+      if (p.x >= b.l && p.x <= b.r && p.y >= b.t && p.y <= b.b) count += step;
+    }
+    (FA.data.reps || []).forEach(function (r) {
+      var p = FA.map.latLngToContainerPoint([r.home_lat, r.home_lon]);
+      if (p.x >= b.l && p.x <= b.r && p.y >= b.t && p.y <= b.b) count += 1;
+    });
+    return count;
+  }
+
+  FA.placeLegend = function () {
+    // The legend goes to the corner that hides the fewest accounts in the current view; bottom right
+    // wins ties (where people look for it).
+    if (!FA.legend) return null;
+    var best = null, scores = {};
+    ['bottomright', 'bottomleft', 'topright', 'topleft'].forEach(function (corner) {
+      FA.legend.setPosition(corner);
+      scores[corner] = pointsUnder(rectOf(FA.legend.getContainer()));
+      if (best === null || scores[corner] < scores[best]) best = corner;
+    });
+    FA.legend.setPosition(best);
+    FA.legendCorner = best;
+    FA.legendScores = scores;
+    return best;
+  };
 
   function addDraw(d) {
     FA.drawn = L.featureGroup().addTo(FA.map);
@@ -237,10 +377,16 @@ var FieldAtlasMap = (function () {
     FA.timings.base = performance.now();
     var accounts = addAccounts(d, function () {
       FA.timings.clustered = performance.now();
-      FA.ready = true;
-      var queued = FA.pending;
-      FA.pending = [];
-      queued.forEach(function (f) { f(); });
+      // markercluster puts the clusters of this zoom in the DOM right after its last chunk;
+      // the legend and labels are placed against those, then the page counts as ready.
+      setTimeout(function () {
+        FA.placeLegend();
+        FA.placeLabels();
+        FA.ready = true;
+        var queued = FA.pending;
+        FA.pending = [];
+        queued.forEach(function (f) { f(); });
+      }, 0);
     });
     overlays['Accounts (' + d.accounts.id.length.toLocaleString('en-US') + ')'] = accounts;
     var reps = addReps(d);
@@ -269,8 +415,13 @@ var FieldAtlasMap = (function () {
     L.control.layers(null, overlays, {collapsed: false, position: 'topright'}).addTo(map);
     addLegend(d);
     if (d.interactive) addDraw(d);
+    map.on('zoomend moveend overlayadd overlayremove', placeLabelsSoon);
+    map.on('zoomend moveend', FA.updateCounties);
+    accounts.on('animationend', placeLabelsSoon);
+    map.on('resize', function () { FA.placeLegend(); placeLabelsSoon(); });
     if (d.view) map.setView([d.view[0], d.view[1]], d.view[2], {animate: false});
     else if (d.bounds) fit(L.latLngBounds([[d.bounds[0], d.bounds[1]], [d.bounds[2], d.bounds[3]]]), 11);
+    if (map._loaded) FA.updateCounties();
     if (window.qt && window.qt.webChannelTransport && window.QWebChannel) {
       new QWebChannel(window.qt.webChannelTransport, function (channel) {
         FA.bridge = channel.objects.fieldatlas || null;
@@ -323,9 +474,12 @@ var FieldAtlasMap = (function () {
     return {ready: FA.ready, accounts: FA.data.accounts.id.length,
             drawn: document.querySelectorAll('.fmap-cluster-icon, .fmap-dot-icon').length,
             territories: FA.territories ? Object.keys(FA.territories).length : 0,
-            routes: FA.data.routes.length, bridge: !!FA.bridge, timings: FA.timings};
+            routes: FA.data.routes.length, bridge: !!FA.bridge, timings: FA.timings,
+            legendCorner: FA.legendCorner, legendScores: FA.legendScores, labelOverlap: FA.labelOverlap,
+            counties: FA.countiesShown || [], county_states: Object.keys(FA.data.base.counties || {}).length};
   };
-  FA.isReady = function () { return FA.ready; };
+  // Ready once every account is clustered and the city badges have settled (screenshots wait for it).
+  FA.isReady = function () { return FA.ready && labelTimer === null; };
   FA.clickAccount = function (id) {  // what a click on the marker does; used by tests and the desktop
     var i = FA.index[id];
     if (i === undefined) return false;

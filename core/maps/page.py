@@ -59,9 +59,9 @@ def payload(data: MapData, options: MapOptions) -> dict[str, Any]:
     else:
         nearby = list(data.states)
     states_fc = boundaries.states_geojson(sorted(set(nearby) | set(data.states)))
-    counties_fc: dict[str, Any] = {"type": "FeatureCollection", "features": []}
-    for s in data.states:
-        counties_fc["features"] += boundaries.counties_geojson(s)["features"]
+    # Every state that holds accounts gets its county lines (simplified, flat arrays); the page
+    # draws a state's lines only once it is in view close enough to read them.
+    county_lines = {s: boundaries.county_lines(s) for s in data.states}
     tiles = None
     if options.tile_url:
         tiles = {"url": options.tile_url, "attribution": options.tile_attribution or OSM_ATTRIBUTION, "on": False}
@@ -74,7 +74,7 @@ def payload(data: MapData, options: MapOptions) -> dict[str, Any]:
         "routes": data.routes,
         "showRoutes": bool(options.route_ids or options.rep is not None),
         "states": data.states,
-        "base": {"states": states_fc, "counties": counties_fc},
+        "base": {"states": states_fc, "counties": county_lines},
         "bounds": data.bounds,
         "view": list(options.view) if options.view else None,
         "highlight": data.highlight,
