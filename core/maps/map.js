@@ -128,7 +128,7 @@ var FieldAtlasMap = (function () {
 
   function addRoutes(d) {
     // Above the account clusters: a planned day must not hide under the pins it visits.
-    FA.map.createPane('routePane').style.zIndex = 650;
+    if (!FA.map.getPane('routePane')) FA.map.createPane('routePane').style.zIndex = 650;
     var group = L.layerGroup();
     FA.routes = {};
     d.routes.forEach(function (r) {
@@ -237,6 +237,13 @@ var FieldAtlasMap = (function () {
   // (Made on first use: this script may run before Leaflet's.)
   var AccountMarker = null;
 
+  function makeIcons(d) {
+    return d.categories.map(function (c) {
+      return L.divIcon({className: 'fmap-dot-icon', html: '<div class="fmap-dot" style="background:' + c.color + '"></div>',
+                        iconSize: [14, 14], iconAnchor: [7, 7]});
+    });
+  }
+
   function addAccounts(d, done) {
     AccountMarker = AccountMarker || L.Marker.extend({
       options: {keyboard: false, autoPan: false},
@@ -247,16 +254,15 @@ var FieldAtlasMap = (function () {
       }
     });
     AccountMarker.prototype.options.draggable = !!d.interactive;
-    var A = d.accounts, n = A.id.length, i;
-    var icons = d.categories.map(function (c) {
-      return L.divIcon({className: 'fmap-dot-icon', html: '<div class="fmap-dot" style="background:' + c.color + '"></div>',
-                        iconSize: [14, 14], iconAnchor: [7, 7]});
-    });
+    var A = d.accounts, n = A.id.length, i, finished = false;
+    var icons = FA.icons = makeIcons(d);
     var cluster = L.markerClusterGroup({chunkedLoading: true, chunkInterval: 200, chunkDelay: 1,
       showCoverageOnHover: false,
       maxClusterRadius: 50, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: false, iconCreateFunction: clusterIcon,
       // onAdd also reports progress (0 of 0) for its empty backlog; only our batch counts.
-      chunkProgress: function (processed, total) { if (total === n && processed >= total) done(); }});
+      chunkProgress: function (processed, total) {
+        if (!finished && total === n && processed >= total) { finished = true; done(); }
+      }});
     var markers = new Array(n);
     for (i = 0; i < n; i++) {
       markers[i] = new AccountMarker([A.lat[i], A.lon[i]], {icon: icons[A.cat[i]], cat: A.cat[i], idx: i});
@@ -270,10 +276,15 @@ var FieldAtlasMap = (function () {
     return cluster;
   }
 
-  function addHeat(d) {
+  function heatPoints(d) {
     var A = d.accounts, pts = [], sorted = A.pot.slice().sort(function (a, b) { return a - b; });
     var top = sorted.length ? Math.max(1, sorted[Math.floor(sorted.length * 0.95)] || 1) : 1;
     for (var i = 0; i < A.id.length; i++) pts.push([A.lat[i], A.lon[i], Math.min(1, A.pot[i] / top)]);
+    return pts;
+  }
+
+  function addHeat(d) {
+    var pts = heatPoints(d);
     // leaflet.heat's maxZoom is the zoom at which intensity peaks; Leaflet's layer list also reads it
     // as the layer's zoom limit, so the heat map is offered up to county level, where it means something.
     return L.heatLayer(pts, {radius: 20, blur: 18, minOpacity: 0.25, maxZoom: 10});
@@ -358,6 +369,19 @@ var FieldAtlasMap = (function () {
     });
   }
 
+  // The layer list, made again when a count in it changes (Leaflet cannot rename an entry).
+  function layersControl() {
+    var d = FA.data, g = FA.groups, overlays = {};
+    if (d.territories.length) overlays['Territories'] = g.territories;
+    overlays['Accounts (' + d.accounts.id.length.toLocaleString('en-US') + ')'] = g.accounts;
+    overlays['Rep home bases'] = g.reps;
+    if (d.routes.length) overlays['Planned routes (' + d.routes.length + ')'] = g.routes;
+    overlays['Heat map of potential'] = g.heat;
+    if (g.tiles) overlays['Street map (online)'] = g.tiles;
+    if (FA.layers) FA.layers.remove();
+    FA.layers = L.control.layers(null, overlays, {collapsed: false, position: 'topright'}).addTo(FA.map);
+  }
+
   function fit(bounds, maxZoom) {
     if (bounds && bounds.isValid()) FA.map.fitBounds(bounds, {padding: [30, 30], maxZoom: maxZoom || 12, animate: false});
   }
@@ -371,9 +395,8 @@ var FieldAtlasMap = (function () {
     map.setMinZoom(4);
     map.setMaxZoom(16);
     addBase(d);
-    var overlays = {};
-    var territories = addTerritories(d);
-    if (d.territories.length) { territories.addTo(map); overlays['Territories'] = territories; }
+    var territories = FA.groups.territories = addTerritories(d);
+    territories.addTo(map);
     FA.timings.base = performance.now();
     var accounts = addAccounts(d, function () {
       FA.timings.clustered = performance.now();
@@ -388,22 +411,16 @@ var FieldAtlasMap = (function () {
         queued.forEach(function (f) { f(); });
       }, 0);
     });
-    overlays['Accounts (' + d.accounts.id.length.toLocaleString('en-US') + ')'] = accounts;
-    var reps = addReps(d);
+    FA.groups.accounts = accounts;
+    var reps = FA.groups.reps = addReps(d);
     reps.addTo(map);
-    overlays['Rep home bases'] = reps;
     var routes = addRoutes(d);
     FA.groups.routes = routes;
-    if (d.routes.length) {
-      overlays['Planned routes (' + d.routes.length + ')'] = routes;
-      if (d.showRoutes) routes.addTo(map);
-    }
+    if (d.routes.length && d.showRoutes) routes.addTo(map);
     FA.groups.heat = addHeat(d);
-    overlays['Heat map of potential'] = FA.groups.heat;
     FA.groups.highlight = L.featureGroup().addTo(map);
     if (d.tiles) {
       FA.groups.tiles = L.tileLayer(d.tiles.url, {attribution: d.tiles.attribution, maxZoom: 19});
-      overlays['Street map (online)'] = FA.groups.tiles;
       map.on('overlayadd', function (e) {
         if (e.layer === FA.groups.tiles) FA.groups.states.setStyle({fillOpacity: 0});
       });
@@ -412,7 +429,7 @@ var FieldAtlasMap = (function () {
       });
       if (d.tiles.on) { FA.groups.tiles.addTo(map); FA.groups.states.setStyle({fillOpacity: 0}); }
     }
-    L.control.layers(null, overlays, {collapsed: false, position: 'topright'}).addTo(map);
+    layersControl();
     addLegend(d);
     if (d.interactive) addDraw(d);
     map.on('zoomend moveend overlayadd overlayremove', placeLabelsSoon);
@@ -474,7 +491,7 @@ var FieldAtlasMap = (function () {
     return {ready: FA.ready, accounts: FA.data.accounts.id.length,
             drawn: document.querySelectorAll('.fmap-cluster-icon, .fmap-dot-icon').length,
             territories: FA.territories ? Object.keys(FA.territories).length : 0,
-            routes: FA.data.routes.length, bridge: !!FA.bridge, timings: FA.timings,
+            routes: FA.data.routes.length, bridge: !!FA.bridge, timings: FA.timings, updates: FA.updates,
             legendCorner: FA.legendCorner, legendScores: FA.legendScores, labelOverlap: FA.labelOverlap,
             counties: FA.countiesShown || [], county_states: Object.keys(FA.data.base.counties || {}).length};
   };
@@ -486,5 +503,121 @@ var FieldAtlasMap = (function () {
     FA.markers[i].fire('click');
     return true;
   };
+  // --- live updates: the desktop pushes what changed; the page is never reloaded for it -----------
+  FA.updates = 0;
+
+  function refill(group, fresh) {
+    group.clearLayers();
+    fresh.eachLayer(function (layer) { group.addLayer(layer); });
+  }
+
+  function removeAccountAt(i) {
+    // Swap-remove keeps the columns dense (the heat map and corner counts read them).
+    var A = FA.data.accounts, last = A.id.length - 1;
+    delete FA.index[A.id[i]];
+    if (i !== last) {
+      Object.keys(A).forEach(function (c) { A[c][i] = A[c][last]; });
+      FA.markers[i] = FA.markers[last];
+      FA.markers[i].options.idx = i;
+      FA.index[A.id[i]] = i;
+    }
+    Object.keys(A).forEach(function (c) { A[c].pop(); });
+    FA.markers.pop();
+  }
+
+  function patchAccounts(pa, recolourAll) {
+    var A = FA.data.accounts, cluster = FA.groups.accounts, U = pa.upsert, cols = Object.keys(U);
+    var out = [], back = [], recoloured = [], added = 0, moved = 0;
+    pa.removed.forEach(function (id) {
+      var i = FA.index[id];
+      if (i === undefined) return;
+      out.push(FA.markers[i]);
+      removeAccountAt(i);
+    });
+    for (var k = 0; k < U.id.length; k++) {
+      var i = FA.index[U.id[k]];
+      if (i === undefined) {
+        i = A.id.length;
+        cols.forEach(function (c) { A[c].push(U[c][k]); });
+        var m = new AccountMarker([U.lat[k], U.lon[k]], {icon: FA.icons[U.cat[k]], cat: U.cat[k], idx: i});
+        FA.markers.push(m);
+        FA.index[U.id[k]] = i;
+        back.push(m);
+        added++;
+        continue;
+      }
+      var marker = FA.markers[i], ll = marker.getLatLng();
+      var move = Math.abs(ll.lat - U.lat[k]) > 1e-6 || Math.abs(ll.lng - U.lon[k]) > 1e-6;
+      var recolour = A.cat[i] !== U.cat[k];
+      cols.forEach(function (c) { A[c][i] = U[c][k]; });
+      if (move) { out.push(marker); back.push(marker); moved++; }
+      else if (recolour) recoloured.push(marker);
+    }
+    // markercluster finds a marker by where it is: take the moved ones out before moving them.
+    if (out.length) cluster.removeLayers(out);
+    back.forEach(function (m) { var i = m.options.idx; m.setLatLng([A.lat[i], A.lon[i]]); });
+    (recolourAll ? FA.markers : back.concat(recoloured)).forEach(function (m) {
+      var i = m.options.idx;
+      m.options.cat = A.cat[i];
+      m.setIcon(FA.icons[A.cat[i]]);
+    });
+    if (back.length) cluster.addLayers(back);
+    var refresh = recolourAll ? null : recoloured;
+    if (recolourAll || recoloured.length) cluster.refreshClusters(refresh || undefined);
+    return {added: added, moved: moved, removed: pa.removed.length, recoloured: recolourAll ? FA.markers.length : recoloured.length};
+  }
+
+  function patchBase(base) {
+    FA.data.base = base;
+    FA.groups.states.clearLayers().addData(base.states);
+    FA.groups.stateLines.clearLayers().addData(base.states);
+    FA.stateBounds = {};
+    FA.groups.states.eachLayer(function (layer) { FA.stateBounds[layer.feature.properties.code] = layer.getBounds(); });
+    FA.groups.counties.clearLayers();
+    FA.countyLayers = {};
+    FA.updateCounties();
+  }
+
+  // Apply a patch from core.maps.live.diff; returns what it did (the desktop reloads if this throws).
+  FA.applyPatch = function (p) {
+    var d = FA.data, did = {};
+    ['title', 'states', 'showRoutes'].forEach(function (k) { if (k in p) d[k] = p[k]; });
+    if (p.categories) { d.categories = p.categories; FA.icons = makeIcons(d); }
+    if (p.accounts || p.categories) {
+      did.accounts = patchAccounts(p.accounts || {upsert: {id: []}, removed: []}, !!p.categories);
+      FA.groups.heat.setLatLngs(heatPoints(d));
+    }
+    if (p.base) { patchBase(p.base); did.base = true; }
+    if (p.territories) { d.territories = p.territories; refill(FA.groups.territories, addTerritories(d)); did.territories = d.territories.length; }
+    if (p.reps) { d.reps = p.reps; refill(FA.groups.reps, addReps(d)); did.reps = d.reps.length; }
+    if (p.routes) { d.routes = p.routes; refill(FA.groups.routes, addRoutes(d)); did.routes = d.routes.length; }
+    var legend = FA.legend.getContainer();
+    legend.innerHTML = legendHtml(d);
+    layersControl();
+    placeLabelsSoon();
+    FA.updates += 1;
+    FA.lastPatch = did;
+    return did;
+  };
+
+  // Where the page has an account now ([lat, lon, category index]), for tests and the desktop.
+  FA.account = function (id) {
+    var i = FA.index[id];
+    if (i === undefined) return null;
+    var ll = FA.markers[i].getLatLng();
+    return [ll.lat, ll.lng, FA.data.accounts.cat[i]];
+  };
+
+  // A drop the desktop refused: put the pin back where the data says the account is.
+  FA.resetAccount = function (id) {
+    var i = FA.index[id];
+    if (i === undefined) return false;
+    var m = FA.markers[i], A = FA.data.accounts;
+    FA.groups.accounts.removeLayer(m);
+    m.setLatLng([A.lat[i], A.lon[i]]);
+    FA.groups.accounts.addLayer(m);
+    return true;
+  };
+
   return FA;
 }());
