@@ -218,7 +218,12 @@ def add_trips_from_route(store: Store, rep_id: int, day: date | str, *, matrix: 
             "visit_id": leg["visit_id"]} for leg in legs])
         audit(store, report_id, actor, "trips added from route", item_table="trips", item_id=ids[0],
               detail={"day": the_day, "trips": len(ids), "distance_m": sum(l["distance_m"] for l in legs)})
-    return ids, Changes.of("trips", ids, f"{len(ids)} trips from {the_day}").merge(
+    others = store.scalar("SELECT count(*) FROM trips WHERE deleted_at IS NULL AND rep_id = ? AND day = ? "
+                          "AND distance_source NOT IN ('route', 'visits')", (rep_id, the_day))
+    note = f"{len(ids)} trips from {the_day}" + (
+        f" (check the {others} other trip{'s' if others > 1 else ''} logged that day is not the same driving)"
+        if others else "")
+    return ids, Changes.of("trips", ids, note).merge(
         Changes.of("expense_reports", [report_id] if report_id else []))
 
 
