@@ -17,7 +17,6 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import random
 import statistics
 import sys
