@@ -23,9 +23,10 @@ OWNER_COLUMN = {
 # table -> (column, parent table): the row belongs to whoever owns its parent
 PARENT = {
     "route_stops": ("route_id", "routes"), "rotation_slots": ("plan_id", "rotation_plans"),
-    "assignments": ("account_id", "accounts"),
+    "assignments": ("account_id", "accounts"), "expense_audit": ("report_id", "expense_reports"),
 }
-EXPENSE_TABLES = frozenset({"expenses", "expense_reports", "trips", "rate_tables", "attachments", "reps"})
+EXPENSE_TABLES = frozenset({"expenses", "expense_reports", "expense_audit", "trips", "rate_tables",
+                            "per_diem_rates", "attachments", "reps"})
 REP_WRITABLE_SHARED = frozenset({"attachments"})
 
 # Expense reports: the server's state machine. A report past draft is frozen except for its decision.
