@@ -384,6 +384,10 @@ CREATE TRIGGER expense_audit_no_update BEFORE UPDATE ON expense_audit
 BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END;
 CREATE TRIGGER expense_audit_no_delete BEFORE DELETE ON expense_audit
 BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END
+""")
+
+
+@migrations()
 def m0007_sync(db: sqlite_utils.Database) -> None:
     # Sync bookkeeping on the laptop. sync_versions holds, per synced row, the hybrid-clock reading of
     # the newest value of each column the server has confirmed (what a remote edit must beat).
