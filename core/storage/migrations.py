@@ -387,6 +387,16 @@ BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END
 """)
 
 
+@migrations()
+def m0005_rotation_visits(db: sqlite_utils.Database) -> None:
+    # Applying a call rotation books visits that belong to it, so applying it again (after an edit, a missed
+    # visit or time off) can replace only that plan's future planned visits and leave every other visit alone.
+    run_sql(db, """
+ALTER TABLE visits ADD COLUMN rotation_plan_id INTEGER REFERENCES rotation_plans(id);
+CREATE INDEX visits_rotation_plan ON visits(rotation_plan_id, planned_start) WHERE rotation_plan_id IS NOT NULL
+""")
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]
