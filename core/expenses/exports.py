@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.expenses.common import ExpenseError, cents_to_decimal
-from core.expenses.receipts import receipt_path
 from core.expenses.reports import PeriodReport
 from core.importing.export import FORMULA_STARTS, neutralise
 from core.money import format_cents
@@ -28,6 +27,10 @@ MILEAGE_HEADERS = ("Date", "Rep", "Start", "Destination", "Business purpose", "M
 # Excel/LibreOffice number formats per currency; others show the ISO code after the number.
 CURRENCY_FORMATS = {"USD": '"$"#,##0.00', "CAD": '"CA$"#,##0.00', "GBP": '"£"#,##0.00', "EUR": '"€"#,##0.00',
                     "AUD": '"A$"#,##0.00'}
+
+
+WIDTHS = {"Date": 11, "Rep": 18, "Start": 22, "Destination": 30, "Business purpose": 44, "Merchant": 22,
+          "Account": 22, "Receipt": 20, "Notes": 24, "Report state": 14, "Vehicle": 14, "Amount": 12}
 
 
 def currency_format(code: str) -> str:
@@ -100,6 +103,11 @@ def _xlsx(tmp: str, title: str, headers: tuple[str, ...], rows: list[list[Any]],
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet(title)
     ws.freeze_panes = "A2"
+    from openpyxl.utils import get_column_letter
+
+    for i, h in enumerate(headers, 1):
+        # Wide enough to read without resizing: text columns wider, numbers just their header.
+        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(h, max(10, len(h) + 2))
     bold = Font(bold=True)
     ws.append([_cell(WriteOnlyCell, ws, h, font=bold) for h in headers])
     formats = {cur: currency_format(cur) for cur, _ in totals}

@@ -46,9 +46,30 @@ def format_weekdays(days: tuple[str, ...] | list[str]) -> str:
     return ",".join(d for d in WEEKDAYS if d in days)
 
 
-def account_weekdays(allowed_weekdays: str | None, hours_json: str | None) -> tuple[str, ...]:
-    """Work weekdays an account can be visited: allowed_weekdays ∩ days it is open ∩ Mon–Fri."""
-    days = set(WORK_WEEKDAYS)
+def ordered_weekdays(days: "tuple[str, ...] | list[str] | str") -> tuple[str, ...]:
+    """Weekday codes in calendar order without repeats; a string is parsed ('mon-sat'); empty → Mon–Fri."""
+    if isinstance(days, str):
+        days = parse_weekdays(days) or WORK_WEEKDAYS
+    bad = [d for d in days if d not in WEEKDAYS]
+    if bad:
+        raise ValueError(f"workdays: unknown weekday {bad[0]!r} (use mon,tue,wed,thu,fri,sat,sun)")
+    return tuple(d for d in WEEKDAYS if d in days) or WORK_WEEKDAYS
+
+
+def describe_weekdays(days: "tuple[str, ...] | list[str]") -> str:
+    """('mon', ..., 'fri') → 'Mon–Fri'; other sets as a comma list ('Mon, Wed, Sat')."""
+    days = ordered_weekdays(list(days))
+    idx = [WEEKDAYS.index(d) for d in days]
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{days[0].title()}–{days[-1].title()}"
+    return ", ".join(d.title() for d in days)
+
+
+def account_weekdays(allowed_weekdays: str | None, hours_json: str | None,
+                     workdays: "tuple[str, ...] | list[str]" = WORK_WEEKDAYS) -> tuple[str, ...]:
+    """Work weekdays an account can be visited: allowed_weekdays ∩ days it is open ∩ the rep's working days."""
+    workdays = ordered_weekdays(list(workdays))
+    days = set(workdays)
     allowed = parse_weekdays(allowed_weekdays)
     if allowed is not None:
         days &= set(allowed)
@@ -58,7 +79,7 @@ def account_weekdays(allowed_weekdays: str | None, hours_json: str | None) -> tu
         hours = {}
     if hours:
         days &= {d for d, ranges in hours.items() if ranges}
-    return tuple(d for d in WORK_WEEKDAYS if d in days)
+    return tuple(d for d in workdays if d in days)
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
@@ -107,7 +128,8 @@ def holidays_between(start: date, end: date) -> dict[date, str]:
     return out
 
 
-def cycle_days(start: date, weeks: int) -> list[date]:
-    """The Mon–Fri dates of a cycle of `weeks` weeks starting on the Monday of `start`'s week."""
+def cycle_days(start: date, weeks: int, workdays: "tuple[str, ...] | list[str]" = WORK_WEEKDAYS) -> list[date]:
+    """The working dates (Mon–Fri by default) of a cycle of `weeks` weeks from the Monday of `start`'s week."""
     monday = start - timedelta(days=start.weekday())
-    return [monday + timedelta(days=7 * w + d) for w in range(weeks) for d in range(5)]
+    offsets = [WEEKDAYS.index(d) for d in ordered_weekdays(list(workdays))]
+    return [monday + timedelta(days=7 * w + d) for w in range(weeks) for d in offsets]

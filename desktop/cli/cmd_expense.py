@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Callable
 
 from core.expenses import (CATEGORIES, ExpenseError, add_expense, attach_receipt, delete_expense, list_expenses,
                            update_expense)
@@ -81,18 +81,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _actor(store: Store, args: argparse.Namespace) -> int | None:
+def actor_id(store: Store, args: argparse.Namespace) -> int | None:
+    """The --as person, or None (the services then record the rep as the actor)."""
     return person_id(store, args.acting_as, "--as") if getattr(args, "acting_as", None) else None
 
 
-def run(args: argparse.Namespace) -> int:
+def run_on_store(args: argparse.Namespace, body: Callable[[Store, argparse.Namespace], int]) -> int:
+    """Open --db, run the verb, turn a refused action into one CLI line, always close (trip, expense, report)."""
     store = open_store(args.db)
     try:
-        return _run(store, args)
+        return body(store, args)
     except ExpenseError as exc:
         raise CliError(str(exc)) from None
     finally:
         store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_on_store(args, _run)
 
 
 def _run(store: Store, args: argparse.Namespace) -> int:
@@ -104,7 +110,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
             store, rep_id, args.date, category=args.category or "Per diem", amount=args.amount,
             currency=args.currency, merchant=args.merchant, account_id=args.account, notes=args.notes,
             purpose=args.purpose, receipt=args.receipt, per_diem=args.per_diem, per_diem_place=args.place,
-            partial_day=args.partial_day, actor_id=_actor(store, args))
+            partial_day=args.partial_day, actor_id=actor_id(store, args))
         row = _row(store, eid)
         emit(args, f"Expense {eid}: {row['day']} {row['category']} {format_cents(row['amount_cents'], row['currency'])}"
                    f" ({changes.note})", row)
@@ -119,7 +125,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
                          for r in rows) or f"No expenses in {args.period}"
         emit(args, text, rows)
     elif args.verb == "attach":
-        changes = attach_receipt(store, args.expense_id, args.file, actor_id=_actor(store, args))
+        changes = attach_receipt(store, args.expense_id, args.file, actor_id=actor_id(store, args))
         emit(args, f"Expense {args.expense_id}: {changes.note}", _row(store, args.expense_id))
     elif args.verb == "edit":
         values: dict[str, Any] = {k: getattr(args, k) for k in ("amount", "currency", "category", "merchant", "notes")
@@ -130,10 +136,10 @@ def _run(store: Store, args: argparse.Namespace) -> int:
             values["day"] = args.date
         if not values:
             raise CliError("edit: give at least one of --amount --currency --category --merchant --notes --purpose --date")
-        changes = update_expense(store, args.expense_id, values, actor_id=_actor(store, args))
+        changes = update_expense(store, args.expense_id, values, actor_id=actor_id(store, args))
         emit(args, f"Expense {args.expense_id}: {changes.note or 'nothing changed'}", _row(store, args.expense_id))
     else:
-        delete_expense(store, args.expense_id, actor_id=_actor(store, args))
+        delete_expense(store, args.expense_id, actor_id=actor_id(store, args))
         emit(args, f"Expense {args.expense_id} deleted", {"deleted": args.expense_id})
     return 0
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from core.expenses import (ExpenseError, approve, audit_trail, build_period, find_report, list_reports, reject,
+from core.expenses import (approve, audit_trail, build_period, find_report, list_reports, reject,
                            report_totals, submit)
 from core.expenses.common import report_row
 from core.expenses.exports import money
 from core.storage.database import Store
-from desktop.cli.cmd_expense import person_id
-from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, open_store
+from desktop.cli.cmd_expense import person_id, run_on_store
+from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit
 
 
 def _which(p: argparse.ArgumentParser) -> None:
@@ -58,13 +58,7 @@ def _report_id(store: Store, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
-    try:
-        return _run(store, args)
-    except ExpenseError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        store.close()
+    return run_on_store(args, _run)
 
 
 def _run(store: Store, args: argparse.Namespace) -> int:

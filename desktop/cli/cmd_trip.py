@@ -6,14 +6,14 @@ import argparse
 from datetime import date
 
 from core import settings as settings_mod
-from core.expenses import (SCHEMES, ExpenseError, add_trip, add_trips_from_route, delete_trip, list_trips, rate_list,
+from core.expenses import (SCHEMES, add_trip, add_trips_from_route, delete_trip, list_trips, rate_list,
                            set_rate, update_trip)
 from core.expenses.common import check_period
 from core.money import format_cents
 from core.routing.matrix import provider_for
 from core.storage.database import Store
-from desktop.cli.cmd_expense import add_actor_argument, person_id
-from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date, open_store
+from desktop.cli.cmd_expense import actor_id, add_actor_argument, person_id, run_on_store
+from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -84,17 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
-    try:
-        return _run(store, args)
-    except ExpenseError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        store.close()
-
-
-def _actor(store: Store, args) -> int | None:
-    return person_id(store, args.acting_as, "--as") if getattr(args, "acting_as", None) else None
+    return run_on_store(args, _run)
 
 
 def _trip_line(t: dict) -> str:
@@ -113,7 +103,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
                                 destination=args.destination, purpose=args.purpose, distance=distance, unit=unit,
                                 odometer_start=args.odometer_start, odometer_end=args.odometer_end,
                                 vehicle=args.vehicle, kind=args.kind, account_id=args.account,
-                                actor_id=_actor(store, args))
+                                actor_id=actor_id(store, args))
         t = next(t for t in list_trips(store, first=date.fromisoformat(args.date), last=date.fromisoformat(args.date))
                  if t["id"] == tid)
         emit(args, "Trip " + _trip_line(t).strip(), _json(t))
@@ -121,7 +111,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
         settings = settings_mod.load()
         ids, changes = add_trips_from_route(store, person_id(store, args.rep, "--rep"), args.date,
                                             matrix=provider_for(settings.routing_url), vehicle=args.vehicle,
-                                            actor_id=_actor(store, args))
+                                            actor_id=actor_id(store, args))
         day = date.fromisoformat(args.date)
         rows = [t for t in list_trips(store, first=day, last=day) if t["id"] in set(ids)]
         emit(args, f"Logged {len(ids)} trips:\n" + "\n".join(_trip_line(t) for t in rows), [_json(t) for t in rows])
@@ -136,10 +126,10 @@ def _run(store: Store, args: argparse.Namespace) -> int:
                   if v is not None}
         if not values:
             raise CliError("edit: give at least one of --purpose --start --to --vehicle --kind")
-        changes = update_trip(store, args.trip_id, values, actor_id=_actor(store, args))
+        changes = update_trip(store, args.trip_id, values, actor_id=actor_id(store, args))
         emit(args, f"Trip {args.trip_id}: {changes.note or 'nothing changed'}", {"trip": args.trip_id})
     elif args.verb == "delete":
-        delete_trip(store, args.trip_id, actor_id=_actor(store, args))
+        delete_trip(store, args.trip_id, actor_id=actor_id(store, args))
         emit(args, f"Trip {args.trip_id} deleted", {"deleted": args.trip_id})
     elif args.verb == "rates":
         rates = rate_list(store, args.scheme)

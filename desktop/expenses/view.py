@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFileDia
 from core.changes import Changes
 from core.expenses import (ExpenseError, approve, attach_receipt, audit_trail, build_period, delete_expense,
                            delete_trip, reject, report_totals, submit, update_trip)
-from core.expenses.common import LOCKED_STATES, today_utc
+from core.expenses.common import today_utc
 from core.expenses.exports import export_expenses, export_mileage, money
 from core.expenses.receipts import receipt_path
 from core.expenses.reports import PeriodReport, list_reports

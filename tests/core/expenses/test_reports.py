@@ -151,3 +151,24 @@ def test_trips_from_a_days_visits_one_per_leg_with_purpose_from_the_accounts(dem
     assert {r["distance_source"] for r in rows} == {"visits"} and rows[0]["visit_id"] == stops[0]["visit_id"]
     with pytest.raises(ExpenseError, match="already logged"):
         add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), today=TODAY)
+
+
+def test_trips_from_an_accepted_route_follow_its_stop_order(demo_store):
+    from core.expenses import add_trips_from_route
+    from core.routing.matrix import GreatCircleMatrix
+
+    s = demo_store
+    rep = s.scalar("SELECT id FROM reps WHERE name = 'Lauren Lewis'")
+    accounts = [r["id"] for r in s.query("SELECT id FROM accounts WHERE owner_id = ? AND lat IS NOT NULL "
+                                         "ORDER BY id LIMIT 3", (rep,))]
+    day = "2026-11-20"
+    with s.atomic():
+        route = writes.insert(s, "routes", {"rep_id": rep, "day": day, "status": "accepted"})
+        writes.insert_many(s, "route_stops", [{"route_id": route, "seq": k, "account_id": a}
+                                              for k, a in zip((3, 1, 2), accounts)])
+    ids, _ = add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), today=TODAY)
+    rows = s.query(f"SELECT * FROM trips WHERE id IN ({','.join(map(str, ids))}) ORDER BY id")
+    order = [accounts[1], accounts[2], accounts[0]]  # by seq 1, 2, 3
+    assert [r["account_id"] for r in rows] == order + [None]
+    assert {r["distance_source"] for r in rows} == {"route"} and {r["route_id"] for r in rows} == {route}
+    assert rows[-1]["purpose"].startswith("Return from ")
