@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from core import opening_hours
+from core.account_value import VISITS_PER_YEAR
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
 
-VISITS_PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 13, "quarterly": 4, "none": 0}
 TIERS = ("A", "B", "C")
 STATUSES = ("active", "prospect", "inactive")
 PRECISIONS = ("rooftop", "street", "zip", "city", "manual")

@@ -97,26 +97,23 @@ def load_needs(store: Store, rep_id: int, start: date, weeks: int,
     """(needs, ids of quarterly accounts not due in this cycle) for the rep's active, located accounts."""
     end = calendar.cycle_days(start, weeks, workdays)[-1]
     monday = start - timedelta(days=start.weekday())
-    rows = store.conn.execute(
-        "SELECT id, name, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, allowed_weekdays, "
-        "last_visit_at FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' "
-        "AND lat IS NOT NULL AND lon IS NOT NULL AND visit_frequency != 'none' ORDER BY id", (rep_id,)).fetchall()
+    from core.account_value import read_accounts
+
     needs, not_due = [], []
-    for r in rows:
-        freq = r["visit_frequency"]
+    for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True):
+        freq = a.visit_frequency
         visits = visits_in_cycle(freq, weeks)
         earliest = 0
         if PERIOD_WEEKS.get(freq, 0) > weeks:
-            if r["last_visit_at"]:
-                due = date.fromisoformat(r["last_visit_at"][:10]) + timedelta(weeks=PERIOD_WEEKS[freq])
+            if a.last_visit_at:
+                due = date.fromisoformat(a.last_visit_at[:10]) + timedelta(weeks=PERIOD_WEEKS[freq])
                 if due > end:
-                    not_due.append(r["id"])
+                    not_due.append(a.id)
                     continue
                 earliest = max(0, (due - monday).days // 7)
-        needs.append(AccountNeed(r["id"], r["name"], r["lat"], r["lon"], freq, visits, float(r["visit_minutes"] or 0),
-                                 calendar.account_weekdays(r["allowed_weekdays"], r["opening_hours"], workdays),
-                                 r["tier"],
-                                 earliest, r["opening_hours"]))
+        needs.append(AccountNeed(a.id, a.name, a.lat, a.lon, freq, visits, float(a.visit_minutes),
+                                 a.visit_weekdays(calendar.ordered_weekdays(list(workdays))),
+                                 a.tier, earliest, a.opening_hours_json))
     return needs, not_due
 
 

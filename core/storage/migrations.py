@@ -331,6 +331,16 @@ def m0003_drop_redundant_name_index(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m0005_rotation_visits(db: sqlite_utils.Database) -> None:
+    # Applying a call rotation books visits that belong to it, so applying it again (after an edit, a missed
+    # visit or time off) can replace only that plan's future planned visits and leave every other visit alone.
+    run_sql(db, """
+ALTER TABLE visits ADD COLUMN rotation_plan_id INTEGER REFERENCES rotation_plans(id);
+CREATE INDEX visits_rotation_plan ON visits(rotation_plan_id, planned_start) WHERE rotation_plan_id IS NOT NULL
+""")
+
+
+@migrations()
 def m0006_expenses(db: sqlite_utils.Database) -> None:
     # Mileage and expenses (#10). Trips keep how their distance was found and what kind of trip it
     # was (commute and personal trips are logged but not paid); the rate and amount are frozen when
