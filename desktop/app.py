@@ -45,6 +45,12 @@ def application():
         app = QApplication(sys.argv[:1])
         app.setApplicationName("FieldAtlas")
         app.setOrganizationName("FieldAtlas")
+        app.setDesktopFileName("fieldatlas")  # matches installers/linux/fieldatlas.desktop
+        from importlib.resources import files
+
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(files("resources") / "icons" / "fieldatlas.png")))
     return app
 
 
@@ -96,6 +102,7 @@ def run_desktop(db: str | None = None, demo: bool = False) -> int:
     ctx = AppContext(store, settings)
     window = MainWindow(ctx)
     window.show()
+    window.prepare_in_background(("map",))   # QtWebEngine and the map page, before anyone asks
     _schedule_daily_backup(ctx)
     code = app.exec()
     dispose(window)

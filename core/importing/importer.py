@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from core import defaults
 from core.changes import Changes
 from core.importing.mapping import FIELDS, ColumnMapping, MappingProblem, resolve_mapping
 from core.importing.reading import FileProblem, Table, open_table
@@ -26,6 +27,7 @@ BATCH_ROWS = 2000
 BULK_MIN_NEW_ROWS = 20_000
 MAX_PROBLEMS_KEPT = 50
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
+NOT_NULL_DEFAULTS = {"visit_frequency": defaults.VISIT_FREQUENCY, "visit_minutes": defaults.VISIT_MINUTES}
 # Coordinates that came with the CRM row: better than a ZIP centre, but nobody told us how good.
 IMPORTED_PRECISION = "street"
 
@@ -49,6 +51,8 @@ class ImportResult:
     file: str
     source: str
     mapping: dict[str, str]
+    read_as: str = ""      # how the file was read: "CSV, comma-separated, UTF-16 LE" (the detected encoding)
+    encoding: str = ""     # the detected text encoding as the user would name it; empty for workbooks
     rows_read: int = 0
     inserted: int = 0
     updated: int = 0
@@ -66,7 +70,8 @@ class ImportResult:
 
     def summary(self) -> str:
         verb = "Would import" if self.dry_run else "Imported"
-        text = (f"{verb} {self.rows_read:,} rows from {Path(self.file).name} ({self.source}): "
+        how = f"{self.source}; {self.read_as}" if self.read_as else self.source
+        text = (f"{verb} {self.rows_read:,} rows from {Path(self.file).name} ({how}): "
                 f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged")
         if self.duplicates:
             text += f", {self.duplicates:,} repeated rows merged"
@@ -77,7 +82,8 @@ class ImportResult:
         return text + f" in {seconds_text(self.seconds)}."
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "source": self.source, "mapping": self.mapping, "rows_read": self.rows_read,
+        return {"file": self.file, "source": self.source, "mapping": self.mapping, "read_as": self.read_as,
+                "encoding": self.encoding, "rows_read": self.rows_read,
                 "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
                 "duplicates": self.duplicates, "rejected": self.rejected, "rejects_path": self.rejects_path,
                 "problems": [p.as_dict() for p in self.problems], "ignored_columns": self.ignored_columns,
@@ -108,6 +114,7 @@ def import_accounts(store: Store, source: Path | str | Table, mapping: str | Col
     table = source if isinstance(source, Table) else open_table(source, sheet=sheet)
     chosen = resolve_mapping(store, table.headers, mapping)
     result = ImportResult(str(table.path), chosen.source, dict(chosen.columns), dry_run=dry_run,
+                          read_as=table.describe(), encoding=table.encoding_label if table.kind == "csv" else "",
                           ignored_columns=chosen.unmapped_headers(table.headers))
     if skip_bad_rows and rejects_path is None:
         rejects_path = default_rejects_path(table.path)
@@ -241,8 +248,16 @@ class _Run:
     def go(self, rejects: "_Rejects | None") -> None:
         batch: dict[Any, tuple[int, dict[str, Any]]] = {}
         last_report = 0.0
+        broken = self.table.broken_rows  # filled by the reader as it goes
+        headers = self.table.headers
         for number, cells in self.table.rows():
             self.result.rows_read += 1
+            if broken and number in broken:
+                # An unclosed quote: the cells are rows run together, so their values mean nothing.
+                index, reason = broken[number]
+                column = headers[index] if index < self.width and headers[index] else f"column {index + 1}"
+                self._bad([RowProblem(number, column, cells[index], reason)], cells, rejects)
+                continue
             values, problems = self.convert(number, cells)
             if len(cells) > self.width:
                 extra = [c for c in cells[self.width:] if c is not None and c.strip()]
@@ -368,6 +383,9 @@ class _Run:
             row["country"] = row["country"] or "US"
         if "status" in row:
             row["status"] = row["status"] or "active"
+        for key, default in NOT_NULL_DEFAULTS.items():
+            if key in row and row[key] is None:
+                row[key] = default  # an empty cell in a new account: the column's default, not NULL
         if self.owner_mapped:
             row["owner_id"] = self._owner_id(values)
         if self.coordinates_mapped:

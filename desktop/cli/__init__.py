@@ -18,8 +18,32 @@ def command_modules() -> list:
     return [importlib.import_module(f"desktop.cli.{name}") for name in names]
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line like every other error, not the whole usage first.
+
+    Subcommand parsers inherit the class (add_subparsers uses the parent's type), so
+    `fieldatlas plan --start 2026-13-45` says what is wrong in one line and exits 2.
+    """
+
+    def error(self, message: str):
+        command = self.prog.partition(" ")[2]
+        where = f"{command}: " if command else ""
+        self.exit(2, f"fieldatlas: error: {where}{message} (see `{self.prog} --help`)\n")
+
+
+def version() -> str:
+    """The installed distribution's version (pyproject's), also inside a frozen build."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("fieldatlas")
+    except PackageNotFoundError:  # a source checkout that was never installed
+        return "0+unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="fieldatlas",
         description="FieldAtlas: territories, maps, visit routes, mileage and expenses for field sales. "
                     "With no command, opens the desktop app.",
@@ -27,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true",
                         help="open the desktop on the demo database (created once in the user data folder)")
     parser.add_argument("--db", metavar="PATH", help="open the desktop on this database")
-    parser.add_argument("--version", action="version", version="FieldAtlas 0.1.0")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation offscreen (demo database, offline map, a small route) and exit")
+    parser.add_argument("--version", action="version", version=f"FieldAtlas {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in command_modules():
         module.register(sub)
@@ -39,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.self_test:
+            from desktop.self_test import main as self_test
+
+            return self_test()
         if args.command is None:
             from desktop.app import run_desktop
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import glob
+import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -62,18 +65,58 @@ def run(args: argparse.Namespace) -> int:
                 return _run(args, store)
             finally:
                 store.close()
-    store = open_store(db, create=True)
-    code = 1
+    # The new database is built under a temporary name in the same folder and renamed into place
+    # only when the import succeeded, so even a killed import (kill -9, power cut) leaves nothing at
+    # the path the user named; the next import there removes what a killed one left.
+    remove_abandoned_partials(db)
+    partial = db.with_name(f".{db.name}.importing-{os.getpid()}")
+    remove_database_files(partial)
+    store = open_store(partial, create=True)
     try:
-        code = _run(args, store, created=db)
-        return code
+        return _run(args, store, created=db, publish=lambda: _publish(store, partial, db))
     finally:
         store.close()
-        if code != 0:
-            remove_database_files(db)
+        remove_database_files(partial)
 
 
-def _run(args: argparse.Namespace, store: Store, created: Path | None = None) -> int:
+PARTIAL_NAME = re.compile(r"^\.(?P<name>.+)\.importing-(?P<pid>\d+)$")
+
+
+def remove_abandoned_partials(db: Path) -> list[Path]:
+    """Remove the half-built databases that killed imports into `db` left behind (their process is gone)."""
+    import psutil
+
+    folder = db.parent if str(db.parent) else Path(".")
+    removed = []
+    for leftover in folder.glob(f".{glob.escape(db.name)}.importing-*"):
+        found = PARTIAL_NAME.match(leftover.name)
+        if found and found["name"] == db.name and not psutil.pid_exists(int(found["pid"])):
+            remove_database_files(leftover)
+            removed.append(leftover)
+    return removed
+
+
+def _publish(store: Store, partial: Path, db: Path) -> None:
+    """Move the finished database to its real name: WAL folded in, never over a file made meanwhile."""
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()  # the last connection: SQLite removes the (now empty) -wal and -shm files
+    for companion in ("-wal", "-shm"):
+        side = partial.with_name(partial.name + companion)
+        if side.exists() and side.stat().st_size and companion == "-wal":
+            raise CliError(f"could not finish writing {db} (its journal is still in use); nothing was created")
+    try:
+        os.link(partial, db)  # atomic, and fails instead of replacing a database someone made meanwhile
+    except FileExistsError:
+        raise CliError(f"{db}: a file appeared at this path during the import; it was left alone and "
+                       "nothing was imported (import again into it, or choose another path)") from None
+    except OSError:
+        # File systems without hard links (FAT, some network shares): a rename, checked just before.
+        if db.exists():
+            raise CliError(f"{db}: a file appeared at this path during the import; nothing was imported") from None
+        os.replace(partial, db)
+
+
+def _run(args: argparse.Namespace, store: Store, created: Path | None = None, publish=None) -> int:
     try:
         table = open_table(args.file, sheet=args.sheet)
         mapping = resolve_mapping(store, table.headers, args.mapping)
@@ -104,6 +147,8 @@ def _run(args: argparse.Namespace, store: Store, created: Path | None = None) ->
         raise CliError(str(exc)) from exc
     if args.save_mapping and not args.dry_run:
         save_mapping(store, args.save_mapping, mapping)
+    if publish is not None:
+        publish()
     text = result.summary()
     if created is not None:
         text = f"Created a new database at {created}.\n" + text

@@ -530,7 +530,8 @@ class ImportPage(QWizardPage):
         self.result = result
         self.w.ctx.apply(result.changes)
         lines = [f"<b>{result.inserted:,} new accounts, {result.updated:,} updated</b>, "
-                 f"{result.unchanged:,} already up to date ({result.rows_read:,} rows in {seconds_text(result.seconds)})."]
+                 f"{result.unchanged:,} already up to date ({result.rows_read:,} rows in {seconds_text(result.seconds)}).",
+                 f"Read as {result.read_as}."]
         if result.duplicates:
             lines.append(f"{result.duplicates:,} repeated rows were merged into their account.")
         if result.rejected:

@@ -23,17 +23,83 @@ def counts(store) -> tuple[int, int]:
     return store.scalar("SELECT count(*) FROM accounts"), store.scalar("SELECT count(*) FROM change_log")
 
 
-@pytest.mark.parametrize("encoding, prefix", [
-    ("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("cp1252", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
-    ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-16-le", b""),
+@pytest.mark.parametrize("encoding, prefix, label", [
+    ("utf-8", b"", "UTF-8"), ("utf-8", codecs.BOM_UTF8, "UTF-8 with BOM"), ("cp1252", b"", "Windows-1252"),
+    ("utf-16-le", codecs.BOM_UTF16_LE, "UTF-16 with BOM"), ("utf-16-be", codecs.BOM_UTF16_BE, "UTF-16 with BOM"),
+    ("utf-16-le", b"", "UTF-16 LE"), ("utf-16-be", b"", "UTF-16 BE"),
+    ("utf-32-le", codecs.BOM_UTF32_LE, "UTF-32 with BOM"), ("utf-32-be", codecs.BOM_UTF32_BE, "UTF-32 with BOM"),
+    ("utf-32-le", b"", "UTF-32 LE"), ("utf-32-be", b"", "UTF-32 BE"),
 ])
-def test_encodings_are_detected(empty_store, tmp_path, encoding, prefix):
+def test_encodings_are_detected(empty_store, tmp_path, encoding, prefix, label):
     text = HEADER + "Café Müller – Bäckerei,São Paulo,78701,3\r\nNaïve Ltd,Austin,78702,4\r\n"
     path = tmp_path / "a.csv"
     path.write_bytes(prefix + text.encode(encoding))
-    import_accounts(empty_store, path)
+    result = import_accounts(empty_store, path)
     names = {r[0] for r in empty_store.query("SELECT name FROM accounts")}
     assert names == {"Café Müller – Bäckerei", "Naïve Ltd"}
+    # The summary and JSON say how the file was read.
+    assert result.encoding == label
+    assert f"CSV, comma-separated, {label}" in result.summary() and result.as_dict()["encoding"] == label
+
+
+@pytest.mark.parametrize("prefix", [b"", codecs.BOM_UTF16_LE])
+def test_utf8_with_a_zero_after_every_byte_is_read_as_utf8_not_mojibake(empty_store, tmp_path, prefix):
+    text = HEADER + "Café Müller – Bäckerei,São Paulo,78701,3\r\nNaïve Ltd,Austin,78702,4\r\n"
+    path = tmp_path / "spread.csv"
+    path.write_bytes(prefix + bytes(b for byte in text.encode("utf-8") for b in (byte, 0)))
+    result = import_accounts(empty_store, path)
+    assert {r[0] for r in empty_store.query("SELECT name FROM accounts")} == {"Café Müller – Bäckerei", "Naïve Ltd"}
+    assert "zero byte after every byte" in result.encoding and "read as UTF-8" in result.summary()
+
+
+def test_ascii_utf16_is_still_utf16(empty_store, tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_bytes((HEADER + "Acme,Austin,78701,3\r\n").encode("utf-16-le"))
+    assert import_accounts(empty_store, path).encoding == "UTF-16 LE"
+
+
+def _undecodable_files() -> dict[str, tuple[bytes, str, int, int]]:
+    """name -> (file bytes, encoding named in the message, line, byte offset of the bad byte)."""
+    good = "Café Bleu,Austin,78701,1\r\n"
+    lines = 20_000  # past the 256 KB the detector samples, so detection cannot see the bad byte
+    out = {}
+    head = (HEADER + good * lines).encode("utf-8")
+    out["utf-8"] = (head + b"Caf\x81 Rouge,Waco,76701,2\r\n", "UTF-8", lines + 2, len(head) + 3)
+    head = (HEADER + good * lines).encode("cp1252")
+    out["cp1252"] = (head + b"Caf\x81 Rouge,Waco,76701,2\r\n", "Windows-1252", lines + 2, len(head) + 3)
+    head = codecs.BOM_UTF16_LE + (HEADER + good * 100).encode("utf-16-le")
+    out["utf-16 lone surrogate"] = (head + "Caf".encode("utf-16-le") + b"\x00\xd8" + ",Waco,76701,2\r\n".encode("utf-16-le"),
+                                    "UTF-16 with BOM", 102, len(head) + 6)
+    head = (HEADER + good * 100).encode("utf-16-be")
+    out["utf-16 cut short"] = (head + b"\x00", "UTF-16 BE", 102, len(head))
+    return out
+
+
+@pytest.mark.parametrize("name", list(_undecodable_files()))
+def test_text_that_does_not_decode_is_refused_naming_encoding_line_and_offset(empty_store, tmp_path, name):
+    data, label, line, offset = _undecodable_files()[name]
+    path = tmp_path / "bad.csv"
+    path.write_bytes(data)
+    before = counts(empty_store)
+    for skip in (False, True):
+        with pytest.raises(FileProblem) as exc:
+            import_accounts(empty_store, path, skip_bad_rows=skip, rejects_path=tmp_path / "r.csv")
+        message = str(exc.value)
+        assert f"reads as {label} up to here" in message, message
+        assert f"line {line:,} " in message and f"byte offset {offset:,}" in message, message
+        assert counts(empty_store) == before
+        assert not (tmp_path / "r.csv").exists()
+
+
+def test_spread_utf8_that_breaks_its_pattern_is_refused(empty_store, tmp_path):
+    text = HEADER + "Café Bleu,Austin,78701,1\r\n" * 20_000
+    data = bytearray(b for byte in text.encode("utf-8") for b in (byte, 0))
+    data += b"A\x42,\x00"  # 0x42 where the pattern wants a zero
+    path = tmp_path / "spread.csv"
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileProblem, match=r"byte [\d,]+ \(0x42\).*zero after every byte"):
+        import_accounts(empty_store, path)
+    assert counts(empty_store) == (0, 0)
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t", "|", ","])
@@ -266,3 +332,75 @@ def test_a_row_the_importer_accepts_is_one_accounts_validate_accepts(cells):
     if not problems:
         editable = {k: v for k, v in values.items() if v is not None and k in accounts.EDITABLE}
         assert accounts.validate(editable) == []
+
+
+UNCLOSED_QUOTES = {
+    # The quote runs to the end of the file: everything after it is one name.
+    "to the end": ('"Acme Inc,Austin,78701\r\nBeta Co,Dallas,75201\r\nGamma Co,Houston,77001\r\n', 3, "Account Name",
+                   "Beta Co,Dallas"),
+    # The quote pairs with the next row's opening quote: the name holds the next row, the rest looks fine.
+    "into the next row": ('"Acme Inc,Austin,78701\r\n"Beta Co",Dallas,75201\r\nGamma Co,Houston,77001\r\n', 3,
+                          "Account Name", "Acme Inc,Austin,78701"),
+    # Opened in a middle column, closed by a later row's quote.
+    "mid row": ('Acme Inc,"Austin,78701\r\nBeta Co,Dallas,75201\r\nGamma Co,"Houston",77001\r\nDelta Co,Waco,76702\r\n',
+                3, "Billing City", "Beta Co,Dallas"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNCLOSED_QUOTES))
+def test_an_unclosed_quote_that_swallows_rows_is_refused_with_its_row(empty_store, tmp_path, case):
+    body, row, column, swallowed = UNCLOSED_QUOTES[case]
+    header = "Account Name,Billing City,Billing Zip/Postal Code\r\n"
+    path = tmp_path / "export.csv"
+    path.write_bytes((header + "Good Co,Waco,76701\r\n" + body).encode())
+    before = counts(empty_store)
+    with pytest.raises(ImportAborted) as exc:
+        import_accounts(empty_store, path)
+    assert counts(empty_store) == before
+    problem = exc.value.problems[0]
+    assert (problem.row, problem.column) == (row, column)
+    assert "quote" in problem.reason and "line 3" in problem.reason and swallowed in problem.value
+    # Skipping bad rows rejects that row (the swallowed rows travel with it to the rejects file).
+    rejects = tmp_path / "rejects.csv"
+    result = import_accounts(empty_store, path, skip_bad_rows=True, rejects_path=rejects)
+    names = {r[0] for r in empty_store.query("SELECT name FROM accounts")}
+    assert result.rejected == 1 and "Good Co" in names
+    assert not any("\n" in n or "," in n for n in names), names
+    with open(rejects, encoding="utf-8-sig", newline="") as fh:
+        rejected = list(csv.DictReader(fh))
+    assert [r["Import row"] for r in rejected] == [str(row)]
+    assert swallowed in rejected[0][column]
+
+
+def test_a_quote_run_on_over_many_lines_is_refused(empty_store, tmp_path):
+    path = tmp_path / "notes.csv"
+    body = "\r\n".join(f"note {i}" for i in range(80))
+    path.write_bytes(f'Account Name,Description\r\nGood Co,fine\r\nAcme,"{body}\r\n'.encode())
+    with pytest.raises(ImportAborted) as exc:
+        import_accounts(empty_store, path)
+    assert exc.value.problems[0].row == 3 and "80 lines" in exc.value.problems[0].reason
+
+
+def test_real_multi_line_cells_still_import(empty_store, tmp_path):
+    path = tmp_path / "streets.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Account Name", "Billing Street", "Billing City", "Billing Zip/Postal Code", "Description"])
+        w.writerow(["Acme", "100 Main St\nSuite 200", "Austin", "78701", "Call first, ask for Bo\nGate code 12"])
+        w.writerow(["Beta", "5 Elm St", "Waco", "76701", ""])
+    result = import_accounts(empty_store, path)
+    assert (result.inserted, result.rejected) == (2, 0)
+    assert empty_store.scalar("SELECT street FROM accounts WHERE name = 'Acme'") == "100 Main St\nSuite 200"
+
+
+def test_cli_refuses_an_unclosed_quote_with_exit_1(tmp_path, capsys):
+    from desktop.cli import main
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"Account Name,Billing City,Billing Zip/Postal Code\r\nGood Co,Waco,76701\r\n"
+                     + UNCLOSED_QUOTES["into the next row"][0].encode())
+    db = tmp_path / "new.sqlite"
+    assert main(["import", "accounts", str(path), "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fieldatlas: error: row 3, column 'Account Name'") and "quote" in err
+    assert not db.exists()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -108,9 +113,48 @@ def test_a_failed_or_checking_import_into_a_new_path_leaves_no_file(tmp_path, sa
     new = tmp_path / "new.sqlite"
     assert main(["import", "accounts", str(sample), "--db", str(new)]) == 1  # bad rows, no --skip-bad-rows
     assert "nothing was imported" in capsys.readouterr().err
-    assert not list(tmp_path.glob("new.sqlite*"))
+    assert not list(tmp_path.glob("*new.sqlite*")), "no temporary database either"
     assert main(["import", "accounts", str(sample), "--db", str(new), "--dry-run", "--skip-bad-rows",
                  "--rejects", str(tmp_path / "r.csv")]) == 0
     assert "Would import" in capsys.readouterr().out
     assert main(["import", "accounts", str(sample), "--db", str(new), "--show-mapping"]) == 0
-    assert not list(tmp_path.glob("new.sqlite*"))
+    assert not list(tmp_path.glob("*new.sqlite*"))
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_an_import_killed_mid_way_into_a_new_path_leaves_no_database(tmp_path, sample, capsys):
+    from core.importing.samples import write_sample
+
+    big = tmp_path / "big.csv"
+    write_sample(big, "salesforce", rows=60_000, seed=5)
+    new = tmp_path / "new.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "desktop.cli", "import", "accounts", str(big), "--db", str(new)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        partial = []
+        while time.monotonic() < deadline and not partial and proc.poll() is None:
+            partial = list(tmp_path.glob(".new.sqlite.importing-*"))
+            time.sleep(0.05)
+        assert partial, "the import builds the database under a temporary name"
+        time.sleep(1.0)  # well into the rows (60,000 take several seconds)
+        assert proc.poll() is None, "the import must still be running when it is killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert not new.exists(), "a killed import leaves nothing at the path the user named"
+    assert list(tmp_path.glob(".new.sqlite.importing-*")), "(what it left is under the temporary name)"
+    # The next import into that path succeeds and clears what the killed one left.
+    assert main(["import", "accounts", str(sample), "--db", str(new), "--skip-bad-rows",
+                 "--rejects", str(tmp_path / "r.csv")]) == 0
+    assert count(new) > 0
+    assert not list(tmp_path.glob(".new.sqlite.importing-*"))
+    assert not list(tmp_path.glob("new.sqlite-*")), "no WAL or SHM file left beside the finished database"

@@ -75,6 +75,7 @@ def test_wizard_imports_a_hubspot_export_skipping_bad_rows(qtbot, ctx, sample):
     assert Path(done.result.rejects_path).exists()
     assert changed and changed[-1].touched("accounts"), "the Accounts view hears about the import"
     assert "280 new accounts" in done.summary.text()
+    assert "Read as CSV, comma-separated, UTF-8" in done.summary.text()
     assert not wizard.button(QWizard.WizardButton.BackButton).isEnabled()
     assert done.geocode.isVisible()
     done.geocode.click()
@@ -204,3 +205,25 @@ def test_going_back_during_the_check_and_forward_again_shows_only_the_new_check(
     qtbot.waitUntil(lambda: first.done, timeout=20000)
     assert wizard.check_page.result is not None and wizard.check_page.failed is None
     assert "phone" not in wizard.mapping.columns
+
+
+def test_wizard_says_which_encoding_it_read_and_where_text_stops_decoding(qtbot, ctx, tmp_path):
+    header = "Account Name,Billing City,Billing Zip/Postal Code\r\n"
+    spread = tmp_path / "spread.csv"
+    text = header + "Café Bleu,Austin,78701\r\n"
+    spread.write_bytes(bytes(b for byte in text.encode("utf-8") for b in (byte, 0)))
+    wizard = open_on(qtbot, ctx, spread)
+    assert "UTF-8 with a zero byte after every byte" in wizard.file_page.status.text()
+    assert wizard.preview[0][1][0] == "Café Bleu"
+
+    bad = tmp_path / "bad.csv"  # clean for the first 256 KB the wizard samples, then a byte cp1252 lacks
+    bad.write_bytes((header + "Café Bleu,Austin,78701\r\n" * 20_000).encode("cp1252") + b"Caf\x81,Waco,76701\r\n")
+    wizard = open_on(qtbot, ctx, bad)
+    assert "Windows-1252" in wizard.file_page.status.text()
+    wizard.next()
+    wizard.next()
+    check = wizard.check_page
+    qtbot.waitUntil(lambda: check.task is None, timeout=30000)
+    assert "Cannot import this file" in check.summary.text()
+    assert "line 20,002" in check.summary.text() and "Windows-1252" in check.summary.text()
+    assert not check.isComplete()
