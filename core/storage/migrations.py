@@ -394,6 +394,7 @@ CREATE TRIGGER expense_audit_no_update BEFORE UPDATE ON expense_audit
 BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END;
 CREATE TRIGGER expense_audit_no_delete BEFORE DELETE ON expense_audit
 BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END
+""")
 
 
 @migrations()
