@@ -66,20 +66,30 @@ def address_query(row: Any) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
-def _candidates(store: Store, redo: bool, online: bool, account_ids: Sequence[int] | None) -> list[Any]:
+_CANDIDATE_COLUMNS = ("id", "uid", "name", "street", "city", "state", "postal_code", "country", "lat", "lon",
+                      "geocode_precision")
+
+
+def _candidates(store: Store, redo: bool, online: bool, account_ids: Sequence[int] | None,
+                plain: bool = False) -> list[Any]:
+    """The accounts a pass may locate: sqlite3.Row objects, or with plain=True tuples in _CANDIDATE_COLUMNS
+    order (100,000 of them are read noticeably faster without a Row each)."""
     where = ["deleted_at IS NULL", "(geocode_precision IS NULL OR geocode_precision != 'manual')"]
     if online:
         # Online lookups are slow and rate limited: spend them where they improve on a ZIP centre.
         where.append("(lat IS NULL OR geocode_precision IS NULL OR geocode_precision IN ('zip', 'city'))")
     elif not redo:
         where.append("lat IS NULL")
-    params: list[Any] = []
-    sql = ("SELECT id, uid, name, street, city, state, postal_code, country, lat, lon, geocode_precision "
-           f"FROM accounts WHERE {' AND '.join(where)}")
-    rows = store.query(sql + " ORDER BY id")
+    sql = f"SELECT {', '.join(_CANDIDATE_COLUMNS)} FROM accounts WHERE {' AND '.join(where)} ORDER BY id"
+    if plain:
+        cursor = store.conn.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(sql).fetchall()
+    else:
+        rows = store.query(sql)
     if account_ids is not None:
         wanted = set(account_ids)
-        rows = [r for r in rows if r["id"] in wanted]
+        rows = [r for r in rows if r[0] in wanted]
     return rows
 
 
@@ -114,37 +124,42 @@ def geocode_accounts(store: Store, *, online: bool = False, geocoder: Callable[[
 
 
 def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, progress) -> set[int]:
-    rows = _candidates(store, redo, False, account_ids)
+    rows = _candidates(store, redo, False, account_ids, plain=True)
     if not result.considered:
         result.considered = len(rows)
     else:
         result.considered = max(result.considered, len(rows))
     gaz = gazetteer()
+    locate = gaz.locate
     now = writes.utc_now()
     edits = []
+    located = result.located
     total = len(rows)
-    for i, row in enumerate(rows):
+    # (Rows are tuples in _CANDIDATE_COLUMNS order: this loop runs once per unlocated account.)
+    for i, (account_id, uid, _name, _street, city, state, postal_code, country, old_lat, old_lon,
+            old_precision) in enumerate(rows):
         if i % 5000 == 0:
             check_cancelled(progress)
             if progress is not None:
                 progress.update(i, total, "locating offline")
-        found = gaz.locate(row["postal_code"], row["city"], row["state"], row["country"])
+        found = locate(postal_code, city, state, country)
         if found is None:
-            if row["lat"] is None:
-                result.unmatched.append({
-                    "id": row["id"], "name": row["name"], "address": address_query(row),
-                    "reason": gaz.why_not(row["postal_code"], row["city"], row["state"], row["country"])})
+            if old_lat is None:
+                row = dict(zip(_CANDIDATE_COLUMNS, rows[i]))
+                result.unmatched.append({"id": account_id, "name": row["name"], "address": address_query(row),
+                                         "reason": gaz.why_not(postal_code, city, state, country)})
             continue
         lat, lon, precision = found
-        if row["lat"] is not None and RANK[row["geocode_precision"]] > RANK[precision]:
-            continue  # already better located (e.g. online) than a centroid could do
         values = {"lat": round(lat, 6), "lon": round(lon, 6), "geocode_precision": precision, "geocoded_at": now}
-        changed = {k: v for k, v in values.items()
-                   if k == "geocoded_at" or row[k] != v} if row["lat"] is not None else values
-        if set(changed) == {"geocoded_at"}:
-            continue
-        edits.append((row["id"], row["uid"], changed))
-        result.located[precision] = result.located.get(precision, 0) + 1
+        if old_lat is not None:
+            if RANK[old_precision] > RANK[precision]:
+                continue  # already better located (e.g. online) than a centroid could do
+            old = {"lat": old_lat, "lon": old_lon, "geocode_precision": old_precision}
+            values = {k: v for k, v in values.items() if k == "geocoded_at" or old[k] != v}
+            if len(values) == 1:
+                continue  # only the time would change
+        edits.append((account_id, uid, values))
+        located[precision] = located.get(precision, 0) + 1
     with store.atomic():
         # A manual pin placed while this ran must still win: re-check inside the transaction.
         manual = {r[0] for r in store.conn.execute(

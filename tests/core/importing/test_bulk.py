@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from core.importing import import_accounts, importer
 from core.importing.samples import write_sample
 from core.progress import Cancelled, NullProgress
-from core.storage import open_database, writes
+from core.storage import change_log, open_database, writes
 from core.storage.bulk import indexes_rebuilt_after
 from core.storage.writes import update_known
 
@@ -203,3 +203,46 @@ def test_bulk_insert_takes_the_sql_log_route_for_import_like_rows(empty_store, m
     assert [v["name"] for v in values] == [f"A{i}" for i in range(50)] and values[3]["lat"] == 30.5
     writes.insert_many(empty_store, "accounts", [{"name": "B", "locked": True}])
     assert len(calls) == 1, "True would be logged as 1 by SQLite: that row goes the Python way"
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries({}, optional={"notes": _CELL, "city": _CELL, "segment": _CELL,
+                                                    "street": _CELL}).filter(bool),
+                min_size=1, max_size=9))
+def test_bulk_update_log_is_what_python_would_have_written(empty_store, changes):
+    """update_known has SQLite write the log JSON when that gives the same text; each value must equal
+    _encode_object of the edit either way, one row per edit, clock readings in log order."""
+    try:
+        with empty_store.atomic():
+            ids = writes.insert_many(empty_store, "accounts", [{"name": f"N{i}"} for i in range(len(changes))])
+            uids = dict(empty_store.conn.execute("SELECT id, uid FROM accounts"))
+            seq = empty_store.scalar("SELECT max(seq) FROM change_log")
+            assert update_known(empty_store, "accounts", [(i, uids[i], c) for i, c in zip(ids, changes)]) == len(ids)
+            logged = empty_store.query("SELECT row_id, row_uid, value, hlc, op FROM change_log WHERE seq > ? "
+                                       "ORDER BY seq", (seq,))
+            by_row = {r["row_id"]: r for r in logged}
+            assert len(logged) == len(changes) and set(by_row) == set(ids)
+            for row_id, change in zip(ids, changes):
+                assert by_row[row_id]["value"] == writes._encode_object(change)
+                assert by_row[row_id]["row_uid"] == uids[row_id] and by_row[row_id]["op"] == "update"
+            hlcs = [r["hlc"] for r in logged]
+            assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def test_geocoding_sized_updates_take_the_sql_log_route(empty_store, monkeypatch):
+    ids = writes.insert_many(empty_store, "accounts", [{"name": f"A{i}"} for i in range(40)])
+    uids = dict(empty_store.conn.execute("SELECT id, uid FROM accounts"))
+    calls = []
+    monkeypatch.setattr(writes, "_encode_object", lambda values: calls.append(values) or "{}")
+    update_known(empty_store, "accounts", [(i, uids[i], {"lat": round(30.267153 + i / 1e6, 6), "lon": -97.743057,
+                                                         "geocode_precision": "zip", "geocoded_at": "2026-12-02T12:00:00Z"})
+                                           for i in ids])
+    assert calls == []
+    edits = list(change_log.edits(empty_store, table="accounts"))[-40:]
+    assert [e.row_id for e in edits] == ids and all(e.op == "update" for e in edits)
+    assert edits[5].values == {"lat": 30.267159, "lon": -97.743057, "geocode_precision": "zip",
+                               "geocoded_at": "2026-12-02T12:00:00Z"}
+    assert empty_store.scalar("SELECT lat FROM accounts WHERE id = ?", (ids[5],)) == 30.267159
