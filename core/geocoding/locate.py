@@ -66,6 +66,8 @@ def address_query(row: Any) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
+# What locating an account without a point sets.
+FRESH_COLUMNS = ("lat", "lon", "geocode_precision", "geocoded_at")
 _CANDIDATE_COLUMNS = ("id", "uid", "name", "street", "city", "state", "postal_code", "country", "lat", "lon",
                       "geocode_precision")
 
@@ -132,7 +134,8 @@ def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, 
     gaz = gazetteer()
     locate = gaz.locate
     now = writes.utc_now()
-    edits = []
+    fresh: list[tuple] = []  # accounts without a point: (id, uid, *FRESH_COLUMNS values)
+    edits = []               # accounts whose point improves: (id, uid, {column: value})
     located = result.located
     total = len(rows)
     # (Rows are tuples in _CANDIDATE_COLUMNS order: this loop runs once per unlocated account.)
@@ -150,25 +153,31 @@ def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, 
                                          "reason": gaz.why_not(postal_code, city, state, country)})
             continue
         lat, lon, precision = found
-        values = {"lat": round(lat, 6), "lon": round(lon, 6), "geocode_precision": precision, "geocoded_at": now}
-        if old_lat is not None:
+        lat, lon = round(lat, 6), round(lon, 6)
+        if old_lat is None:
+            fresh.append((account_id, uid, lat, lon, precision, now))
+        else:
             if RANK[old_precision] > RANK[precision]:
                 continue  # already better located (e.g. online) than a centroid could do
             old = {"lat": old_lat, "lon": old_lon, "geocode_precision": old_precision}
+            values = {"lat": lat, "lon": lon, "geocode_precision": precision, "geocoded_at": now}
             values = {k: v for k, v in values.items() if k == "geocoded_at" or old[k] != v}
             if len(values) == 1:
                 continue  # only the time would change
-        edits.append((account_id, uid, values))
+            edits.append((account_id, uid, values))
         located[precision] = located.get(precision, 0) + 1
     with store.atomic():
         # A manual pin placed while this ran must still win: re-check inside the transaction.
         manual = {r[0] for r in store.conn.execute(
-            "SELECT id FROM accounts WHERE geocode_precision = 'manual'")} if edits else set()
-        edits = [e for e in edits if e[0] not in manual]
+            "SELECT id FROM accounts WHERE geocode_precision = 'manual'")} if (edits or fresh) else set()
+        if manual:
+            fresh = [e for e in fresh if e[0] not in manual]
+            edits = [e for e in edits if e[0] not in manual]
+        writes.update_columns(store, "accounts", FRESH_COLUMNS, fresh)
         writes.update_known(store, "accounts", edits)
     if progress is not None:
         progress.update(total, total, "done")
-    return {e[0] for e in edits}
+    return {e[0] for e in fresh} | {e[0] for e in edits}
 
 
 def _cached(store: Store, key: str) -> Any:

@@ -246,3 +246,21 @@ def test_geocoding_sized_updates_take_the_sql_log_route(empty_store, monkeypatch
     assert edits[5].values == {"lat": 30.267159, "lon": -97.743057, "geocode_precision": "zip",
                                "geocoded_at": "2026-12-02T12:00:00Z"}
     assert empty_store.scalar("SELECT lat FROM accounts WHERE id = ?", (ids[5],)) == 30.267159
+
+
+@pytest.mark.parametrize("count", [2, 50])  # the row-by-row and the many-rows-per-statement paths
+def test_update_columns_writes_and_logs_like_update_known(tmp_path, count):
+    stores = [open_database(tmp_path / f"{name}.sqlite", create=True) for name in ("known", "columns")]
+    keys = ("lat", "lon", "geocode_precision", "geocoded_at")
+    for store in stores:
+        writes.insert_many(store, "accounts", [{"name": f"A{i}", "uid": f"u{i}"} for i in range(count)])
+    values = [(round(30 + i / 1000, 6), -97.5, "zip", "2026-12-02T12:00:00Z") for i in range(count)]
+    update_known(stores[0], "accounts", [(i + 1, f"u{i}", dict(zip(keys, v))) for i, v in enumerate(values)])
+    writes.update_columns(stores[1], "accounts", keys, [(i + 1, f"u{i}", *v) for i, v in enumerate(values)])
+    state = "SELECT id, uid, lat, lon, geocode_precision, geocoded_at FROM accounts ORDER BY id"
+    log = "SELECT row_id, row_uid, op, column_name, value FROM change_log WHERE op = 'update' ORDER BY seq"
+    assert [tuple(r) for r in stores[0].query(state)] == [tuple(r) for r in stores[1].query(state)]
+    assert [tuple(r) for r in stores[0].query(log)] == [tuple(r) for r in stores[1].query(log)]
+    assert len(stores[1].query(log)) == count
+    for store in stores:
+        store.close()
