@@ -70,19 +70,22 @@ def address_query(row: Any) -> str:
 FRESH_COLUMNS = ("lat", "lon", "geocode_precision", "geocoded_at")
 _CANDIDATE_COLUMNS = ("id", "uid", "name", "street", "city", "state", "postal_code", "country", "lat", "lon",
                       "geocode_precision")
+_OFFLINE_COLUMNS = ("id", "uid", "city", "state", "postal_code", "country", "lat", "lon", "geocode_precision")
 
 
 def _candidates(store: Store, redo: bool, online: bool, account_ids: Sequence[int] | None,
                 plain: bool = False) -> list[Any]:
-    """The accounts a pass may locate: sqlite3.Row objects, or with plain=True tuples in _CANDIDATE_COLUMNS
-    order (100,000 of them are read noticeably faster without a Row each)."""
+    """The accounts a pass may locate: sqlite3.Row objects, or with plain=True tuples in _OFFLINE_COLUMNS
+    order: 98,000 read in 0.9 s instead of 1.3 s (same load) without the name and street, which only
+    the few accounts not found need, and less again without a Row object each."""
+    columns = _OFFLINE_COLUMNS if plain else _CANDIDATE_COLUMNS
     where = ["deleted_at IS NULL", "(geocode_precision IS NULL OR geocode_precision != 'manual')"]
     if online:
         # Online lookups are slow and rate limited: spend them where they improve on a ZIP centre.
         where.append("(lat IS NULL OR geocode_precision IS NULL OR geocode_precision IN ('zip', 'city'))")
     elif not redo:
         where.append("lat IS NULL")
-    sql = f"SELECT {', '.join(_CANDIDATE_COLUMNS)} FROM accounts WHERE {' AND '.join(where)} ORDER BY id"
+    sql = f"SELECT {', '.join(columns)} FROM accounts WHERE {' AND '.join(where)} ORDER BY id"
     if plain:
         cursor = store.conn.cursor()
         cursor.row_factory = None
@@ -138,9 +141,9 @@ def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, 
     edits = []               # accounts whose point improves: (id, uid, {column: value})
     located = result.located
     total = len(rows)
-    # (Rows are tuples in _CANDIDATE_COLUMNS order: this loop runs once per unlocated account.)
-    for i, (account_id, uid, _name, _street, city, state, postal_code, country, old_lat, old_lon,
-            old_precision) in enumerate(rows):
+    not_found: list[tuple] = []
+    # (Rows are tuples in _OFFLINE_COLUMNS order: this loop runs once per unlocated account.)
+    for i, (account_id, uid, city, state, postal_code, country, old_lat, old_lon, old_precision) in enumerate(rows):
         if i % 5000 == 0:
             check_cancelled(progress)
             if progress is not None:
@@ -148,9 +151,7 @@ def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, 
         found = locate(postal_code, city, state, country)
         if found is None:
             if old_lat is None:
-                row = dict(zip(_CANDIDATE_COLUMNS, rows[i]))
-                result.unmatched.append({"id": account_id, "name": row["name"], "address": address_query(row),
-                                         "reason": gaz.why_not(postal_code, city, state, country)})
+                not_found.append(rows[i])
             continue
         lat, lon, precision = found
         lat, lon = round(lat, 6), round(lon, 6)
@@ -166,6 +167,13 @@ def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, 
                 continue  # only the time would change
             edits.append((account_id, uid, values))
         located[precision] = located.get(precision, 0) + 1
+    named = _names_and_streets(store, [r[0] for r in not_found])
+    for row in not_found:
+        values = dict(zip(_OFFLINE_COLUMNS, row))
+        name, values["street"] = named.get(row[0], (None, None))
+        result.unmatched.append({"id": row[0], "name": name, "address": address_query(values),
+                                 "reason": gaz.why_not(values["postal_code"], values["city"], values["state"],
+                                                       values["country"])})
     with store.atomic():
         # A manual pin placed while this ran must still win: re-check inside the transaction.
         manual = {r[0] for r in store.conn.execute(
@@ -178,6 +186,17 @@ def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, 
     if progress is not None:
         progress.update(total, total, "done")
     return {e[0] for e in fresh} | {e[0] for e in edits}
+
+
+def _names_and_streets(store: Store, ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    out: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for account_id, name, street in store.conn.execute(
+                f"SELECT id, name, street FROM accounts WHERE id IN ({marks})", chunk):
+            out[account_id] = (name, street)
+    return out
 
 
 def _cached(store: Store, key: str) -> Any:
