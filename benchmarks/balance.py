@@ -22,10 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.balancing.model import (  # noqa: E402
-    BalanceOptions, balance_territories, build_problem, greedy_repair, max_deviation, moves, nearest_rep,
-    solve_cp_sat, solve_lp, travel_minutes,
-)
+from core.balancing.cpsat import solve_cp_sat  # noqa: E402
+from core.balancing.greedy import greedy_repair  # noqa: E402
+from core.balancing.lp import solve_lp  # noqa: E402
+from core.balancing.measures import max_deviation, moves, nearest_rep, travel_minutes  # noqa: E402
+from core.balancing.model import balance_territories  # noqa: E402
+from core.balancing.problem import BalanceOptions, build_problem  # noqa: E402
 from core.demo import DemoSpec, write_demo  # noqa: E402
 from core.storage import open_database  # noqa: E402
 

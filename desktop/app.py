@@ -102,6 +102,7 @@ def run_desktop(db: str | None = None, demo: bool = False) -> int:
     ctx = AppContext(store, settings)
     window = MainWindow(ctx)
     window.show()
+    window.prepare_in_background(("map",))   # QtWebEngine and the map page, before anyone asks
     _schedule_daily_backup(ctx)
     code = app.exec()
     dispose(window)

@@ -135,6 +135,19 @@ class MainWindow(QMainWindow):
             self.views[key] = widget
         return self.views[key]
 
+    def prepare_in_background(self, keys: tuple[str, ...] = ("map",), delay_ms: int = 800) -> None:
+        """Create these sections' views soon after the window shows, while the user looks elsewhere.
+
+        The Map starts QtWebEngine and builds and loads its page (on a worker and in Chromium's own
+        process); done ahead, opening the Map later only shows a page that is already drawn.
+        """
+        def prepare() -> None:
+            for key in keys:
+                if key in SECTION_BY_KEY and key not in self.views:
+                    self.view(key)
+
+        QTimer.singleShot(delay_ms, prepare)
+
     def _show_row(self, row: int) -> None:
         if row < 0:
             return

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.balancing.model import BalanceOptions, BalanceResult, balance_territories, build_problem, field_reps
+from core.balancing.model import BalanceResult, balance_territories
+from core.balancing.problem import BalanceOptions, build_problem, field_reps
 from core.changes import Changes
 from core.progress import Progress
 from core.reps import create_rep

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from core.balancing.model import BalanceOptions, BalanceResult, build_problem, field_reps, rep_figures
+from core.balancing.measures import rep_figures
+from core.balancing.model import BalanceResult
+from core.balancing.problem import BalanceOptions, build_problem, field_reps
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store

@@ -203,3 +203,42 @@ def bounds(geojson: dict[str, Any]) -> tuple[float, float, float, float] | None:
     if not xs:
         return None
     return min(ys), min(xs), max(ys), max(xs)
+
+
+# Degrees; about 1 km. The 1:10M source is coarser than that between vertices, so county lines
+# keep their shape at state and county zoom while a 50-state page stays small.
+COUNTY_TOLERANCE = 0.01
+
+
+@functools.lru_cache(maxsize=64)
+def county_lines(state: str, tolerance: float = COUNTY_TOLERANCE) -> tuple[tuple[float, ...], ...]:
+    """The lines between a state's counties, simplified, as flat (lat, lon, lat, lon, ...) tuples.
+
+    Only arcs two of the state's counties share are kept: the state's own border is drawn by the
+    state layer, and each inner line is drawn once. Arcs are simplified one by one (their ends
+    stay put), so neighbouring lines still meet.
+    """
+    from shapely import LineString
+
+    topo = atlas()
+    uses: dict[int, int] = {}
+    for c in counties(state):
+        geom = c.geom
+        polys = geom["arcs"] if geom.get("type") == "MultiPolygon" else [geom.get("arcs", [])]
+        for poly in polys:
+            for ring in poly:
+                for index in ring:
+                    key = ~index if index < 0 else index
+                    uses[key] = uses.get(key, 0) + 1
+    out = []
+    for i, n in sorted(uses.items()):
+        if n < 2:
+            continue
+        arc = topo.arcs[i]
+        if len(arc) > 2 and tolerance > 0:
+            arc = list(LineString(arc).simplify(tolerance, preserve_topology=False).coords)
+        flat: list[float] = []
+        for x, y in arc:
+            flat += (round(y, 3), round(x, 3))
+        out.append(tuple(flat))
+    return tuple(out)

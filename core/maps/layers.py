@@ -33,7 +33,7 @@ class MapOptions:
     account_ids: Sequence[int] | None = None   # highlight these (e.g. from another view)
     route_ids: Sequence[int] | None = None     # show these routes (others are in a hidden layer)
     scenario_id: int | None = None       # highlight the accounts this scenario moves
-    states: Sequence[str] | None = None  # base-map states with county lines (default: from the data)
+    states: Sequence[str] | None = None  # base-map states with county lines (default: all holding accounts)
     tile_url: str | None = None          # optional online tile layer (None = offline only)
     tile_attribution: str = ""
     interactive: bool = False            # desktop page: QWebChannel bridge, dragging, drawing
@@ -176,9 +176,9 @@ def load_map_data(store: Store, options: MapOptions = MapOptions(), progress: Pr
         categories[key].count = n
     states = list(options.states or [])
     if not states:
-        known = [s for s, _n in state_counts.most_common() if s in boundaries.STATE_FIPS]
-        # County lines for the states that hold most accounts; a nationwide book would be too heavy.
-        states = known[:3]
+        # County lines for every state that holds accounts, most accounts first (they are simplified
+        # and drawn only when in view, so a nationwide book stays quick).
+        states = [s for s, _n in state_counts.most_common() if s in boundaries.STATE_FIPS]
         if not states and territory:
             states = _rule_states(territory)
     states = [boundaries.state_code(s) for s in states]

@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources as _resources
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,9 @@ def payload(data: MapData, options: MapOptions) -> dict[str, Any]:
     else:
         nearby = list(data.states)
     states_fc = boundaries.states_geojson(sorted(set(nearby) | set(data.states)))
-    counties_fc: dict[str, Any] = {"type": "FeatureCollection", "features": []}
-    for s in data.states:
-        counties_fc["features"] += boundaries.counties_geojson(s)["features"]
+    # Every state that holds accounts gets its county lines (simplified, flat arrays); the page
+    # draws a state's lines only once it is in view close enough to read them.
+    county_lines = {s: boundaries.county_lines(s) for s in data.states}
     tiles = None
     if options.tile_url:
         tiles = {"url": options.tile_url, "attribution": options.tile_attribution or OSM_ATTRIBUTION, "on": False}
@@ -74,7 +74,7 @@ def payload(data: MapData, options: MapOptions) -> dict[str, Any]:
         "routes": data.routes,
         "showRoutes": bool(options.route_ids or options.rep is not None),
         "states": data.states,
-        "base": {"states": states_fc, "counties": counties_fc},
+        "base": {"states": states_fc, "counties": county_lines},
         "bounds": data.bounds,
         "view": list(options.view) if options.view else None,
         "highlight": data.highlight,
@@ -87,7 +87,7 @@ def _overlaps(a: tuple | None, b: tuple) -> bool:
     return a is not None and not (a[2] < b[0] or a[0] > b[2] or a[3] < b[1] or a[1] > b[3])
 
 
-def render_html(data: MapData, options: MapOptions, asset_base: str) -> str:
+def render_html(data: MapData, options: MapOptions, asset_base: str, page_payload: dict | None = None) -> str:
     """The page as HTML; scripts and styles come from `asset_base` (relative folder or file:// URL)."""
     scripts, styles = assets.urls(asset_base)
     fmap = folium.Map(location=[31.0, -99.0], zoom_start=6, tiles=None, control_scale=True,
@@ -108,7 +108,7 @@ def render_html(data: MapData, options: MapOptions, asset_base: str) -> str:
     head, marker, tail = html.partition("__FIELDATLAS_PAYLOAD__")
     if not marker:
         raise RuntimeError("the map page template lost its data placeholder")
-    return head + _json(payload(data, options)) + tail
+    return head + _json(page_payload if page_payload is not None else payload(data, options)) + tail
 
 
 def external_urls(html: str, allowed: tuple[str, ...] = ()) -> list[str]:
@@ -132,6 +132,8 @@ class PageResult:
     accounts: int
     territories: int
     routes: int
+    # The data inside the page (desktop pages only): what later live updates are diffed against.
+    payload: dict | None = field(default=None, repr=False, compare=False)
 
 
 def _write_atomic(path: Path, text: str) -> int:
@@ -168,6 +170,8 @@ def write_desktop_page(store: Store, out: Path | str, options: MapOptions = MapO
     out = Path(out)
     data = load_map_data(store, options, progress)
     check_cancelled(progress)
-    html = render_html(data, options, assets.local_base_url())
+    page_payload = payload(data, options)
+    html = render_html(data, options, assets.local_base_url(), page_payload)
     size = _write_atomic(out, html)
-    return PageResult(out, None, size, len(data.accounts["id"]), len(data.territories), len(data.routes))
+    return PageResult(out, None, size, len(data.accounts["id"]), len(data.territories), len(data.routes),
+                      page_payload)

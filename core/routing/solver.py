@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from typing import Any, Iterable, Mapping
 
 from core.progress import Progress
+from core.routing import engine
 from core.routing.matrix import Matrix
 from core.routing.problem import PRIORITY_LABELS, RoutingProblem, Shift, Stop
 from core.routing.result import Route, RoutingResult, Unserved
 from core.routing.schedule import EPS, Index, open_during, time_route
-from core.routing.stop import CancelRequested, FirstOf, StopCriterion, default_stop
+from core.routing.stop import CancelRequested, StopCriterion, default_stop
 
 SCALE = 1000  # the engine works in integers: thousandths of a minute / of a distance unit
 INF = 2**62
@@ -45,25 +45,41 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
             candidates.append(s)
 
     criterion = stop or default_stop(len(candidates))
-    cancel = CancelRequested(progress, getattr(criterion, "seconds", None) or _budget(criterion))
+    budget = _budget(criterion)
+    limit = budget if budget is not None else engine.HARD_CAP_SECONDS
+    # The limit counts from the call, and a little of it is kept back for the timing passes afterwards.
+    deadline = started + max(0.0, limit - min(0.25, 0.05 * limit))
+    cancel = CancelRequested(progress, budget)
     routes_by_shift: dict[Any, list[list[Any]]] = {}
-    iterations = 0
+    iterations, stopped_by, engine_name = 0, "limit", "pyvrp"
     if candidates and problem.shifts:
-        orders, dropped, iterations = _run_pyvrp(problem, mx, idx, candidates, FirstOf(criterion, cancel), seed)
-        routes_by_shift = orders
+        data, client_stop = _build_model(problem, mx, idx, candidates)
+        run = engine.run(data, criterion, seed, deadline, cancel=lambda: cancel(0.0))
+        iterations = run.iterations
+        stopped_by = {"deadline": "limit (engine stopped)", "failed": "engine failed"}.get(run.stopped_by,
+                                                                                         run.stopped_by)
+        if run.routes is None:
+            # Nothing came back in time (or the engine broke): build the days by cheapest insertion instead.
+            engine_name = "insertion"
+        routes_by_shift, dropped = _orders(problem, candidates, client_stop, run.routes)
         for s in dropped:
             unserved.append(Unserved(s.id, _why_dropped(problem, s)))
     routes, late_drops = _finish(problem, mx, idx, routes_by_shift)
     unserved += late_drops
     if routes and not any(sh.capacity is not None for sh in problem.shifts):
-        routes, unserved = _promote(problem, mx, idx, routes, unserved,
-                                    budget=0.1 + 0.2 * (time.perf_counter() - started))
+        # Normally a short polish (a fifth of the search time); when the engine gave nothing it is the whole plan.
+        polish = 0.1 + 0.2 * (time.perf_counter() - started)
+        if budget is not None:
+            polish = min(polish, started + budget + 0.2 - time.perf_counter())
+        if engine_name == "insertion":
+            polish = max(0.25, polish if budget is None else started + budget + 0.3 - time.perf_counter())
+        routes, unserved = _promote(problem, mx, idx, routes, unserved, budget=max(0.02, polish))
     order = {s.id: i for i, s in enumerate(problem.stops)}
     unserved.sort(key=lambda u: order[u.stop_id])
     cost = sum((r.drive_minutes if problem.objective == "drive_time" else r.distance) for r in routes)
     return RoutingResult(routes=tuple(routes), unserved=tuple(unserved), cost=cost,
                          runtime=time.perf_counter() - started, iterations=iterations,
-                         stopped_by="cancelled" if cancel.triggered else "limit")
+                         stopped_by=stopped_by, engine=engine_name)
 
 
 def evaluate(problem: RoutingProblem, orders: Mapping[Any, Iterable[Any]], matrix: Matrix | None = None,
@@ -83,10 +99,11 @@ def evaluate(problem: RoutingProblem, orders: Mapping[Any, Iterable[Any]], matri
 
 
 def _budget(criterion: Any) -> float | None:
-    for c in getattr(criterion, "criteria", ()):
-        if hasattr(c, "seconds"):
-            return c.seconds
-    return None
+    """The time limit inside a criterion (the smallest, when several are composed); None when it has none."""
+    if hasattr(criterion, "seconds"):
+        return float(criterion.seconds)
+    found = [b for b in (_budget(c) for c in getattr(criterion, "criteria", ())) if b is not None]
+    return min(found) if found else None
 
 
 def _why_impossible(problem: RoutingProblem, mx: Matrix, idx: Index, stop: Stop) -> str:
@@ -143,8 +160,7 @@ def _day_windows(stop: Stop, sh: Shift, offset: float) -> tuple[tuple[float, flo
     return tuple(sorted(out))
 
 
-def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop],
-               criterion: StopCriterion, seed: int) -> tuple[dict[Any, list[list[Any]]], list[Stop], int]:
+def _build_model(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop]) -> tuple[Any, list[Stop]]:
     """One PyVRP model for all shifts. Each shift keeps time from its own midnight, so an account open
     08:00-17:00 every day is ONE client (not one per day); days it cannot be visited (closed, or pinned
     elsewhere) are cut off by giving that shift its own routing profile without edges to it."""
@@ -215,25 +231,25 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
                 dur = int(math.ceil(row_t[j] * SCALE - 1e-9))
                 cost = dur if by_drive else int(round(row_d[j] * SCALE))
                 m.add_edge(locs[i], locs[j], distance=cost, duration=dur, profile=prof)
-    with warnings.catch_warnings():
-        # Over-full days are normal here (optional stops); PyVRP's 'struggles to find feasible' note is noise.
-        warnings.simplefilter("ignore")
-        result = m.solve(criterion, seed=seed, display=False)
-    best = result.best
+    return m.data(), client_stop
+
+
+def _orders(problem: RoutingProblem, stops: list[Stop], client_stop: list[Stop],
+            routes: list[tuple[int, list[int]]] | None) -> tuple[dict[Any, list[list[Any]]], list[Stop]]:
+    """The engine's routes (vehicle type, client indices) as stop ids per shift, and the stops it left out."""
     orders: dict[Any, list[list[Any]]] = {}
     served: set = set()
-    for route in best.routes():
-        sh = problem.shifts[route.vehicle_type()]
+    for vehicle_type, clients in routes or []:
+        sh = problem.shifts[vehicle_type]
         ids = []
-        for act in route.schedule():
-            if act.is_client():
-                s = client_stop[act.idx]
-                if s.id not in served:
-                    ids.append(s.id)
-                    served.add(s.id)
+        for c in clients:
+            s = client_stop[c]
+            if s.id not in served:
+                ids.append(s.id)
+                served.add(s.id)
         orders.setdefault(sh.id, []).append(ids)
     dropped = [s for s in stops if s.id not in served]
-    return orders, dropped, result.num_iterations
+    return orders, dropped
 
 
 def _finish(problem: RoutingProblem, mx: Matrix, idx: Index,

@@ -330,6 +330,73 @@ def m0003_drop_redundant_name_index(db: sqlite_utils.Database) -> None:
     run_sql(db, "DROP INDEX IF EXISTS accounts_name")
 
 
+@migrations()
+def m0005_rotation_visits(db: sqlite_utils.Database) -> None:
+    # Applying a call rotation books visits that belong to it, so applying it again (after an edit, a missed
+    # visit or time off) can replace only that plan's future planned visits and leave every other visit alone.
+    run_sql(db, """
+ALTER TABLE visits ADD COLUMN rotation_plan_id INTEGER REFERENCES rotation_plans(id);
+CREATE INDEX visits_rotation_plan ON visits(rotation_plan_id, planned_start) WHERE rotation_plan_id IS NOT NULL
+""")
+
+
+@migrations()
+def m0006_expenses(db: sqlite_utils.Database) -> None:
+    # Mileage and expenses (#10). Trips keep how their distance was found and what kind of trip it
+    # was (commute and personal trips are logged but not paid); the rate and amount are frozen when
+    # the report is submitted, so an approved report never changes under finance. Rate rows name
+    # their scheme (IRS, CRA, HMRC), unit and tier (CRA and HMRC pay less after a yearly distance
+    # counted from the tax year's start). The audit trail is append-only: triggers refuse updates
+    # and deletes, so not even a logged tombstone can rewrite it.
+    run_sql(db, f"""
+ALTER TABLE trips ADD COLUMN kind TEXT NOT NULL DEFAULT 'business'
+    CHECK (kind IN ('business', 'commute', 'personal'));
+ALTER TABLE trips ADD COLUMN distance_source TEXT NOT NULL DEFAULT 'typed'
+    CHECK (distance_source IN ('route', 'visits', 'odometer', 'typed'));
+ALTER TABLE trips ADD COLUMN entered_unit TEXT NOT NULL DEFAULT 'mi' CHECK (entered_unit IN ('mi', 'km'));
+ALTER TABLE trips ADD COLUMN rate_scheme TEXT NOT NULL DEFAULT 'IRS';
+ALTER TABLE trips ADD COLUMN rate_x10 INTEGER;
+ALTER TABLE trips ADD COLUMN amount_cents INTEGER;
+ALTER TABLE trips ADD COLUMN currency TEXT;
+ALTER TABLE trips ADD COLUMN visit_id INTEGER REFERENCES visits(id);
+CREATE INDEX trips_report ON trips(report_id);
+ALTER TABLE expenses ADD COLUMN notes TEXT;
+ALTER TABLE expenses ADD COLUMN per_diem INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE expenses ADD COLUMN duplicate_of INTEGER REFERENCES expenses(id);
+CREATE INDEX expenses_report ON expenses(report_id);
+CREATE INDEX expenses_receipt ON expenses(receipt_id);
+ALTER TABLE rate_tables ADD COLUMN scheme TEXT NOT NULL DEFAULT 'IRS';
+ALTER TABLE rate_tables ADD COLUMN unit TEXT NOT NULL DEFAULT 'mi' CHECK (unit IN ('mi', 'km'));
+ALTER TABLE rate_tables ADD COLUMN tier_limit INTEGER;
+ALTER TABLE rate_tables ADD COLUMN above_x10 INTEGER;
+ALTER TABLE rate_tables ADD COLUMN year_start TEXT NOT NULL DEFAULT '01-01';
+ALTER TABLE reps ADD COLUMN mileage_scheme TEXT NOT NULL DEFAULT 'IRS';
+CREATE INDEX expense_reports_rep_period ON expense_reports(rep_id, period);
+CREATE TABLE per_diem_rates ({SYNCED},
+    place TEXT NOT NULL,
+    effective_from TEXT NOT NULL,
+    effective_to TEXT,
+    meals_cents INTEGER NOT NULL CHECK (meals_cents >= 0),
+    currency TEXT NOT NULL DEFAULT 'USD',
+    source TEXT
+);
+CREATE TABLE expense_audit ({SYNCED},
+    report_id INTEGER REFERENCES expense_reports(id),
+    actor_id INTEGER REFERENCES reps(id),
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    item_table TEXT,
+    item_id INTEGER,
+    detail TEXT
+);
+CREATE INDEX expense_audit_report ON expense_audit(report_id, id);
+CREATE TRIGGER expense_audit_no_update BEFORE UPDATE ON expense_audit
+BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END;
+CREATE TRIGGER expense_audit_no_delete BEFORE DELETE ON expense_audit
+BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END
+""")
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from core.balancing.workload import workload_matrix
+from core.workload import workload_matrix
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import accounts as accounts_service
-from core.maps import layers
+from core.maps import layers, live
 from core.maps.layers import MapOptions
 from core.maps.page import OSM_ATTRIBUTION, write_desktop_page
 from core.reps import list_reps
@@ -33,7 +33,8 @@ from desktop.map.bridge import MapBridge
 log = logging.getLogger(__name__)
 
 COLOR_CHOICES = (("owner", "Owner"), ("territory", "Territory"), ("tier", "Tier"))
-REBUILD_TABLES = ("accounts", "territories", "routes", "route_stops", "reps")
+# Changes to these tables are pushed into the live page (core.maps.live.diff), never reloaded.
+UPDATE_TABLES = ("accounts", "territories", "routes", "route_stops", "reps")
 _page_numbers = itertools.count(1)
 
 
@@ -72,8 +73,11 @@ class MapView(QWidget):
         self._ready_callbacks: list[Callable[[], None]] = []
         self._pending_js: list[str] = []
         self._task = None
-        self._dirty = True
-        self._own_moves: set[int] = set()
+        self._update_task = None
+        self._update_again = False
+        self.shown: dict | None = None      # the payload the live page holds (what updates diff against)
+        self.updates_applied = 0
+        self.loads = 0                      # pages loaded into the view (an update must not add one)
         self.page_path: Path | None = None
         self.last_result = None
         self.stats: dict[str, Any] = {}
@@ -126,7 +130,7 @@ class MapView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.web, 1)
 
-        self._rebuild_timer = QTimer(self, singleShot=True, interval=300, timeout=self.rebuild)
+        self._update_timer = QTimer(self, singleShot=True, interval=150, timeout=self.update_page)
         self._ready_poll = QTimer(self, interval=100, timeout=self._poll_ready)
         ctx.changed.connect(self._changed)
         ctx.settings_changed.connect(self._settings_changed)
@@ -148,7 +152,6 @@ class MapView(QWidget):
         if self._task is not None and not self._task.done:
             self._task.cancel()
         self.ready = False
-        self._dirty = False
         self.status.setText("Drawing the map…")
         db_path = self.ctx.store.path
         folder = self.ctx.settings.data_dir() / "maps"
@@ -176,6 +179,8 @@ class MapView(QWidget):
         old = self.page_path
         self.page_path = result.html_path
         self.last_result = result
+        self.shown = result.payload
+        self.loads += 1
         self.web.load(QUrl.fromLocalFile(str(result.html_path)))
         if old is not None and old != result.html_path:
             # The old file stays until the new page has replaced it in the view.
@@ -206,14 +211,23 @@ class MapView(QWidget):
         self._ready_poll.stop()
         if self.street.isChecked():
             self.page.runJavaScript("FieldAtlasMap.groups.tiles && FieldAtlasMap.map.addLayer(FieldAtlasMap.groups.tiles)")
-        r = self.last_result
-        if r is not None:
-            self.status.setText(f"{r.accounts:,} accounts · {r.territories:,} territories · {r.routes:,} routes"
-                                "  —  click a pin to select it, drag to move it, draw an area to act on it")
+        self._show_counts()
         self._mark_ready()
         for script in self._pending_js:
             self.page.runJavaScript(script)
         self._pending_js.clear()
+        if self._update_again:
+            # Something changed while the page was being built: catch up without another load.
+            self._update_again = False
+            self.update_page()
+
+    def _show_counts(self) -> None:
+        p = self.shown
+        if p is None:
+            return
+        self.status.setText(f"{len(p['accounts']['id']):,} accounts · {len(p['territories']):,} territories · "
+                            f"{len(p['routes']):,} routes"
+                            "  —  click a pin to select it, drag to move it, draw an area to act on it")
 
     def _mark_ready(self) -> None:
         self.ready = True
@@ -237,25 +251,71 @@ class MapView(QWidget):
 
     # --- reacting to the rest of the app ---------------------------------------------------
     def _changed(self, changes) -> None:
-        if not any(changes.touched(t) for t in REBUILD_TABLES):
-            return
-        if changes.tables == {"accounts"} and changes.ids("accounts") <= self._own_moves:
-            # The pin is already where the user dropped it; reloading would only flicker.
-            self._own_moves -= changes.ids("accounts")
-            return
-        self._own_moves.clear()
-        self._dirty = True
-        if self.isVisible():
-            self._rebuild_keeping_view()
+        if any(changes.touched(t) for t in UPDATE_TABLES):
+            self._update_timer.start()  # debounced: an import or a multi-step undo arrives as several
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        if self._dirty and (self._task is None or self._task.done):
-            self._rebuild_keeping_view()
+    def update_page(self) -> None:
+        """Read the map's data again on a worker and push what differs into the live page (no reload).
 
-    def _rebuild_keeping_view(self) -> None:
+        Pins moved, territories recoloured, routes added, owners changed: the page patches itself
+        (FieldAtlasMap.applyPatch), keeping the user's centre, zoom, open popups and layer choices.
+        """
+        if not self.ready or self.shown is None or (self._update_task is not None and not self._update_task.done):
+            self._update_again = True   # picked up when the page or the running update is done
+            return
+        db_path, options, old = self.ctx.store.path, self.options(), self.shown
+
+        def read(progress):
+            store = open_database(db_path)
+            try:
+                new = live.current_payload(store, options, progress)
+            finally:
+                store.close()
+            return new, live.diff(old, new)
+
+        task = self.ctx.tasks.run("Updating the map", read)
+        self._update_task = task
+        task.on_done(lambda result, t=task: self._updated(*result) if self._current_update(t) else None)
+        task.on_error(lambda exc, t=task: self._update_failed(exc) if self._current_update(t) else None)
+
+    def _current_update(self, task) -> bool:
+        return shiboken6.isValid(self) and task is self._update_task
+
+    def _updated(self, new: dict, patch: dict) -> None:
+        if not self.ready:  # a rebuild started meanwhile; it will show the newest data anyway
+            return
+        self.shown = new
+        if patch:
+            log.debug("map update: %s", live.summary(patch))
+            script = "JSON.stringify(FieldAtlasMap.applyPatch(%s))" % _page_json(patch)
+            self.page.runJavaScript(script, 0, self._patch_applied)
+        else:
+            self._after_update()
+
+    def _patch_applied(self, answer: Any) -> None:
+        if not shiboken6.isValid(self):
+            return
+        if not answer:
+            # The page could not take the patch (a script error): drawing it afresh always works.
+            log.warning("the map page refused an update; reloading it")
+            self._reload_keeping_view()
+            return
+        self.updates_applied += 1
+        self._show_counts()
+        self._after_update()
+
+    def _after_update(self) -> None:
+        if self._update_again:
+            self._update_again = False
+            self.update_page()
+
+    def _update_failed(self, exc: BaseException) -> None:
+        log.error("map update failed: %s", getattr(exc, "formatted_traceback", exc))
+        self.status.setText(f"The map could not be updated: {exc}")
+
+    def _reload_keeping_view(self) -> None:
         if not self.ready:
-            self._rebuild_timer.start()
+            self.rebuild()
             return
         self.page.runJavaScript(
             "window.FieldAtlasMap && FieldAtlasMap.map ? JSON.stringify(FieldAtlasMap.view()) : ''", 0,
@@ -268,7 +328,7 @@ class MapView(QWidget):
         extra = dict(self.ctx.settings.extra or {})
         extra["map_color_by"] = self.color_by.currentData()
         self.ctx.update_settings(extra=extra)
-        self._rebuild_keeping_view()
+        self.update_page()  # new colours and legend, same page
 
     def _street_toggled(self, on: bool) -> None:
         extra = dict(self.ctx.settings.extra or {})
@@ -300,12 +360,10 @@ class MapView(QWidget):
 
     def _account_moved(self, account_id: int, lat: float, lon: float) -> None:
         try:
-            self._own_moves.add(account_id)
             actions.move_account(self.ctx, account_id, lat, lon)
         except accounts_service.ValidationError as exc:
-            self._own_moves.discard(account_id)
             self.status.setText(f"Could not move the account: {exc}")
-            self._rebuild_keeping_view()
+            self.run_js(f"FieldAtlasMap.resetAccount({int(account_id)})")
             return
         self.status.setText("Account moved (location is now manual). Edit ▸ Undo puts it back.")
 
@@ -343,6 +401,11 @@ class MapView(QWidget):
             sub.setEnabled(n > 0)
         menu.aboutToHide.connect(lambda: self.run_js("FieldAtlasMap.clearDrawn()"))
         return menu
+
+
+def _page_json(value: Any) -> str:
+    # "</" cannot end a script here, but the same escaping as the page keeps one rule for both.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
 
 
 def _remove_old_pages(folder: Path, max_age_s: float = 24 * 3600) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
     QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
 )
 
@@ -32,6 +32,7 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
     "dynamic": [],
 }
 PREVIEW_NAMES = 5
+MEMBER_ROWS = 8  # "Also worked by" shows this many reps before it scrolls
 # PySide6 drops a reference to None each time a QVariant None is read back (a refcount bug that
 # aborts the interpreter at exit), so combo items never hold None: NOBODY stands for it.
 NOBODY = -1
@@ -148,7 +149,9 @@ class TerritoryEditor(QWidget):
         self.overlay = QCheckBox("Overlay (its reps work beside the owner; it does not take accounts)")
         self.members = QListWidget()
         self.members.setObjectName("territory-members")
-        self.members.setMaximumHeight(64)
+        # Sized to its rows in set_choices (a fixed 64 px cut names in half); scrolls by whole rows.
+        self.members.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.members.setUniformItemSizes(True)
         self.members.setToolTip("Reps who also work this territory (overlay specialists)")
 
         top = QFormLayout()
@@ -228,6 +231,13 @@ class TerritoryEditor(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, p["id"])
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Unchecked)
+        self._fit_members()
+
+    def _fit_members(self) -> None:
+        """Show every rep up to MEMBER_ROWS whole rows; beyond that the list scrolls row by row."""
+        rows = max(1, min(self.members.count(), MEMBER_ROWS))
+        row_h = self.members.sizeHintForRow(0) if self.members.count() else self.members.fontMetrics().height() + 4
+        self.members.setFixedHeight(rows * row_h + 2 * self.members.frameWidth())
 
     def set_member_ids(self, rep_ids: set[int]) -> None:
         for row in range(self.members.count()):

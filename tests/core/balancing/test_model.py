@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from core.accounts import create_account
-from core.balancing.model import (
-    BalanceOptions, BalanceProblem, balance_territories, build_problem, greedy_repair, max_deviation, moves,
-    nearest_rep, travel_minutes,
-)
+from core.balancing.greedy import greedy_repair
+from core.balancing.measures import max_deviation, moves, nearest_rep, travel_minutes
+from core.balancing.model import balance_territories
+from core.balancing.problem import BalanceOptions, BalanceProblem, build_problem
 from core.progress import Cancelled, NullProgress
 from core.reps import create_rep
 

@@ -54,3 +54,24 @@ def test_state_codes_and_fips_are_both_understood():
     with pytest.raises(ValueError, match="unknown US state"):
         boundaries.state_code("Texas")
     assert {f["properties"]["code"] for f in boundaries.states_geojson(["TX", "OK"])["features"]} == {"TX", "OK"}
+
+
+def test_county_lines_are_the_inner_borders_of_a_state_simplified():
+    from core.maps.boundaries import county_lines, counties, state_bounds
+
+    lines = county_lines("TX")
+    s, w, n, e = state_bounds()["TX"]
+    points = [(line[k], line[k + 1]) for line in lines for k in range(0, len(line), 2)]
+    assert all(s - 0.01 <= lat <= n + 0.01 and w - 0.01 <= lon <= e + 0.01 for lat, lon in points)
+    # Each arc two Texas counties share is drawn once, the state's own border not at all.
+    uses: dict[int, int] = {}
+    for c in counties("TX"):
+        polys = c.geom["arcs"] if c.geom["type"] == "MultiPolygon" else [c.geom["arcs"]]
+        for ring in (r for p in polys for r in p):
+            for i in ring:
+                uses[~i if i < 0 else i] = uses.get(~i if i < 0 else i, 0) + 1
+    assert len(lines) == sum(1 for v in uses.values() if v >= 2) < len(uses)
+    # Simplified: fewer points than the source, ends kept (neighbouring lines still meet).
+    raw = county_lines("TX", tolerance=0)
+    assert sum(len(x) for x in lines) < sum(len(x) for x in raw)
+    assert [(x[:2], x[-2:]) for x in lines] == [(x[:2], x[-2:]) for x in raw]

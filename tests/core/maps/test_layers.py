@@ -125,3 +125,18 @@ def test_accounts_in_a_drawn_rectangle_are_exactly_those_inside(demo_store):
         (s, n, w, e))]
     assert inside == expected and len(expected) > 50
     assert layers.accounts_in_polygon(demo_store, ring[:2]) == []
+
+
+def test_every_state_holding_accounts_gets_its_county_lines(empty_store):
+    from core.maps.page import payload
+
+    places = {"TX": (30.27, -97.74), "OK": (35.47, -97.52), "CA": (34.05, -118.24), "NY": (42.65, -73.75),
+              "FL": (27.95, -82.46)}
+    with empty_store.atomic():
+        for i, (state, (lat, lon)) in enumerate(places.items()):
+            for k in range(5 - i):   # TX holds most, FL fewest: more than the three biggest states
+                writes.insert(empty_store, "accounts", {"name": f"{state} {k}", "lat": lat, "lon": lon, "state": state})
+    data = load_map_data(empty_store, MapOptions())
+    assert data.states == ["TX", "OK", "CA", "NY", "FL"]
+    lines = payload(data, MapOptions())["base"]["counties"]
+    assert set(lines) == set(places) and all(lines[s] for s in places)

@@ -96,9 +96,8 @@ def test_area_menu_gives_the_accounts_inside_to_a_rep_with_undo(qtbot, map_view,
     assert owners == {rep["id"]}
     assert demo_store.scalar("SELECT count(*) FROM assignments WHERE rep_id = ? AND valid_to IS NULL AND "
                              f"account_id IN ({','.join('?' * len(ids))})", [rep["id"], *ids]) == len(ids)
-    # The map redraws from the database after the change: the new owner's count in the legend grew.
-    qtbot.waitUntil(lambda: not view.ready, timeout=5_000)
-    qtbot.waitUntil(lambda: view.ready, timeout=30_000)
+    # The live page is updated from the database after the change: the new owner's count grew.
+    qtbot.waitUntil(lambda: view.updates_applied > 0, timeout=20_000)
     legend = run_js(qtbot, view.page, "Array.from(document.querySelectorAll('.fmap-legend .fmap-row'))"
                                       ".map(function (r) { return r.textContent; })")
     expected = demo_store.scalar("SELECT count(*) FROM accounts WHERE owner_id = ? AND lat IS NOT NULL "
@@ -107,3 +106,59 @@ def test_area_menu_gives_the_accounts_inside_to_a_rep_with_undo(qtbot, map_view,
     ctx.undo_stack.undo()
     assert dict(demo_store.query(
         f"SELECT id, owner_id FROM accounts WHERE id IN ({','.join('?' * len(ids))})", ids)) == old
+
+
+# Accounts of the page under the legend's box, counted in the test from the data (not the page's helper).
+UNDER_LEGEND = """(function () {
+  var m = FieldAtlasMap.map, A = FieldAtlasMap.data.accounts, box = m.getContainer().getBoundingClientRect();
+  var r = document.querySelector('.fmap-legend').getBoundingClientRect(), n = 0;
+  for (var i = 0; i < A.id.length; i++) {
+    var p = m.latLngToContainerPoint([A.lat[i], A.lon[i]]);
+    var x = p.x + box.left, y = p.y + box.top;
+    if (x >= r.left && x <= r.right && y >= r.top && y <= r.bottom) n++;
+  }
+  return n;
+})()"""
+
+
+def test_city_labels_never_cover_cluster_counts_and_the_legend_finds_the_emptiest_corner(qtbot, map_view):
+    ctx, view = map_view
+    page = view.page
+    # Home badges are drawn under the markers: a count is never hidden by a city name.
+    z = run_js(qtbot, page, "[+FieldAtlasMap.map.getPane('homePane').style.zIndex, "
+                            "+getComputedStyle(FieldAtlasMap.map.getPane('markerPane')).zIndex]")
+    assert z[0] < z[1]
+    # And they move beside the clusters: far less overlap than every badge at one fixed spot.
+    naive = run_js(qtbot, page, "FieldAtlasMap.placeLabels([14, -40])")
+    placed = run_js(qtbot, page, "FieldAtlasMap.placeLabels()")
+    assert naive > 0 and placed < naive / 4, (naive, placed)
+
+    # Houston in the lower right of the view: that corner is full of accounts; the legend goes where there are fewest.
+    run_js(qtbot, page, "FieldAtlasMap.map.setView([30.0, -95.75], 10, {animate: false}) && 1")
+    run_js(qtbot, page, "FieldAtlasMap.legend.setPosition('bottomright') && 1")
+    at_bottom_right = run_js(qtbot, page, UNDER_LEGEND)
+    corner = run_js(qtbot, page, "FieldAtlasMap.placeLegend()")
+    scores = run_js(qtbot, page, "FieldAtlasMap.legendScores")
+    assert run_js(qtbot, page, UNDER_LEGEND) == min(scores.values()) <= at_bottom_right
+    assert scores[corner] == min(scores.values()) < scores["bottomright"], scores
+
+    # The legend folds away to its title and opens again.
+    body = "document.querySelector('.fmap-legend-body').offsetHeight"
+    assert run_js(qtbot, page, body) > 50
+    run_js(qtbot, page, "document.querySelector('.fmap-legend-title').click() || 1")
+    assert run_js(qtbot, page, body) == 0
+    run_js(qtbot, page, "document.querySelector('.fmap-legend-title').click() || 1")
+    assert run_js(qtbot, page, body) > 50
+
+
+def test_county_lines_are_drawn_for_the_states_in_view_only(qtbot, map_view):
+    ctx, view = map_view
+    page = view.page
+    assert run_js(qtbot, page, "FieldAtlasMap.stats().counties") == ["TX"]
+    assert run_js(qtbot, page, "FieldAtlasMap.groups.counties.getLayers().length") == 1
+    # The whole country: county lines would be clutter, so none are drawn.
+    assert run_js(qtbot, page, "FieldAtlasMap.map.setView([39, -96], 4, {animate: false}) && "
+                               "FieldAtlasMap.groups.counties.getLayers().length") == 0
+    # Back on Texas the (already built) lines come back.
+    assert run_js(qtbot, page, "FieldAtlasMap.map.setView([31, -99], 6, {animate: false}) && "
+                               "FieldAtlasMap.countiesShown") == ["TX"]

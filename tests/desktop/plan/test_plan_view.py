@@ -124,3 +124,24 @@ def test_a_drop_is_read_back_as_an_order_and_checked(qtbot, demo_store):
     assert orders[first_day][1] == moved
     qtbot.waitUntil(lambda: moved in week.orders[first_day], timeout=2000)
     assert week.plan.result.engine == "check"
+
+
+def test_stop_ends_a_long_search_within_a_second_and_shows_the_best_plan(qtbot, demo_store):
+    import time
+
+    ctx, view = make_view(qtbot, demo_store)
+    week = view.week
+    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
+    week.start.setDate(QDate(2026, 11, 23))
+    week.days.setValue(5)
+    week.seconds.setValue(120)
+    week.plan_button.click()
+    # Wait until the engine is searching (its progress reports the seconds used), then press Stop.
+    qtbot.waitUntil(lambda: "Optimising" in week.progress.toolTip(), timeout=30_000)
+    qtbot.wait(300)
+    pressed = time.perf_counter()
+    week.stop_button.click()
+    qtbot.waitUntil(lambda: week.task is None, timeout=5_000)
+    assert time.perf_counter() - pressed < 1.0
+    assert week.plan is not None and week.plan.result.served
+    assert "Stopped early" in week.summary.text()

@@ -151,3 +151,17 @@ def test_cancel_saves_nothing(view, qtbot):
     assert "cancelled" in panel.status.text()
     assert view.ctx.store.scalar("SELECT count(*) FROM scenarios") == before
     assert panel.run_button.isEnabled()
+
+
+def test_also_worked_by_shows_every_name_whole(view, qtbot):
+    view.resize(1300, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    members = view.editor.members
+    assert members.count() == 8
+    viewport = members.viewport().rect()
+    for row in range(members.count()):
+        rect = members.visualItemRect(members.item(row))
+        # Every rep's row lies wholly inside the list: no name cut at the top or bottom.
+        assert viewport.contains(rect), (members.item(row).text(), rect, viewport)
+    assert members.verticalScrollBar().maximum() == 0

@@ -1,0 +1,1 @@
+"""The Mileage & Expenses section: trips, expenses with receipts, reports for approval, exports."""

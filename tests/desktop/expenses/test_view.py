@@ -1,0 +1,120 @@
+"""The Mileage & Expenses view driven like a user: a week from the plan, a receipt, submit, a manager approves or rejects."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+
+from core import settings as settings_mod
+from desktop.context import AppContext
+from desktop.main_window import MainWindow
+from tests.core.expenses.conftest import image_bytes
+
+
+def _window(qtbot, store):
+    window = MainWindow(AppContext(store, settings_mod.Settings(), persist_settings=False))
+    qtbot.addWidget(window)
+    window.resize(1400, 860)
+    window.show()
+    window.show_section("expenses")
+    return window, window.view("expenses")
+
+
+def _person(store, name):
+    return store.scalar("SELECT id FROM reps WHERE name = ?", (name,))
+
+
+def _click(qtbot, button):
+    assert button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_a_rep_logs_the_week_from_the_plan_attaches_a_receipt_and_submits(qtbot, demo_store, tmp_path):
+    from desktop.expenses.dialogs import ExpenseDialog
+
+    window, view = _window(qtbot, demo_store)
+    lauren = _person(demo_store, "Lauren Lewis")
+    view.set_filters(acting=lauren, rep=lauren, month="2026-11")
+    before = view.trip_model.rowCount()
+    for day in (16, 17, 18):
+        view.route_day.setDate(QDate(2026, 11, day))
+        assert view.from_route_button.text() == f"Add from the route of Nov {day}"
+        _click(qtbot, view.from_route_button)
+        qtbot.waitUntil(lambda: view.from_route_button.isEnabled() and "trips from 2026-11-" in view.status.text(),
+                        timeout=10000)
+    added = view.trip_model.rowCount() - before
+    assert added >= 3 * 3
+    purposes = [r[4] for r in view.trip_model.rows]
+    assert sum(p.startswith("Customer visit: ") for p in purposes) >= 6
+    # The purpose stays editable.
+    first_new = next(k for k, r in zip(view.trip_model.keys, view.trip_model.rows) if r[4].startswith("Customer visit"))
+    assert view.set_trip_purpose(first_new, "Customer visit: reorder of spring stock")
+    assert "Customer visit: reorder of spring stock" in [r[4] for r in view.trip_model.rows]
+
+    receipt = tmp_path / "lunch.png"
+    receipt.write_bytes(image_bytes("PNG", size=(300, 400)))
+    dialog = ExpenseDialog(demo_store, lauren, lauren, date(2026, 11, 18), parent=view)
+    dialog.category.setCurrentText("Meals")
+    dialog.amount.setText("-3")
+    dialog.save()
+    assert "negative" in dialog.error.text() and dialog.changes is None
+    dialog.amount.setText("48.20")
+    dialog.merchant.setText("Salt Lick BBQ")
+    dialog.receipt.setText(str(receipt))
+    dialog.save()
+    assert dialog.changes is not None
+    view.ctx.apply(dialog.changes)
+    view.tabs.setCurrentIndex(1)
+    row = next(i for i, r in enumerate(view.expense_model.rows) if r[3] == "Salt Lick BBQ")
+    assert view.expense_model.rows[row][4] == "$48.20"
+    view.expense_table.selectRow(row)
+    pix = view.preview.pixmap()
+    assert pix is not None and not pix.isNull() and pix.height() > 100
+
+    view.tabs.setCurrentIndex(2)
+    assert view.report_model.rowCount() == 1 and view.report_model.rows[0][2] == "draft"
+    assert not view.approve_button.isEnabled()  # a rep cannot approve
+    _click(qtbot, view.submit_button)
+    assert view.report_model.rows[0][2] == "submitted"
+    assert not view.set_trip_purpose(first_new, "changed after submitting")
+    assert "which is submitted: it cannot be changed" in view.status.text()
+    assert view.audit.item(view.audit.count() - 1).text().endswith("Lauren Lewis: submitted")
+
+    # The manager approves.
+    view.set_filters(acting=_person(demo_store, "Dana Whitfield"))
+    view.report_table.selectRow(0)
+    _click(qtbot, view.approve_button)
+    assert view.report_model.rows[0][2] == "approved" and view.report_model.rows[0][6] == "Dana Whitfield"
+    assert "Dana Whitfield: approved" in view.audit.item(view.audit.count() - 1).text()
+    assert "total $" in view.totals.text()
+
+
+def test_a_manager_rejects_with_a_reason_and_the_rep_can_edit_again(qtbot, demo_store):
+    window, view = _window(qtbot, demo_store)
+    dana, lauren = _person(demo_store, "Dana Whitfield"), _person(demo_store, "Lauren Lewis")
+    view.set_filters(acting=dana, rep=lauren, month="2026-10")
+    view.tabs.setCurrentIndex(2)
+    view.report_table.selectRow(0)
+    assert view.report_model.rows[0][2] == "submitted"
+    _click(qtbot, view.reject_button)
+    assert "say why" in view.status.text() and view.report_model.rows[0][2] == "submitted"
+    view.reason.setText("Two lunches on the 14th; keep one")
+    _click(qtbot, view.reject_button)
+    assert view.report_model.rows[0][2] == "rejected" and view.report_model.rows[0][7] == "Two lunches on the 14th; keep one"
+    view.set_filters(acting=lauren)
+    trip = view.trip_model.keys[0]
+    assert view.set_trip_purpose(trip, "Customer visits, corrected")
+
+
+def test_export_from_the_view_writes_the_month(qtbot, demo_store, tmp_path):
+    import openpyxl
+
+    window, view = _window(qtbot, demo_store)
+    view.set_filters(acting=_person(demo_store, "Dana Whitfield"), rep=None, month="2026-10")
+    out = tmp_path / "oct.xlsx"
+    view.export(str(out), "mileage")
+    qtbot.waitUntil(lambda: "Wrote" in view.status.text(), timeout=15000)
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][0] == "Date" and rows[-1][0] == "Total"
+    assert len(rows) - 2 == view.trip_model.rowCount()

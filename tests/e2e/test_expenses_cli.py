@@ -1,0 +1,97 @@
+"""Mileage and expenses from the command line: a rep logs, submits; a manager approves; finance exports."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+
+from desktop.cli import main
+from tests.core.expenses.conftest import image_bytes
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_a_rep_logs_submits_a_manager_approves_and_finance_exports(demo_db, tmp_path, capsys):
+    db = str(demo_db)
+    receipt = tmp_path / "lunch.jpg"
+    receipt.write_bytes(image_bytes("JPEG"))
+    day = "2026-11-19"
+    code, out, err = _run(capsys, "expense", "add", "--db", db, "--date", day, "--amount", "42.50", "--category",
+                          "meals", "--merchant", "Cafe Brazos", "--receipt", str(receipt), "--rep", "Lauren Lewis",
+                          "--json")
+    assert code == 0, err
+    expense = json.loads(out)
+    assert expense["amount_cents"] == 4250 and expense["receipt_id"]
+    code, out, err = _run(capsys, "trip", "add", "--db", db, "--date", day, "--rep", "Lauren Lewis", "--start",
+                          "Home", "--to", "Acme Supply, Austin", "--purpose", "Quarterly review",
+                          "--odometer-start", "1000", "--odometer-end", "1040.5", "--vehicle", "Camry")
+    assert code == 0, err and "40.5 mi" in out
+    code, out, err = _run(capsys, "trip", "from-route", "--db", db, "--date", day, "--rep", "Lauren Lewis", "--json")
+    assert code == 0, err
+    legs = json.loads(out)
+    assert len(legs) >= 2 and legs[0]["purpose"].startswith("Customer visit: ")
+
+    code, out, err = _run(capsys, "report", "submit", "--db", db, "--rep", "Lauren Lewis", "--period", "2026-11",
+                          "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["state"] == "submitted"
+    code, _, err = _run(capsys, "report", "approve", str(report["id"]), "--db", db, "--as", "Lauren Lewis")
+    assert code == 1 and err.strip().count("\n") == 0 and "only a manager or an admin" in err
+    code, _, err = _run(capsys, "expense", "edit", str(expense["id"]), "--db", db, "--amount", "1")
+    assert code == 1 and "which is submitted: it cannot be changed" in err
+    code, out, err = _run(capsys, "report", "approve", str(report["id"]), "--db", db, "--as", "Dana Whitfield")
+    assert code == 0 and "approved" in out
+
+    csv_out, xlsx_out = tmp_path / "nov.csv", tmp_path / "nov.xlsx"
+    assert _run(capsys, "export", "mileage", "--db", db, "--period", "2026-11", "--rep", "Lauren Lewis", "--out",
+                str(csv_out))[0] == 0
+    code, out, err = _run(capsys, "export", "mileage", "--db", db, "--period", "2026-11", "--rep", "Lauren Lewis",
+                          "--out", str(xlsx_out), "--mark-exported", "--as", "Dana Whitfield", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["marked_exported"] == [report["id"]]
+    with open(csv_out, encoding="utf-8-sig") as fh:
+        csv_total = [r for r in csv.reader(fh) if r[0] == "Total"][0][8]
+    ws = openpyxl.load_workbook(xlsx_out).active
+    xlsx_total = [r for r in ws.iter_rows(values_only=True) if r[0] == "Total"][0][8]
+    assert f"{xlsx_total:.2f}" == csv_total == f"{summary['totals_cents']['USD'] / 100:.2f}"
+    code, out, _ = _run(capsys, "report", "show", str(report["id"]), "--db", db, "--json")
+    actions = [a["action"] for a in json.loads(out)["audit"]]
+    assert actions[-4:] == ["trips added from route", "submitted", "approved", "exported"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["expense", "add", "--date", "2026-11-02", "--amount", "-5", "--category", "Meals"], "is negative"),
+    (["expense", "add", "--date", "2026-11-02", "--amount", "5", "--category", "Meals", "--currency", "ABC"],
+     "not an ISO 4217"),
+    (["expense", "add", "--date", (date.today() + timedelta(days=3)).isoformat(), "--amount", "5", "--category",
+      "Meals"], "in the future"),
+    (["trip", "add", "--date", "2026-11-02", "--to", "X", "--purpose", "Y", "--odometer-start", "500",
+      "--odometer-end", "400"], "below the start reading"),
+])
+def test_bad_input_is_one_line_and_changes_nothing(demo_db, capsys, argv, message):
+    from core.storage import open_database
+
+    with open_database(demo_db) as s:
+        before = s.scalar("SELECT count(*) FROM change_log")
+    code, _, err = _run(capsys, *argv[:2], "--db", str(demo_db), "--rep", "Lauren Lewis", *argv[2:])
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+    with open_database(demo_db) as s:
+        assert s.scalar("SELECT count(*) FROM change_log") == before
+
+
+def test_a_text_file_is_not_a_receipt(demo_db, tmp_path, capsys):
+    fake = tmp_path / "receipt.jpg"
+    fake.write_text("hello")
+    code, _, err = _run(capsys, "expense", "add", "--db", str(demo_db), "--date", "2026-11-02", "--amount", "5",
+                        "--category", "Meals", "--rep", "Lauren Lewis", "--receipt", str(fake))
+    assert code == 1 and "receipt.jpg is not a JPEG, PNG or PDF file" in err
