@@ -40,6 +40,7 @@ class RotationTab(QWidget):
         self.plan_id: int | None = None
         self.plan_task = None
         self._plan_note = ""
+        self._when_solved: list = []
         self._coverage_stale = True
 
         self.rep = QComboBox()
@@ -262,6 +263,18 @@ class RotationTab(QWidget):
         self.progress.setVisible(False)
         self._update_buttons()
 
+    def when_ready(self, callback) -> None:
+        """Call `callback` once the running solve has finished (at once when none is running)."""
+        if self.task is None:
+            callback()
+        else:
+            self._when_solved.append(callback)
+
+    def _ready(self) -> None:
+        callbacks, self._when_solved = self._when_solved, []
+        for callback in callbacks:
+            callback()
+
     def _on_solved(self, rotation: planner.Rotation) -> None:
         self._finish_task()
         self.rotation = rotation
@@ -278,14 +291,17 @@ class RotationTab(QWidget):
             text += f" {len(rotation.not_due)} quarterly accounts are not due in this cycle."
         self.summary.setText(text)
         self._update_buttons()
+        self._ready()
 
     def _on_failed(self, exc: BaseException) -> None:
         self._finish_task()
         self.summary.setText(f"Could not plan the rotation: {exc}")
+        self._ready()
 
     def _on_cancelled(self) -> None:
         self._finish_task()
         self.summary.setText("Cancelled.")
+        self._ready()
 
     # --- grid ---------------------------------------------------------------------------------------------
     def _fill_grid(self) -> None:
@@ -443,3 +459,22 @@ class RotationTab(QWidget):
         self.map_button.setEnabled(self.rep_id() is not None)
         self.apply_button.setEnabled(not busy and self.plan_id is not None)
         self.replan_button.setEnabled(not busy and self.plan_id is not None)
+
+
+def for_screenshot(plan_view, seconds: float = 1.5) -> RotationTab:
+    """`fieldatlas screenshot --view rotation`: the Plan view on its Rotation tab, a 4-week cycle being solved
+    for the first rep (the busiest day is selected once it is done); returns the tab to wait for."""
+    tab = plan_view.rotation
+    plan_view.setCurrentWidget(tab)
+    tab.weeks.setValue(4)
+    tab.seconds.setValue(seconds)
+    tab.solve()
+
+    def select_busiest() -> None:
+        if tab.rotation is not None:
+            per_week = tab.rotation.per_week
+            i = max(range(len(tab.rotation.days)), key=lambda k: len(tab.rotation.days[k].stops))
+            tab.grid.setCurrentCell(i // per_week, i % per_week)
+
+    tab.when_ready(select_busiest)
+    return tab
