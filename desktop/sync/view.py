@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from core.storage import open_database
 from core.sync import conflicts, engine
 from desktop.context import AppContext
+from desktop.tasks import open_worker_store
 
 BACKGROUND_SYNC_MS = 5 * 60 * 1000   # sync every five minutes while the server can be reached
 HEALTH_CHECK_MS = 60 * 1000          # and look whether it can be every minute
@@ -197,7 +197,7 @@ class SyncView(QWidget):
         path = self.ctx.store.path
 
         def work(progress) -> Any:
-            with open_database(path) as store:  # the worker's own connection
+            with open_worker_store(path) as store:  # the worker's own connection
                 return engine.sync(store, progress=lambda message: progress.update(0, 0, message))
 
         task = self.ctx.tasks.run("Syncing with the team server", work)
