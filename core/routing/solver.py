@@ -231,7 +231,11 @@ def _build_model(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[St
                 dur = int(math.ceil(row_t[j] * SCALE - 1e-9))
                 cost = dur if by_drive else int(round(row_d[j] * SCALE))
                 m.add_edge(locs[i], locs[j], distance=cost, duration=dur, profile=prof)
-    return m.data(), client_stop
+    # Edges left out (a day a stop cannot go) default to PyVRP's MAX_VALUE (2**44); with client groups and
+    # per-day profiles that made PyVRP 0.14.1's local search spin for ever (an overflow, we believe: see
+    # docs/notes/issue-14-planning.md). A value far above any real day but far below int64 limits avoids it.
+    missing = max(10**9, 1000 * int(max_leg * SCALE))
+    return m.data(missing_value=min(missing, 1 << 44)), client_stop
 
 
 def _orders(problem: RoutingProblem, stops: list[Stop], client_stop: list[Stop],
