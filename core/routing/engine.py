@@ -126,6 +126,7 @@ def run(data: Any, criterion: Callable[[float], bool], seed: int, deadline: floa
         cancel: Callable[[], bool] = lambda: False) -> EngineRun:
     """Search `data` (a pyvrp ProblemData) until the criterion says stop, `deadline` (time.perf_counter())
     passes or cancel() is true — whichever comes first; returns within ~POLL_SECONDS of the deadline or cancel.
+    The first call in a process also starts the fork server (~0.5 s), and the deadline moves by that much.
 
     cancel() is called every poll, so it may also report progress.
     """
@@ -136,7 +137,11 @@ def run(data: Any, criterion: Callable[[float], bool], seed: int, deadline: floa
         payload = pickle.dumps((data, criterion, seed))
     except Exception:  # an unpicklable custom criterion: run here, stoppable only between iterations
         return _run_here(data, criterion, seed, budget, cancel)
+    first = time.perf_counter()
     ctx = _context()
+    # Starting the fork server (once per process, it imports PyVRP) is not the search's time: it moves the deadline.
+    deadline += time.perf_counter() - first
+    budget = deadline - time.perf_counter()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, payload, time.time() + budget), daemon=True,
                        name="fieldatlas-routing")
