@@ -6,6 +6,8 @@ saved: saving a draft and reading it back; booking: applying a plan as visits an
 """
 
 from core.rotation import calendar
+from core.rotation.booking import (ApplyResult, TierCoverage, add_time_off, apply_rotation, coverage_text, replan,
+                                   tier_coverage)
 
 from core.rotation.missed import PlannedVisit, roll_forward, roll_forward_missed
 from core.rotation.model import (BALANCE, KMH, LUNCH_MINUTES, PERIOD_WEEKS, TIER_WEIGHT, AccountNeed, Coverage,
@@ -16,6 +18,7 @@ from core.rotation.saved import SavedPlan, get_plan, list_plans, move_slot, plan
 from core.rotation.solve import plan_rotation, solve_rotation
 
 __all__ = [
+    "ApplyResult", "TierCoverage", "add_time_off", "apply_rotation", "coverage_text", "replan", "tier_coverage",
     "BALANCE", "KMH", "LUNCH_MINUTES", "PERIOD_WEEKS", "TIER_WEIGHT", "AccountNeed", "Coverage", "CycleDay",
     "PlannedVisit", "Rotation", "RotationDay", "RotationInput", "RotationStop", "SavedPlan",
     "calendar", "coverage_check", "cycle_calendar", "day_minutes", "drive_matrix",

@@ -16,13 +16,14 @@ from core.storage.database import Store
 def save_rotation(store: Store, rotation: Rotation) -> tuple[int, Changes]:
     """Write the plan (status draft) and one slot per visit (day, order) in one logged transaction.
 
-    The solved arrival times are kept in the plan's params ("arrivals": day → clock times in slot order) so
+    The solved arrival times are kept in the plan's params ("arrivals": day → {account id: "HH:MM"}) so
     applying the plan books the visits at the times the solve found. Returns (plan id, Changes).
     """
     params = {**dict(rotation.params), "coverage": rotation.coverage.as_dict(),
               "total_drive_minutes": round(rotation.total_drive_minutes, 1),
               "unplaced": [a for a, _, _ in rotation.unplaced], "workdays": list(rotation.workdays),
-              "arrivals": {d.day.isoformat(): [s.arrive for s in d.stops] for d in rotation.days if d.stops}}
+              "arrivals": {d.day.isoformat(): {str(s.account_id): s.arrive for s in d.stops}
+                           for d in rotation.days if d.stops}}
     with store.atomic():
         plan_id = writes.insert(store, "rotation_plans", {
             "rep_id": rotation.rep_id, "start_date": rotation.start.isoformat(), "weeks": rotation.weeks,
@@ -90,7 +91,7 @@ def plan_slots(store: Store, plan_id: int) -> list[dict[str, Any]]:
     """The plan's live slots in day and visit order, with the account's name, tier and visit minutes."""
     return [dict(r) for r in store.conn.execute(
         "SELECT s.id, s.account_id, s.day, s.seq, a.name, a.tier, a.visit_minutes, a.allowed_weekdays, "
-        "a.opening_hours FROM rotation_slots s JOIN accounts a ON a.id = s.account_id "
+        "a.opening_hours, a.lat, a.lon FROM rotation_slots s JOIN accounts a ON a.id = s.account_id "
         "WHERE s.plan_id = ? AND s.deleted_at IS NULL ORDER BY s.day, s.seq, s.id", (plan_id,))]
 
 

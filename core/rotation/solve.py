@@ -108,9 +108,10 @@ def _route_with_engine(data: RotationInput, days: list[RotationDay], seconds: fl
 
 
 def plan_rotation(store: Store, rep_id: int, start: date, weeks: int, *, seconds: float = 20.0, seed: int = 0,
-                  progress: Progress | None = None, route_days: bool = True) -> Rotation:
+                  progress: Progress | None = None, route_days: bool = True,
+                  workdays: Sequence[str] | None = None) -> Rotation:
     """prepare() then solve_rotation(): the one call the CLI and the Plan view make (on a worker)."""
-    data = prepare(store, rep_id, start, weeks)
+    data = prepare(store, rep_id, start, weeks, workdays=workdays)
     return solve_rotation(data, seconds=seconds, seed=seed, progress=progress, route_days=route_days)
 
 

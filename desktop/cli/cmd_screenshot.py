@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 from desktop.cli.common import CliError, add_json_argument, emit, open_store
-from desktop.navigation import SECTION_BY_KEY
+from desktop.screenshot import view_names
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("screenshot", help="render a view of the desktop to a PNG (works without a display)")
     p.add_argument("--db", metavar="PATH", required=True, help="the FieldAtlas database file")
-    p.add_argument("--view", required=True, choices=sorted(SECTION_BY_KEY), help="which view to render")
+    p.add_argument("--view", required=True, choices=view_names(), help="which view to render")
     p.add_argument("--out", metavar="FILE.png", required=True, help="where to write the PNG")
     p.add_argument("--size", default="1400x860", help="window size WIDTHxHEIGHT (default 1400x860)")
     add_json_argument(p)
