@@ -49,6 +49,10 @@ def _context() -> Any:
                 preload = ["__main__"] + ([main_spec.name] if getattr(main_spec, "name", None) else [])
                 ctx.set_forkserver_preload(preload + ["pyvrp", "core.routing.engine"])
                 _start_forkserver()
+                # The server imports its preloads before it forks anything: wait for that here, once.
+                probe = ctx.Process(target=_noop, daemon=True, name="fieldatlas-routing-warmup")
+                probe.start()
+                probe.join(60)
             else:
                 ctx = mp.get_context("spawn")
             _ctx = ctx
@@ -214,13 +218,9 @@ def _run_here(data: Any, criterion: Callable[[float], bool], seed: int, budget: 
 
 
 def warm_up() -> None:
-    """Start the fork server (imports PyVRP once) so the first plan does not pay for it; safe to call twice."""
-    if in_process():
-        return
-    ctx = _context()
-    proc = ctx.Process(target=_noop, daemon=True, name="fieldatlas-routing-warmup")
-    proc.start()
-    proc.join(30)
+    """Start the fork server (imports PyVRP once) so the first plan does not wait for it; safe to call twice."""
+    if not in_process():
+        _context()
 
 
 def _noop() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from core.planning import plan_week
 from core.routing import RoutingProblem, Shift, Stop, evaluate
 from core.routing.schedule import Index
@@ -11,6 +13,13 @@ from core.routing.solver import _balance, day_length
 from core.storage import writes
 
 MONDAY = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _engine_ready():
+    from core.routing import engine
+
+    engine.warm_up()
 
 
 def rep_id(store, name):

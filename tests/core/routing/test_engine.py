@@ -18,6 +18,12 @@ HANG = Path(__file__).resolve().parents[2] / "fixtures" / "routing" / "pyvrp_han
 MARGIN = 1.0
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _engine_ready():
+    """As the Plan view does on opening: start the worker server once, so the limits below are the search's."""
+    engine.warm_up()
+
+
 def _tuples(x):
     return tuple(_tuples(i) for i in x) if isinstance(x, list) else x
 
