@@ -140,7 +140,8 @@ def _sql_json_matches(store: Store, table: str, names: Sequence[str], records: S
             continue
         if not kinds <= _SQL_JSON_TYPES.get(affinity.get(name, "BLOB"), set()):
             return False
-        if str in kinds and "\x00" in "".join(v for v in column if type(v) is str):
+        if str in kinds and "\x00" in "".join(filter(None, column) if kinds == {str} else
+                                            (v for v in column if type(v) is str)):
             return False  # SQLite's JSON text stops at a NUL character
         if float in kinds and not _json_exact_floats(column):
             return False
@@ -301,7 +302,8 @@ def _json_plain(keys: Sequence[str], params: Sequence[tuple]) -> bool:
         kinds.discard(type(None))
         if not kinds <= {str, int, float}:
             return False  # (True binds as 1, which JSON would write as true)
-        if str in kinds and "\x00" in "".join(v for v in column if type(v) is str):
+        if str in kinds and "\x00" in "".join(filter(None, column) if kinds == {str} else
+                                            (v for v in column if type(v) is str)):
             return False
         if float in kinds and not _json_exact_floats(column):
             return False
