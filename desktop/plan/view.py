@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog
 
 from core.planning import (WeekPlan, accept, load_accepted, plan_week, reoptimise, with_order)
 from core.reps import list_reps
-from core.storage import open_database
 from desktop.context import AppContext
 from desktop.plan.itinerary import ItineraryTree
 from desktop.plan.visits_tab import VisitsTab
+from desktop.tasks import open_worker_store
 
 
 def create_view(ctx: AppContext) -> QWidget:
@@ -219,7 +219,7 @@ class WeekTab(QWidget):
         def work(progress):
             from core.planning import PlanOptions
 
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 return load_accepted(store, rep_id, start, days, PlanOptions(routing_url=routing_url))
             finally:
@@ -261,7 +261,7 @@ class WeekTab(QWidget):
         def work(progress):
             from core.planning import PlanOptions
 
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 return plan_week(store, rep_id, start, days, seconds=seconds, progress=progress,
                                  options=PlanOptions(routing_url=routing_url), account_ids=account_ids)

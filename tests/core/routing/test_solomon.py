@@ -7,18 +7,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from benchmarks.solomon import solve_instance
+from benchmarks.solomon import build_problem
 from benchmarks.solomon_check import check, read_instance
+from core.routing import NoImprovement, solve
 
-C101 = Path("/work/shared/bench/solomon/C101.txt")
-pytestmark = pytest.mark.skipif(not C101.exists(), reason="Solomon data not present")
+# Solomon's C101 (100 customers, 7.5 KB, public since 1987) ships with the tests, so this runs on every machine.
+C101 = Path(__file__).resolve().parents[2] / "fixtures" / "solomon" / "C101.txt"
+
+
+def solve_c101(iterations: int = 200) -> list[list[int]]:
+    # A count of iterations, not seconds: with a fixed seed the result is the same on a loaded 2-core
+    # machine and a fast laptop (a 1 s budget found 889 or nothing at all while other work ran).
+    result = solve(build_problem(read_instance(C101)), stop=NoImprovement(iterations), seed=1)
+    return [r.stop_ids for r in result.routes if r.visits]
 
 
 def test_c101_plan_is_feasible_and_near_best_known():
     inst = read_instance(C101)
-    routes = solve_instance(C101, seconds=1.0)
+    routes = solve_c101()
     report = check(inst, routes)
     assert report["feasible"], report["problems"]
     assert report["distance"] <= 828.94 * 1.02
@@ -26,7 +32,7 @@ def test_c101_plan_is_feasible_and_near_best_known():
 
 def test_checker_catches_broken_plans():
     inst = read_instance(C101)
-    routes = solve_instance(C101, seconds=0.5)
+    routes = solve_c101(100)
     missing = [r[:] for r in routes]
     missing[0] = missing[0][1:]
     assert any("visited 0 times" in p for p in check(inst, missing)["problems"])
@@ -40,7 +46,7 @@ def test_checker_catches_broken_plans():
 def test_script_writes_routes_json(tmp_path):
     out = tmp_path / "routes.json"
     root = Path(__file__).resolve().parents[3]
-    subprocess.run([sys.executable, str(root / "benchmarks" / "solomon.py"), str(C101), "--seconds", "0.5",
+    subprocess.run([sys.executable, str(root / "benchmarks" / "solomon.py"), str(C101), "--seconds", "5",
                     "--out", str(out)], check=True, cwd=tmp_path)
     routes = json.loads(out.read_text())["routes"]
     assert sorted(c for r in routes for c in r) == list(range(1, 101))
