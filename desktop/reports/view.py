@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 from core.changes import Changes
 from core.goals.report import Report, build_report, export_report
 from core.goals.results import METRICS, periods_with_goals
-from core.storage import open_database
 from desktop.context import AppContext
+from desktop.tasks import open_worker_store
 from desktop.territories.balance import if_alive
 
 WATCHED = {"goals", "deals", "visits", "trips", "territories", "reps"}
@@ -28,7 +28,7 @@ def create_view(ctx: AppContext) -> "ReportsView":
 
 
 def _load(path: Path, period: str | None) -> tuple[Report, list[str]]:
-    store = open_database(path)
+    store = open_worker_store(path)
     try:
         return build_report(store, period), periods_with_goals(store)
     finally:
@@ -36,7 +36,7 @@ def _load(path: Path, period: str | None) -> tuple[Report, list[str]]:
 
 
 def _export(path: Path, period: str, out: str) -> Path:
-    store = open_database(path)
+    store = open_worker_store(path)
     try:
         return export_report(build_report(store, period), out)
     finally:
