@@ -181,6 +181,11 @@ class WeekTab(QWidget):
         self.days.valueChanged.connect(self.load_saved)
         self._update_buttons()
         self.load_saved()
+        # Start the route planner's worker server now (it imports the engine, ~1 s) so the first Plan
+        # spends its whole search time searching.
+        from core.routing import engine
+
+        self._warm = ctx.tasks.run("Starting the route planner", lambda progress: engine.warm_up())
 
     # --- reading the controls -------------------------------------------------------------------
     def rep_row(self) -> dict | None:
