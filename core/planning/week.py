@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from core import opening_hours
+from core.account_value import read_accounts
 from core.accounts import VISITS_PER_YEAR
 from core.progress import Progress, check_cancelled
 from core.routing.problem import EXTRA
@@ -121,10 +122,7 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     planned = {r[0] for r in store.conn.execute(
         "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
         "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
-    rows = store.conn.execute(
-        "SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        "FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' AND lat IS NOT NULL "
-        "AND lon IS NOT NULL AND visit_frequency != 'none'", (rep_id,)).fetchall()
+    rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)]
     out = []
     for r in rows:
         if r["id"] in planned:
@@ -154,10 +152,8 @@ def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Itera
     skip = set(exclude) | {r[0] for r in store.conn.execute(
         "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
         "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
-    rows = store.conn.execute(
-        "SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        "FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' AND lat IS NOT NULL "
-        "AND lon IS NOT NULL AND visit_frequency != 'none' AND last_visit_at IS NOT NULL", (rep_id,)).fetchall()
+    rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)
+            if a.last_visit_at is not None]
     out = []
     for r in rows:
         per_year = VISITS_PER_YEAR.get(r["visit_frequency"], 0)
@@ -172,6 +168,11 @@ def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Itera
         out.append(row)
     out.sort(key=lambda a: (a["due"], PRIORITY_BY_TIER.get(a["tier"], 3), a["id"]))
     return out
+
+
+def _located(store: Store, ids: Iterable[int]) -> list[dict]:
+    """These accounts (deleted ones too: a saved route may name one) that have a location, as rows."""
+    return [a.as_row() for a in read_accounts(store, ids=ids, located=True, include_deleted=True)]
 
 
 def _windows(hours_json: str | None, days: list[date], first: date, service: float) -> tuple[tuple[float, float], ...]:
@@ -245,10 +246,7 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         progress.update(0, 100, "Choosing due accounts")
     if account_ids is not None:
         wanted = list(account_ids)
-        marks = ",".join("?" * len(wanted)) or "NULL"
-        accounts = [dict(r) for r in store.conn.execute(
-            f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-            f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", wanted)]
+        accounts = _located(store, wanted)
     else:
         accounts = due_accounts(store, rep_id, start, days, limit=options.max_candidates_per_day * len(dates))
     pool_left = True
@@ -369,10 +367,7 @@ def _appointment_accounts(store: Store, options: PlanOptions, have: set[int]) ->
     ids = [i for i in options.appointments]
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    return [dict(r) for r in store.conn.execute(
-        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+    return _located(store, ids)
 
 
 def check_order(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int] = ()) -> RoutingResult:
@@ -427,10 +422,7 @@ def load_accepted(store: Store, rep_id: int, start: date, days: int, options: Pl
     dates = sorted(set(working_days(store, rep_id, start, days, options.weekends))
                    | {date.fromisoformat(d) for d in orders})
     ids = [a for ids in orders.values() for a in ids]
-    marks = ",".join("?" * len(ids)) or "NULL"
-    accounts = [dict(r) for r in store.conn.execute(
-        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+    accounts = _located(store, ids)
     problem = build_problem(store, rep, dates, accounts, options)
     mx = problem.matrix.matrix(problem.points())
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx,
