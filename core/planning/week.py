@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from core import defaults
 from core import opening_hours
 from core.account_value import read_accounts
 from core.accounts import VISITS_PER_YEAR
@@ -30,8 +31,8 @@ WEEKDAY_KEYS = opening_hours.WEEKDAYS
 class PlanOptions:
     """The rep's day rules that are not in the database (defaults suit a US field rep)."""
 
-    lunch_window: tuple[str, str] = ("11:30", "14:00")
-    lunch_minutes: int = 30
+    lunch_window: tuple[str, str] = defaults.LUNCH_WINDOW
+    lunch_minutes: int = defaults.LUNCH_MINUTES
     max_drive_minutes: int | None = 300
     weekends: bool = False
     # Hotel nights: date of the night -> (lat, lon); that day ends and the next day starts there.
@@ -40,7 +41,7 @@ class PlanOptions:
     appointments: Mapping[int, datetime] = field(default_factory=dict)
     max_candidates_per_day: int = 14
     routing_url: str = ""
-    kmh: float = 65.0
+    kmh: float = defaults.SPEED_KMH
     # Fill the days: when too little is due, accounts coming due next are pulled forward (not ones
     # visited in the last `min_days_since_visit` days), until the candidates could fill the hours.
     fill_days: bool = True
@@ -74,7 +75,7 @@ class WeekPlan:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.rep["time_zone"] or "America/Chicago")
+        return ZoneInfo(self.rep["time_zone"] or defaults.TIME_ZONE)
 
     def day_of(self, shift_id: str) -> date:
         return date.fromisoformat(shift_id)
@@ -202,7 +203,7 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
     home = (rep["home_lat"], rep["home_lon"])
     if home[0] is None or home[1] is None:
         raise ValueError(f"rep {rep['name']}: home location is missing (set home_lat/home_lon)")
-    w0, w1 = _minutes(rep["work_start"] or "08:00"), _minutes(rep["work_end"] or "17:00")
+    w0, w1 = _minutes(rep["work_start"] or defaults.WORK_START), _minutes(rep["work_end"] or defaults.WORK_END)
     l0, l1 = _minutes(options.lunch_window[0]), _minutes(options.lunch_window[1])
     shifts = []
     for d in days:
@@ -215,7 +216,7 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
                             break_minutes=options.lunch_minutes, max_drive_minutes=options.max_drive_minutes))
     locked = dict(locked or {})
     stops = []
-    tz = ZoneInfo(rep["time_zone"] or "America/Chicago")
+    tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
     for a in accounts:
         service = float(a["visit_minutes"] or 0)
         appt = options.appointments.get(a["id"])
@@ -285,7 +286,7 @@ FULL_DAY = 0.85
 def _fill(store: Store, rep: Mapping[str, Any], dates: list[date], due: list[dict], options: PlanOptions,
           start: date, days: int) -> tuple[list[dict], bool]:
     """Accounts to pull forward so the candidates could fill the working hours; (accounts, whether more are left)."""
-    w0, w1 = _minutes(rep["work_start"] or "08:00"), _minutes(rep["work_end"] or "17:00")
+    w0, w1 = _minutes(rep["work_start"] or defaults.WORK_START), _minutes(rep["work_end"] or defaults.WORK_END)
     capacity = len(dates) * max(0, w1 - w0 - options.lunch_minutes)
     load = sum(float(a["visit_minutes"] or 0) + TRAVEL_GUESS_MINUTES for a in due)
     room = options.max_candidates_per_day * len(dates) - len(due)
