@@ -477,3 +477,6 @@ def _add_leads_and_deals(store, spec: DemoSpec, today: date, rep_ids: list[int],
                           "closed_on": (q_start + timedelta(days=rng.randrange(days))).isoformat(),
                           "new_account": int(rng.random() < 0.2)})
     writes.insert_many(store, "deals", deals)
+    writes.insert_many(store, "goals", [
+        {"rep_id": rid, "territory_id": None, "period": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+         "metric": "visits", "target": 260} for rid in rep_ids])

@@ -268,6 +268,7 @@ def _retry_parked(store: Store, ids: _Ids, known: set[str], report: SyncReport) 
                                         payload["values"], payload["versions"],
                                         pending.get((row["table_name"], row["row_uid"]), {}))
                 if outcome != "parked":
+                    report.pulled += outcome == "applied"
                     store.conn.execute("DELETE FROM sync_parked WHERE table_name = ? AND row_uid = ?",
                                        (row["table_name"], row["row_uid"]))
                     progress = True
