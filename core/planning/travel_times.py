@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Sequence
 
+from core import defaults
 from core.routing.matrix import (CachedMatrix, Matrix, OsrmMatrix, RoutingServiceError, provider_for, provider_key,
                                  rounded)
 from core.storage.database import Store
@@ -51,7 +52,7 @@ def keep(store: Store, provider: str, points: Sequence[Point], mx: Matrix) -> No
             "VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-def matrix_for(store: Store, points: Sequence[Point], routing_url: str = "", kmh: float = 65.0) -> Matrix:
+def matrix_for(store: Store, points: Sequence[Point], routing_url: str = "", kmh: float = defaults.SPEED_KMH) -> Matrix:
     """Travel times over the points: memory, then the database, then the provider (whose answer is stored)."""
     cache = provider_for(routing_url, kmh)
     if not routing_url or not isinstance(cache, CachedMatrix) or not isinstance(cache.inner, OsrmMatrix):

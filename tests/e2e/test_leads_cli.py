@@ -75,3 +75,26 @@ def test_import_deals_and_goals_report_with_exports(demo_db, capsys, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF") and report["exported"] == str(pdf)
     assert main(["goals", "report", "--db", str(demo_db), "--out", str(tmp_path / "x.doc")]) == 1
     assert "export to a .xlsx or .pdf" in capsys.readouterr().err
+
+
+def test_books_refresh_previews_then_applies_on_the_demo(demo_db, capsys):
+    args = ["books", "refresh", "--db", str(demo_db), "--today", "2026-11-20", "--json"]
+    assert main(args) == 0
+    preview = json.loads(capsys.readouterr().out)
+    assert preview["applied"] is False and preview["take_back"]
+    assert all(b["after"] <= b["max"] for b in preview["books"])
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == preview  # deterministic, and the preview changed nothing
+    assert main(args + ["--apply"]) == 0
+    applied = json.loads(capsys.readouterr().out)
+    assert applied["applied"] is True and applied["take_back"] == preview["take_back"]
+    # Two weeks later the rested accounts refill the books below capacity, within capacity.
+    assert main(["books", "refresh", "--db", str(demo_db), "--today", "2026-12-05", "--json"]) == 0
+    later = json.loads(capsys.readouterr().out)
+    assert later["refill"] and all(b["after"] <= b["max"] for b in later["books"])
+    assert all(m["rep_id"] != m["from_rep_id"] for m in later["refill"])
+    assert main(["books", "segments", "--db", str(demo_db), "--save", "Big", "--rule", '{"min_employees": 500}',
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["segments"][0]["accounts"] > 0
+    assert main(["books", "segments", "--db", str(demo_db), "--save", "Bad", "--rule", "{nope"]) == 1
+    assert "--rule: not JSON" in capsys.readouterr().err
