@@ -398,6 +398,46 @@ BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END
 
 
 @migrations()
+def m0007_sync(db: sqlite_utils.Database) -> None:
+    # Sync bookkeeping on the laptop. sync_versions holds, per synced row, the hybrid-clock reading of
+    # the newest value of each column the server has confirmed (what a remote edit must beat).
+    # sync_parked keeps pulled rows that could not be applied yet (a parent row not here), so nothing
+    # pulled is dropped. The first schema's conflicts table was never written; it is remade with the
+    # winning and the losing value side by side, the server's id (conflicts come from the server, once),
+    # and why the value lost.
+    run_sql(db, """
+CREATE TABLE sync_versions (
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    versions TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (table_name, row_uid)
+) WITHOUT ROWID;
+CREATE TABLE sync_parked (
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    parked_at TEXT NOT NULL,
+    PRIMARY KEY (table_name, row_uid)
+);
+DROP TABLE conflicts;
+CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY,
+    server_id INTEGER UNIQUE,
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    kept_value TEXT, kept_hlc TEXT,
+    lost_value TEXT, lost_hlc TEXT,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    restored_at TEXT
+);
+CREATE INDEX conflicts_open ON conflicts(id) WHERE restored_at IS NULL
+""")
+
+
+@migrations()
 def m0008_leads(db: sqlite_utils.Database) -> None:
     # Leads carry what scoring, matching and skills routing read; the contact's name stays in
     # leads.name. Queues gain a mode, an order, daily caps and an "only in working hours" switch;
@@ -452,6 +492,24 @@ CREATE TABLE deals ({SYNCED},
 );
 CREATE UNIQUE INDEX deals_external_id ON deals(external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX deals_closed ON deals(closed_on)
+""")
+
+
+@migrations()
+def m0004_travel_times(db: sqlite_utils.Database) -> None:
+    # Travel times from a routing service, kept per provider (e.g. 'osrm:https://…') so a re-plan of a
+    # known week, after a restart too, asks the service nothing. A cache like geocode_cache: derived
+    # data, rebuilt by asking again, so not change-logged or synced. Points are 'lat,lon' to 6 decimals.
+    run_sql(db, """
+CREATE TABLE travel_times (
+    provider TEXT NOT NULL,
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    distance_m REAL NOT NULL,
+    minutes REAL NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (provider, a, b)
+) WITHOUT ROWID
 """)
 
 

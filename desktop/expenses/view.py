@@ -20,11 +20,11 @@ from core.expenses.exports import export_expenses, export_mileage, money
 from core.expenses.receipts import receipt_path
 from core.expenses.reports import PeriodReport, list_reports
 from core.money import format_cents
-from core.storage import open_database
 from desktop.context import AppContext
 from desktop.expenses.dialogs import ExpenseDialog, TripDialog
 from desktop.territories.editor import NOBODY, combo_value, select_value
 from desktop.territories.tables import RowsModel
+from desktop.tasks import open_worker_store
 
 TRIP_COLUMNS = ("Date", "Rep", "Start", "Destination", "Business purpose", "Miles", "Km", "Rate", "Amount", "Kind",
                 "Vehicle", "Report")
@@ -458,7 +458,7 @@ class ExpensesView(QWidget):
             from core.expenses import add_trips_from_route
             from core.routing.matrix import provider_for
 
-            with open_database(path) as store:
+            with open_worker_store(path) as store:
                 return add_trips_from_route(store, rep_id, day, matrix=provider_for(routing_url), actor_id=actor)[1]
 
         def done(changes: Changes) -> None:
@@ -585,7 +585,7 @@ class ExpensesView(QWidget):
         period, rep_id, db = combo_value(self.month), combo_value(self.rep), self.ctx.store.path
 
         def work(progress):
-            with open_database(db) as store:
+            with open_worker_store(db) as store:
                 report = build_period(store, period, rep_id)
                 write = export_expenses if what == "expenses" else export_mileage
                 return write(store, report, out)
