@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from core import opening_hours
+from core.account_value import VISITS_PER_YEAR
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
 
-VISITS_PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 13, "quarterly": 4, "none": 0}
 TIERS = ("A", "B", "C")
 STATUSES = ("active", "prospect", "inactive")
 PRECISIONS = ("rooftop", "street", "zip", "city", "manual")
@@ -182,6 +182,18 @@ def _opening_hours(value: Any) -> str | None:
     return None
 
 
+def _allowed_weekdays(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        days = opening_hours.parse_weekdays(value)
+    except ValueError as exc:
+        return str(exc)
+    if days is not None and opening_hours.format_weekdays(days) != value:
+        return "store weekdays as 'mon,tue,...' (week order, lower case)"
+    return None
+
+
 def _products(value: Any) -> str | None:
     try:
         if not isinstance(json.loads(value or "[]"), list):
@@ -201,11 +213,13 @@ _CHECKS = {
     "status": _one_of(STATUSES, "must be one of " + ", ".join(STATUSES)),
     "geocode_precision": _one_of((None, *PRECISIONS), "must be one of " + ", ".join(PRECISIONS)),
     "opening_hours": _opening_hours,
+    "allowed_weekdays": _allowed_weekdays,
     "products": _products,
 }
 _ORDER = {key: i for i, key in enumerate(("name", "employees", "annual_revenue_cents", "potential_cents",
                                           "visit_minutes", "lat", "lon", "tier", "visit_frequency", "status",
-                                          "geocode_precision", "state", "opening_hours", "products"))}
+                                          "geocode_precision", "state", "opening_hours", "allowed_weekdays",
+                                          "products"))}
 _EDITABLE_SET = frozenset(EDITABLE)
 # Fields validate() has a rule for (state's depends on country); the rest are free text.
 CHECKED_FIELDS = frozenset(_CHECKS) | {"state", "country"}
@@ -344,3 +358,104 @@ def assign_owner(store: Store, account_ids: Iterable[int], rep_id: int | None) -
             {"account_id": aid, "rep_id": rep_id, "territory_id": None, "valid_from": today, "valid_to": None,
              "reason": "reassigned", "scenario_id": None} for aid in old])
     return changes, old
+
+
+# --- what people type, as stored values (the CLI's `account set` and the importer share these) ---------
+FREQUENCY_LABELS = {"weekly": "Weekly", "biweekly": "Every 2 weeks", "monthly": "Monthly",
+                    "quarterly": "Quarterly", "none": "No regular visits"}
+def _frequency_key(text: str) -> str:
+    key = str(text).strip().lower().replace("times", "x").replace("visits", "").replace("visit", "")
+    return " ".join(f" {key} ".replace(" a ", " per ").split())
+
+
+_FREQUENCY_WORDS = {
+    "weekly": "weekly", "every week": "weekly", "once a week": "weekly", "1 per week": "weekly",
+    "1x week": "weekly", "1x per week": "weekly", "1/week": "weekly", "w": "weekly", "52 per year": "weekly",
+    "biweekly": "biweekly", "bi-weekly": "biweekly", "fortnightly": "biweekly", "every 2 weeks": "biweekly",
+    "every two weeks": "biweekly", "every other week": "biweekly", "2 weekly": "biweekly", "2w": "biweekly",
+    "26 per year": "biweekly",
+    "monthly": "monthly", "every month": "monthly", "once a month": "monthly", "every 4 weeks": "monthly",
+    "every four weeks": "monthly", "1 per month": "monthly", "1x month": "monthly", "1x per month": "monthly",
+    "4 weekly": "monthly", "4w": "monthly", "12 per year": "monthly", "13 per year": "monthly",
+    "quarterly": "quarterly", "every quarter": "quarterly", "once a quarter": "quarterly",
+    "every 3 months": "quarterly", "every three months": "quarterly", "every 13 weeks": "quarterly",
+    "4 per year": "quarterly", "1 per quarter": "quarterly", "q": "quarterly",
+    "none": "none", "never": "none", "no visits": "none", "no regular visits": "none", "do not visit": "none",
+    "0": "none", "n/a": "none",
+}
+_FREQUENCY_WORDS = {_frequency_key(k): v for k, v in _FREQUENCY_WORDS.items()} | _FREQUENCY_WORDS
+
+
+def parse_frequency(text: str) -> str:
+    """'Every 2 weeks', 'Bi-Weekly', 'Fortnightly', 'Quarterly', 'none' -> the stored word; ValueError otherwise."""
+    key = _frequency_key(text)
+    found = _FREQUENCY_WORDS.get(key) or _FREQUENCY_WORDS.get(key.replace("-", " "))
+    if found is None:
+        raise ValueError("must be weekly, every 2 weeks, monthly, quarterly or none")
+    return found
+
+
+def _text_to_value(field: str, text: str) -> Any:
+    from core.money import parse_cents
+
+    text = text.strip()
+    if field in ("employees", "visit_minutes", "owner_id", "territory_id"):
+        if not text:
+            return None
+        try:
+            return int(text.replace(",", ""))
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if field in ("annual_revenue_cents", "potential_cents"):
+        try:
+            return parse_cents(text)
+        except (ValueError, ArithmeticError):
+            raise ValueError("must be an amount of money, e.g. $12,500") from None
+    if field in ("lat", "lon"):
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    if field == "locked":
+        word = text.lower()
+        if word in ("1", "yes", "true", "on", "locked"):
+            return 1
+        if word in ("0", "no", "false", "off", "", "unlocked"):
+            return 0
+        raise ValueError("must be yes or no")
+    if field == "opening_hours":
+        return opening_hours.normalise(text)
+    if field == "allowed_weekdays":
+        return opening_hours.format_weekdays(opening_hours.parse_weekdays(text))
+    if field == "visit_frequency":
+        return parse_frequency(text)
+    if field in ("tier", "state"):
+        return text.upper() or None
+    if field == "products":
+        return json.dumps([p.strip() for p in text.split(",") if p.strip()]) if not text.startswith("[") else text
+    if field == "name":
+        return text
+    return text or None
+
+
+def value_from_text(field: str, text: str) -> Any:
+    """A field's value as typed by a person (hours 'Mon-Fri 8-5', money '$1,200', 'every 2 weeks') -> stored value.
+
+    Raises ValidationError naming the field, the value and the reason.
+    """
+    if field not in _EDITABLE_SET:
+        raise ValidationError([Problem(field, text, "is not an account field that can be edited (one of: "
+                                       + ", ".join(EDITABLE) + ")")])
+    try:
+        return _text_to_value(field, text)
+    except ValueError as exc:
+        raise ValidationError([Problem(field, text, str(exc))]) from None
+
+
+def set_field(store: Store, account_id: int, field: str, text: str) -> tuple[Changes, dict[int, dict[str, Any]]]:
+    """Set one field from text: converted, validated and written like any edit (logged in the change log)."""
+    if not store.scalar("SELECT 1 FROM accounts WHERE id = ?", (account_id,)):
+        raise KeyError(f"account {account_id} does not exist")
+    return update_accounts(store, {account_id: {field: value_from_text(field, text)}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
@@ -9,11 +10,26 @@ from core import settings as settings_mod
 from core.storage.database import Store
 
 DEFAULT_SIZE = (1400, 860)
+# Views inside a section: key -> (section, "module:function" that readies the section's widget and returns the
+# widget to wait for, e.g. a tab with a solve running).
+INNER_VIEWS = {"rotation": ("plan", "desktop.plan.rotation_tab:for_screenshot")}
+# Sections that can be readied with options (e.g. --rep/--start/--days): key -> "module:function(widget, **options)".
+OPTION_READIERS = {"plan": "desktop.plan.view:for_screenshot"}
+
+
+def view_names() -> list[str]:
+    """Every --view key: the sidebar sections and the views inside them."""
+    from desktop.navigation import SECTION_BY_KEY
+
+    return sorted({*SECTION_BY_KEY, *INNER_VIEWS})
 
 
 def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = DEFAULT_SIZE,
-                timeout_s: float = 20.0) -> Path:
-    """Show `view` in a fresh main window, wait until it says it is ready, and save a PNG."""
+                timeout_s: float = 20.0, options: dict | None = None) -> Path:
+    """Show `view` in a fresh main window, wait until it says it is ready, and save a PNG.
+
+    options (e.g. rep/start/days for the plan) go to the view's readier in OPTION_READIERS.
+    """
     from desktop.app import application
 
     app = application()
@@ -23,14 +39,22 @@ def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = D
     from desktop.main_window import MainWindow
     from desktop.navigation import SECTION_BY_KEY
 
-    if view not in SECTION_BY_KEY:
-        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(SECTION_BY_KEY)}")
+    section, readier = INNER_VIEWS.get(view, (view, None))
+    if options:
+        if view not in OPTION_READIERS:
+            raise ValueError(f"--view {view} takes no --rep/--start/--days")
+        readier = OPTION_READIERS[view]
+    if section not in SECTION_BY_KEY:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(view_names())}")
     ctx = AppContext(store, settings_mod.Settings(), persist_settings=False)
     window = MainWindow(ctx)
     window.resize(*size)
-    window.show_section(view)
+    window.show_section(section)
     window.show()
-    widget = window.view(view)
+    widget = window.view(section)
+    if readier:
+        module, function = readier.split(":")
+        widget = getattr(importlib.import_module(module), function)(widget, **(options or {}))
     loop = QEventLoop()
     # Views that load asynchronously (maps) expose when_ready(callback); others are ready at once.
     if hasattr(widget, "when_ready"):

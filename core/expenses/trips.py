@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from core import defaults
 from core.changes import Changes
 from core.expenses.common import (ExpenseError, MILE_M, audit, check_unlocked, km, miles, open_report_for, parse_day,
                                   person, today_utc)
@@ -131,7 +132,7 @@ def route_legs(store: Store, rep_id: int, day: date) -> tuple[str, list[dict[str
             "LEFT JOIN visits v ON v.route_id = s.route_id AND v.account_id = s.account_id AND v.deleted_at IS NULL "
             "WHERE s.route_id = ? AND s.deleted_at IS NULL ORDER BY s.seq", (route["id"],)).fetchall()
         return "route", [dict(s, route_id=route["id"]) for s in stops if s["visit_status"] not in ("cancelled", "missed")]
-    lo, hi = _day_bounds_utc(day, rep["time_zone"] or "America/Chicago")
+    lo, hi = _day_bounds_utc(day, rep["time_zone"] or defaults.TIME_ZONE)
     stops = store.conn.execute(
         "SELECT a.*, v.id AS visit_id, v.status AS visit_status FROM visits v JOIN accounts a ON a.id = v.account_id "
         "WHERE v.deleted_at IS NULL AND v.rep_id = ? AND v.planned_start >= ? AND v.planned_start < ? "

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from core import opening_hours
+from core.accounts import FREQUENCY_LABELS
 from core.progress import Progress, check_cancelled
 from core.storage.database import Store
 
@@ -19,7 +21,9 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Website", "a.website"), ("Industry", "a.industry"), ("Employees", "a.employees"),
     ("Revenue", "a.annual_revenue_cents"), ("Owner", "r.name"), ("Latitude", "a.lat"), ("Longitude", "a.lon"),
     ("Located by", "a.geocode_precision"), ("Customer type", "a.customer_type"), ("Segment", "a.segment"),
-    ("Tier", "a.tier"), ("Status", "a.status"), ("Notes", "a.notes"),
+    ("Tier", "a.tier"), ("Status", "a.status"), ("Opening hours", "a.opening_hours"),
+    ("Visit frequency", "a.visit_frequency"), ("Visit minutes", "a.visit_minutes"),
+    ("Visit weekdays", "a.allowed_weekdays"), ("Notes", "a.notes"),
 )
 FORMATS = ("csv", "xlsx")
 # OWASP's list: a cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
@@ -40,9 +44,13 @@ def neutralise(value: Any) -> Any:
 def _rows(store: Store, protect: bool = True) -> Iterator[list[Any]]:
     sql = ("SELECT " + ", ".join(expr for _, expr in EXPORT_COLUMNS) +
            " FROM accounts a LEFT JOIN reps r ON r.id = a.owner_id WHERE a.deleted_at IS NULL ORDER BY a.name, a.id")
-    revenue = [h for h, _ in EXPORT_COLUMNS].index("Revenue")
+    headers = [h for h, _ in EXPORT_COLUMNS]
+    revenue, hours, frequency = (headers.index(h) for h in ("Revenue", "Opening hours", "Visit frequency"))
     for row in store.conn.execute(sql):
         values = list(row)
+        # Hours and frequency in words ("Mon–Fri 08:00–17:00", "Every 2 weeks"), which the import reads back.
+        values[hours] = opening_hours.describe(values[hours]) or None
+        values[frequency] = FREQUENCY_LABELS.get(values[frequency], values[frequency])
         if values[revenue] is not None:
             # Whole dollars in the file, as CRMs write them; cents are kept when there are any.
             cents = values[revenue]

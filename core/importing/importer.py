@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from core import defaults
 from core.changes import Changes
 from core.importing.mapping import FIELDS, ColumnMapping, MappingProblem, resolve_mapping
 from core.importing.reading import FileProblem, Table, open_table
@@ -26,6 +27,7 @@ BATCH_ROWS = 2000
 BULK_MIN_NEW_ROWS = 20_000
 MAX_PROBLEMS_KEPT = 50
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
+NOT_NULL_DEFAULTS = {"visit_frequency": defaults.VISIT_FREQUENCY, "visit_minutes": defaults.VISIT_MINUTES}
 # Coordinates that came with the CRM row: better than a ZIP centre, but nobody told us how good.
 IMPORTED_PRECISION = "street"
 
@@ -381,6 +383,9 @@ class _Run:
             row["country"] = row["country"] or "US"
         if "status" in row:
             row["status"] = row["status"] or "active"
+        for key, default in NOT_NULL_DEFAULTS.items():
+            if key in row and row[key] is None:
+                row[key] = default  # an empty cell in a new account: the column's default, not NULL
         if self.owner_mapped:
             row["owner_id"] = self._owner_id(values)
         if self.coordinates_mapped:

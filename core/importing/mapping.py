@@ -19,7 +19,7 @@ class Field:
 
     key: str
     title: str
-    kind: str = "text"   # text | int | money | float | owner
+    kind: str = "text"   # text | int | money | float | owner | hours | frequency | weekdays
 
 
 FIELDS: tuple[Field, ...] = (
@@ -42,6 +42,10 @@ FIELDS: tuple[Field, ...] = (
     Field("segment", "Segment"),
     Field("tier", "Tier (A/B/C)"),
     Field("status", "Status"),
+    Field("opening_hours", "Opening hours", "hours"),
+    Field("visit_frequency", "Visit frequency", "frequency"),
+    Field("visit_minutes", "Visit minutes", "int"),
+    Field("allowed_weekdays", "Visit weekdays", "weekdays"),
     Field("notes", "Notes"),
 )
 FIELD_BY_KEY = {f.key: f for f in FIELDS}
@@ -68,7 +72,12 @@ SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
         "lon": ("Billing Longitude", "BillingLongitude"),
         "customer_type": ("Type", "Account Type"),
         "segment": ("Account Segment",),
-        "tier": ("Account Tier",),
+        "tier": ("Account Tier", "Tier__c", "Account_Tier__c"),
+        # Visit parameters are custom fields in Salesforce: the label in UI exports, the API name in Data Loader.
+        "opening_hours": ("Opening Hours", "Opening_Hours__c", "Business Hours", "Business_Hours__c"),
+        "visit_frequency": ("Visit Frequency", "Visit_Frequency__c", "Call Frequency", "Call_Frequency__c"),
+        "visit_minutes": ("Visit Duration (min)", "Visit_Duration__c", "Visit Minutes", "Visit_Minutes__c"),
+        "allowed_weekdays": ("Visit Days", "Visit_Days__c", "Preferred Visit Days", "Preferred_Visit_Days__c"),
         "notes": ("Description",),
     },
     "hubspot": {
@@ -86,6 +95,12 @@ SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
         "annual_revenue_cents": ("Annual Revenue",),
         "owner": ("Company owner", "HubSpot Owner"),
         "customer_type": ("Type", "Lifecycle Stage"),
+        # HubSpot custom properties: the label in exports, the internal name in API pulls.
+        "opening_hours": ("Opening hours", "opening_hours", "Business hours", "business_hours"),
+        "visit_frequency": ("Visit frequency", "visit_frequency"),
+        "visit_minutes": ("Visit length (minutes)", "visit_minutes", "Visit duration"),
+        "allowed_weekdays": ("Visit days", "visit_days"),
+        "tier": ("Tier", "Account tier", "account_tier"),
         "notes": ("Description", "About Us"),
     },
     "pipedrive": {
@@ -144,6 +159,10 @@ SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
         "segment": ("Segment",),
         "tier": ("Tier",),
         "status": ("Status",),
+        "opening_hours": ("Opening hours",),
+        "visit_frequency": ("Visit frequency",),
+        "visit_minutes": ("Visit minutes",),
+        "allowed_weekdays": ("Visit weekdays",),
         "notes": ("Notes",),
     },
 }
@@ -176,8 +195,12 @@ GENERIC: dict[str, tuple[str, ...]] = {
     "lon": ("Longitude", "Lon", "Lng", "Long"),
     "customer_type": ("Type", "Customer Type"),
     "segment": ("Segment",),
-    "tier": ("Tier",),
+    "tier": ("Tier", "Account Tier", "Priority Tier"),
     "status": ("Status",),
+    "opening_hours": ("Opening Hours", "Hours", "Business Hours", "Open Hours", "Store Hours", "Hours of Operation"),
+    "visit_frequency": ("Visit Frequency", "Call Frequency", "Frequency", "Call Cycle"),
+    "visit_minutes": ("Visit Minutes", "Visit Length", "Visit Duration", "Call Duration", "Visit Length (min)"),
+    "allowed_weekdays": ("Visit Days", "Allowed Weekdays", "Visit Weekdays", "Preferred Days", "Call Days"),
     "notes": ("Notes", "Description", "Comments"),
 }
 

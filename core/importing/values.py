@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from core import accounts
+from core import accounts, opening_hours
 from core.importing.mapping import FIELD_BY_KEY
 from core.money import parse_cents
 
@@ -202,7 +202,9 @@ def _convert(key: str, kind: str, text: str) -> Any:
             raise ValueError("must be a number")
         return number
     if key == "tier":
-        return text.upper()
+        # "Tier A", "A-tier", "a" -> "A" (accounts.validate refuses anything but A, B or C).
+        letter = re.sub(r"(?i)\btier\b|[-_\s]", "", text).upper()
+        return letter or text.upper()
     if key == "status":
         status = STATUS_WORDS.get(text.casefold())
         if status is None:
@@ -219,10 +221,29 @@ def _float(text: str) -> float:
     return _convert("lat", "float", text)
 
 
-# Converters that refuse exactly what accounts.validate would (whole, non-negative; a known status).
-_CONVERTED_IN_FULL = frozenset({"employees", "annual_revenue_cents", "status"})
+def _hours(text: str) -> str:
+    try:
+        return opening_hours.normalise(text)
+    except ValueError as exc:
+        raise ValueError(f"opening hours: {exc}") from None
+
+
+def _weekdays(text: str) -> str:
+    return opening_hours.format_weekdays(opening_hours.parse_weekdays(text))
+
+
+def _visit_minutes(text: str) -> int:
+    return _convert("visit_minutes", "int", text.lower().removesuffix("minutes").removesuffix("min").strip())
+
+
+# Converters that refuse exactly what accounts.validate would (whole, non-negative; a known status;
+# readable hours, frequency and weekdays, which they turn into the stored form).
+_CONVERTED_IN_FULL = frozenset({"employees", "annual_revenue_cents", "status", "opening_hours", "visit_frequency",
+                                "allowed_weekdays"})
 _CONVERTERS = {
     "employees": _int, "annual_revenue_cents": _money, "lat": _float, "lon": _float,
+    "opening_hours": _hours, "visit_frequency": accounts.parse_frequency, "allowed_weekdays": _weekdays,
+    "visit_minutes": _visit_minutes,
     "tier": lambda text: _convert("tier", "text", text), "status": lambda text: _convert("status", "text", text),
 }
 assert {f.key for f in FIELD_BY_KEY.values() if f.kind in ("int", "money", "float")} <= set(_CONVERTERS)

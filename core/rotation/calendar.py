@@ -8,58 +8,51 @@ from core import opening_hours
 
 WEEKDAYS = opening_hours.WEEKDAYS  # ("mon", ..., "sun")
 WORK_WEEKDAYS = WEEKDAYS[:5]
-_ALIASES = {
-    "monday": "mon", "tuesday": "tue", "tues": "tue", "wednesday": "wed", "thursday": "thu", "thur": "thu",
-    "thurs": "thu", "friday": "fri", "saturday": "sat", "sunday": "sun",
-}
 
 
 def parse_weekdays(text: str | None) -> tuple[str, ...] | None:
     """'mon,wed,fri' (case, spaces and full names allowed, 'mon-fri' ranges too) → ('mon', 'wed', 'fri').
 
     None or blank means no restriction (returns None); raises ValueError naming a bad day.
+    One reader for the whole app: core.opening_hours.parse_weekdays (imports and `account set` use it too).
     """
-    if text is None or not str(text).strip():
-        return None
-    days: list[str] = []
-    for part in str(text).replace(";", ",").split(","):
-        part = part.strip().lower()
-        if not part:
-            continue
-        if "-" in part or "–" in part:
-            a, b = (x.strip() for x in part.replace("–", "-").split("-", 1))
-            a, b = _ALIASES.get(a, a), _ALIASES.get(b, b)
-            if a not in WEEKDAYS or b not in WEEKDAYS:
-                raise ValueError(f"allowed_weekdays: unknown weekday in {part!r} (use mon,tue,wed,thu,fri,sat,sun)")
-            i, j = WEEKDAYS.index(a), WEEKDAYS.index(b)
-            days.extend(WEEKDAYS[i: j + 1])
-            continue
-        day = _ALIASES.get(part, part)
-        if day not in WEEKDAYS:
-            raise ValueError(f"allowed_weekdays: unknown weekday {part!r} (use mon,tue,wed,thu,fri,sat,sun)")
-        days.append(day)
-    return tuple(d for d in WEEKDAYS if d in days)
-
+    try:
+        return opening_hours.parse_weekdays(text)
+    except ValueError as exc:
+        raise ValueError(f"allowed_weekdays: {exc}") from None
 
 def format_weekdays(days: tuple[str, ...] | list[str]) -> str:
     """The stored form of allowed weekdays: 'mon,tue,wed'."""
     return ",".join(d for d in WEEKDAYS if d in days)
 
 
-def account_weekdays(allowed_weekdays: str | None, hours_json: str | None) -> tuple[str, ...]:
-    """Work weekdays an account can be visited: allowed_weekdays ∩ days it is open ∩ Mon–Fri."""
-    days = set(WORK_WEEKDAYS)
-    allowed = parse_weekdays(allowed_weekdays)
-    if allowed is not None:
-        days &= set(allowed)
-    try:
-        hours = opening_hours.parse(hours_json)
-    except ValueError:
-        hours = {}
-    if hours:
-        days &= {d for d, ranges in hours.items() if ranges}
-    return tuple(d for d in WORK_WEEKDAYS if d in days)
+def ordered_weekdays(days: "tuple[str, ...] | list[str] | str") -> tuple[str, ...]:
+    """Weekday codes in calendar order without repeats; a string is parsed ('mon-sat'); empty → Mon–Fri."""
+    if isinstance(days, str):
+        days = parse_weekdays(days) or WORK_WEEKDAYS
+    bad = [d for d in days if d not in WEEKDAYS]
+    if bad:
+        raise ValueError(f"workdays: unknown weekday {bad[0]!r} (use mon,tue,wed,thu,fri,sat,sun)")
+    return tuple(d for d in WEEKDAYS if d in days) or WORK_WEEKDAYS
 
+
+def describe_weekdays(days: "tuple[str, ...] | list[str]") -> str:
+    """('mon', ..., 'fri') → 'Mon–Fri'; other sets as a comma list ('Mon, Wed, Sat')."""
+    days = ordered_weekdays(list(days))
+    idx = [WEEKDAYS.index(d) for d in days]
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{days[0].title()}–{days[-1].title()}"
+    return ", ".join(d.title() for d in days)
+
+
+def account_weekdays(allowed_weekdays: str | None, hours_json: str | None,
+                     workdays: "tuple[str, ...] | list[str]" = WORK_WEEKDAYS) -> tuple[str, ...]:
+    """Work weekdays an account can be visited: allowed_weekdays ∩ days it is open ∩ the rep's working days."""
+    from core.account_value import Account, hours_from_json
+
+    account = Account(id=0, name="", hours=hours_from_json(hours_json), allowed_weekdays=parse_weekdays(allowed_weekdays))
+    workdays = ordered_weekdays(list(workdays))
+    return tuple(d for d in workdays if d in account.visit_weekdays(workdays))
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
     first = date(year, month, 1)
@@ -107,7 +100,8 @@ def holidays_between(start: date, end: date) -> dict[date, str]:
     return out
 
 
-def cycle_days(start: date, weeks: int) -> list[date]:
-    """The Mon–Fri dates of a cycle of `weeks` weeks starting on the Monday of `start`'s week."""
+def cycle_days(start: date, weeks: int, workdays: "tuple[str, ...] | list[str]" = WORK_WEEKDAYS) -> list[date]:
+    """The working dates (Mon–Fri by default) of a cycle of `weeks` weeks from the Monday of `start`'s week."""
     monday = start - timedelta(days=start.weekday())
-    return [monday + timedelta(days=7 * w + d) for w in range(weeks) for d in range(5)]
+    offsets = [WEEKDAYS.index(d) for d in ordered_weekdays(list(workdays))]
+    return [monday + timedelta(days=7 * w + d) for w in range(weeks) for d in offsets]

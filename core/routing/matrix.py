@@ -10,6 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from core import defaults
 from core.geo import CIRCUITY, haversine_m
 
 Point = tuple[float, float]
@@ -32,7 +33,7 @@ class GreatCircleMatrix:
     """Offline estimate: great-circle distance x a circuity factor, driven at an average speed."""
 
     circuity: float = CIRCUITY
-    kmh: float = 65.0
+    kmh: float = defaults.SPEED_KMH
     # Parking and walking in: every leg costs a few minutes however short.
     leg_minutes: float = 0.0
 
@@ -144,7 +145,7 @@ class CachedMatrix:
 _shared: dict[str, CachedMatrix] = {}
 
 
-def provider_for(routing_url: str = "", kmh: float = 65.0) -> MatrixProvider:
+def provider_for(routing_url: str = "", kmh: float = defaults.SPEED_KMH) -> MatrixProvider:
     """The matrix provider the app uses: the configured OSRM service, else the offline estimate; cached per URL."""
     key = f"{routing_url}|{kmh}"
     if key not in _shared:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from typing import Any, Iterable, Mapping
 
 from core.progress import Progress
+from core.routing import engine
 from core.routing.matrix import Matrix
 from core.routing.problem import PRIORITY_LABELS, RoutingProblem, Shift, Stop
 from core.routing.result import Route, RoutingResult, Unserved
 from core.routing.schedule import EPS, Index, open_during, time_route
-from core.routing.stop import CancelRequested, FirstOf, StopCriterion, default_stop
+from core.routing.stop import CancelRequested, StopCriterion, default_stop
 
 SCALE = 1000  # the engine works in integers: thousandths of a minute / of a distance unit
 INF = 2**62
@@ -45,25 +45,48 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
             candidates.append(s)
 
     criterion = stop or default_stop(len(candidates))
-    cancel = CancelRequested(progress, getattr(criterion, "seconds", None) or _budget(criterion))
+    budget = _budget(criterion)
+    limit = budget if budget is not None else engine.HARD_CAP_SECONDS
+    # The limit counts from the call, and a little of it is kept back for the timing passes afterwards.
+    deadline = started + max(0.0, limit - min(1.0 if problem.balance else 0.25, (0.2 if problem.balance else 0.1) * limit))
+    cancel = CancelRequested(progress, budget)
     routes_by_shift: dict[Any, list[list[Any]]] = {}
-    iterations = 0
+    iterations, stopped_by, engine_name = 0, "limit", "pyvrp"
     if candidates and problem.shifts:
-        orders, dropped, iterations = _run_pyvrp(problem, mx, idx, candidates, FirstOf(criterion, cancel), seed)
-        routes_by_shift = orders
+        data, client_stop = _build_model(problem, mx, idx, candidates)
+        run = engine.run(data, criterion, seed, deadline, cancel=lambda: cancel(0.0))
+        iterations = run.iterations
+        stopped_by = {"deadline": "limit (engine stopped)", "failed": "engine failed"}.get(run.stopped_by,
+                                                                                         run.stopped_by)
+        if run.routes is None:
+            # Nothing came back in time (or the engine broke): build the days by cheapest insertion instead.
+            engine_name = "insertion"
+        routes_by_shift, dropped = _orders(problem, candidates, client_stop, run.routes)
         for s in dropped:
             unserved.append(Unserved(s.id, _why_dropped(problem, s)))
     routes, late_drops = _finish(problem, mx, idx, routes_by_shift)
     unserved += late_drops
     if routes and not any(sh.capacity is not None for sh in problem.shifts):
-        routes, unserved = _promote(problem, mx, idx, routes, unserved,
-                                    budget=0.1 + 0.2 * (time.perf_counter() - started))
+        # Normally a short polish (a fifth of the search time); when the engine gave nothing it is the whole plan.
+        # With balancing on, the polish gets half of what is left of the limit and balancing the rest.
+        polish = 0.1 + 0.2 * (time.perf_counter() - started)
+        if budget is not None:
+            left = started + budget + 0.3 - time.perf_counter()
+            polish = min(polish, left / 2 if problem.balance else left - 0.1)
+        if engine_name == "insertion":
+            polish = max(0.25, polish if budget is None else started + budget + 0.3 - time.perf_counter())
+        routes, unserved = _promote(problem, mx, idx, routes, unserved, budget=max(0.02, polish))
+        if problem.balance > 0:
+            left = 0.2 + 0.1 * (time.perf_counter() - started)
+            if budget is not None:
+                left = started + budget + 0.3 - time.perf_counter()
+            routes = _balance(problem, mx, idx, routes, max(0.05, left))
     order = {s.id: i for i, s in enumerate(problem.stops)}
     unserved.sort(key=lambda u: order[u.stop_id])
     cost = sum((r.drive_minutes if problem.objective == "drive_time" else r.distance) for r in routes)
     return RoutingResult(routes=tuple(routes), unserved=tuple(unserved), cost=cost,
                          runtime=time.perf_counter() - started, iterations=iterations,
-                         stopped_by="cancelled" if cancel.triggered else "limit")
+                         stopped_by=stopped_by, engine=engine_name)
 
 
 def evaluate(problem: RoutingProblem, orders: Mapping[Any, Iterable[Any]], matrix: Matrix | None = None,
@@ -83,10 +106,11 @@ def evaluate(problem: RoutingProblem, orders: Mapping[Any, Iterable[Any]], matri
 
 
 def _budget(criterion: Any) -> float | None:
-    for c in getattr(criterion, "criteria", ()):
-        if hasattr(c, "seconds"):
-            return c.seconds
-    return None
+    """The time limit inside a criterion (the smallest, when several are composed); None when it has none."""
+    if hasattr(criterion, "seconds"):
+        return float(criterion.seconds)
+    found = [b for b in (_budget(c) for c in getattr(criterion, "criteria", ())) if b is not None]
+    return min(found) if found else None
 
 
 def _why_impossible(problem: RoutingProblem, mx: Matrix, idx: Index, stop: Stop) -> str:
@@ -143,8 +167,7 @@ def _day_windows(stop: Stop, sh: Shift, offset: float) -> tuple[tuple[float, flo
     return tuple(sorted(out))
 
 
-def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop],
-               criterion: StopCriterion, seed: int) -> tuple[dict[Any, list[list[Any]]], list[Stop], int]:
+def _build_model(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop]) -> tuple[Any, list[Stop]]:
     """One PyVRP model for all shifts. Each shift keeps time from its own midnight, so an account open
     08:00-17:00 every day is ONE client (not one per day); days it cannot be visited (closed, or pinned
     elsewhere) are cut off by giving that shift its own routing profile without edges to it."""
@@ -165,7 +188,8 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
     cost_m = mx.duration if by_drive else mx.distance
     max_leg = max((max(row) for row in cost_m), default=1.0)
     base = int(2 * max_leg * SCALE) + 1
-    prize_by_priority = {3: base, 2: 10 * base, 1: 100 * base, 0: 1000 * base}
+    # An extra (not due yet) is worth a detour of up to about the longest leg, never a due visit.
+    prize_by_priority = {4: base // 2 + 1, 3: base, 2: 10 * base, 1: 100 * base, 0: 1000 * base}
     client_stop: list[Stop] = []
     allowed: dict[Any, list[bool]] = {}
     demand_on = any(sh.capacity is not None for sh in problem.shifts)
@@ -190,7 +214,8 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
     for k, sh in enumerate(problem.shifts):
         start, end = shift_depots[k]
         off = offsets[k]
-        # fixed_cost: a minute per day index, so with spare capacity the plan fills the earliest days.
+        # fixed_cost: a minute per day index, so with spare capacity the plan fills the earliest days
+        # (unless the days are to be balanced: then the balancing pass spreads the work afterwards).
         # The engine has no breaks: it must finish `lunch` minutes early so the break fits in afterwards.
         lunch = sh.break_minutes if sh.has_break else 0.0
         span = sh.end_min - sh.start_min - lunch
@@ -200,7 +225,7 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
         m.add_vehicle_type(num_available=sh.count, capacity=[sh.capacity] if sh.capacity is not None else [],
                            start_depot=start, end_depot=end, tw_early=int((sh.start_min - off) * SCALE),
                            tw_late=int((sh.end_min - lunch - off) * SCALE), shift_duration=max(0, int(span * SCALE)),
-                           max_distance=limit, fixed_cost=k * SCALE if by_drive else 0,
+                           max_distance=limit, fixed_cost=k * SCALE if by_drive and not problem.balance else 0,
                            profile=profiles[k] if restricted else None, name=str(sh.id))
     depots = {2 * k for k in range(len(problem.shifts))} | {2 * k + 1 for k in range(len(problem.shifts))}
     stop_locs = [(idx.stop_pos[s.id], s.id) for s in stops]
@@ -215,25 +240,29 @@ def _run_pyvrp(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[Stop
                 dur = int(math.ceil(row_t[j] * SCALE - 1e-9))
                 cost = dur if by_drive else int(round(row_d[j] * SCALE))
                 m.add_edge(locs[i], locs[j], distance=cost, duration=dur, profile=prof)
-    with warnings.catch_warnings():
-        # Over-full days are normal here (optional stops); PyVRP's 'struggles to find feasible' note is noise.
-        warnings.simplefilter("ignore")
-        result = m.solve(criterion, seed=seed, display=False)
-    best = result.best
+    # Edges left out (a day a stop cannot go) default to PyVRP's MAX_VALUE (2**44); with client groups and
+    # per-day profiles that made PyVRP 0.14.1's local search spin for ever (an overflow, we believe: see
+    # docs/notes/issue-14-planning.md). A value far above any real day but far below int64 limits avoids it.
+    missing = max(10**9, 1000 * int(max_leg * SCALE))
+    return m.data(missing_value=min(missing, 1 << 44)), client_stop
+
+
+def _orders(problem: RoutingProblem, stops: list[Stop], client_stop: list[Stop],
+            routes: list[tuple[int, list[int]]] | None) -> tuple[dict[Any, list[list[Any]]], list[Stop]]:
+    """The engine's routes (vehicle type, client indices) as stop ids per shift, and the stops it left out."""
     orders: dict[Any, list[list[Any]]] = {}
     served: set = set()
-    for route in best.routes():
-        sh = problem.shifts[route.vehicle_type()]
+    for vehicle_type, clients in routes or []:
+        sh = problem.shifts[vehicle_type]
         ids = []
-        for act in route.schedule():
-            if act.is_client():
-                s = client_stop[act.idx]
-                if s.id not in served:
-                    ids.append(s.id)
-                    served.add(s.id)
+        for c in clients:
+            s = client_stop[c]
+            if s.id not in served:
+                ids.append(s.id)
+                served.add(s.id)
         orders.setdefault(sh.id, []).append(ids)
     dropped = [s for s in stops if s.id not in served]
-    return orders, dropped, result.num_iterations
+    return orders, dropped
 
 
 def _finish(problem: RoutingProblem, mx: Matrix, idx: Index,
@@ -337,3 +366,85 @@ def _promote(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route
     left = [Unserved(sid, why) for sid, why in reason.items()]
     left.sort(key=lambda u: order[u.stop_id])
     return routes, left
+
+
+def day_length(route: Route) -> float:
+    """Minutes from leaving to coming back (0 for a day without visits)."""
+    return route.back - route.leave if route.visits else 0.0
+
+
+def _balance(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route], budget: float) -> list[Route]:
+    """Even out the days: move a visit from a longer day to a shorter one while the drive minutes added are
+    worth less than the imbalance saved (problem.balance minutes of driving per minute of day length moved
+    towards the mean).
+
+    Moves are ranked by an estimate from the matrix (detour and saving), and only the best few are timed
+    exactly (timing places lunch, so it is the slow part); it only re-times routes, so it never breaks a rule.
+    """
+    deadline = time.perf_counter() + budget
+    routes = list(routes)
+    movable = [k for k, r in enumerate(routes) if problem.shift(r.shift_id).count == 1]
+    if len(movable) < 2:
+        return routes
+    d = mx.duration
+
+    def spread(lengths: dict[int, float]) -> float:
+        # Half the total distance from the mean day: every minute moved from a long day to a short one
+        # counts (max - min alone does not move while two days are empty), and it equals max - min for two days.
+        mean = sum(lengths.values()) / len(lengths)
+        return sum(abs(x - mean) for x in lengths.values()) / 2
+
+    while time.perf_counter() < deadline:
+        lengths = {k: day_length(routes[k]) for k in movable}
+        before = spread(lengths)
+        guesses = []
+        for s_k in movable:
+            src_route = routes[s_k]
+            src_sh = problem.shift(src_route.shift_id)
+            src_seq = [idx.start(src_sh)] + [idx.stop_pos[x] for x in src_route.stop_ids] + [idx.end(src_sh)]
+            for pos_out, sid in enumerate(src_route.stop_ids):
+                stop = idx.stops[sid]
+                if stop.shift_id is not None or stop.appointment is not None:
+                    continue  # locked to its day, or a fixed appointment
+                me = idx.stop_pos[sid]
+                a, b = src_seq[pos_out], src_seq[pos_out + 2]
+                saved_drive = d[a][me] + d[me][b] - d[a][b]
+                for k in movable:
+                    if k == s_k or lengths[k] >= lengths[s_k] - stop.service_minutes:
+                        continue
+                    sh = problem.shift(routes[k].shift_id)
+                    if not open_during(stop, sh):
+                        continue
+                    seq = [idx.start(sh)] + [idx.stop_pos[x] for x in routes[k].stop_ids] + [idx.end(sh)]
+                    for q in range(len(seq) - 1):
+                        detour = d[seq[q]][me] + d[me][seq[q + 1]] - d[seq[q]][seq[q + 1]]
+                        est = dict(lengths)
+                        est[s_k] = 0.0 if len(src_route.visits) == 1 else est[s_k] - saved_drive - stop.service_minutes
+                        est[k] = est[k] + detour + stop.service_minutes
+                        gain = problem.balance * (before - spread(est)) - (detour - saved_drive)
+                        if gain > 0:
+                            guesses.append((gain, s_k, sid, k, q))
+        guesses.sort(key=lambda g: -g[0])
+        moved = False
+        for _, s_k, sid, k, q in guesses[:10]:
+            if time.perf_counter() > deadline:
+                break
+            src_route = routes[s_k]
+            src = time_route(problem, mx, problem.shift(src_route.shift_id),
+                             [x for x in src_route.stop_ids if x != sid], idx, vehicle=src_route.vehicle)
+            order = routes[k].stop_ids
+            dst = time_route(problem, mx, problem.shift(routes[k].shift_id), order[:q] + [sid] + order[q:], idx,
+                             vehicle=routes[k].vehicle)
+            if src.warnings or dst.warnings:
+                continue
+            after = dict(lengths)
+            after[s_k], after[k] = day_length(src), day_length(dst)
+            gain = problem.balance * (before - spread(after)) - (
+                src.drive_minutes + dst.drive_minutes - src_route.drive_minutes - routes[k].drive_minutes)
+            if gain > 1e-6:
+                routes[s_k], routes[k] = src, dst
+                moved = True
+                break
+        if not moved:
+            break
+    return routes

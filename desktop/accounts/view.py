@@ -45,6 +45,8 @@ class AccountsView(QWidget):
         self.count_label.setStyleSheet("color: #555;")
         self.new_button = QPushButton("New account")
         self.new_button.setToolTip("Add an account (Ctrl+N)")
+        self.visits_button = QPushButton("Set visits…")
+        self.visits_button.setToolTip("Set visit frequency, minutes, weekdays or hours on the selected accounts")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected accounts (Del); undo brings them back")
 
@@ -57,6 +59,7 @@ class AccountsView(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.count_label)
         bar.addWidget(self.new_button)
+        bar.addWidget(self.visits_button)
         bar.addWidget(self.delete_button)
 
         self.table = QTableView()
@@ -100,6 +103,7 @@ class AccountsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.new_button.clicked.connect(self.new_account)
         self.delete_button.clicked.connect(self.delete_selected)
+        self.visits_button.clicked.connect(self.set_visits)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_account)
         QShortcut(QKeySequence(Qt.Key.Key_Delete), self.table, activated=self.delete_selected)
@@ -210,7 +214,9 @@ class AccountsView(QWidget):
         self.detail.show_account(self.model.account_id(current.row()) if current.isValid() else None)
 
     def _update_buttons(self) -> None:
-        self.delete_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
+        selected = bool(self.table.selectionModel().selectedRows())
+        self.delete_button.setEnabled(selected)
+        self.visits_button.setEnabled(selected)
 
     def _focus_search(self) -> None:
         self.search.setFocus()
@@ -237,6 +243,16 @@ class AccountsView(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.ctx.undo_stack.push(DeleteAccountsCommand(self.ctx, ids))
+
+    def set_visits(self) -> None:
+        """Bulk edit: e.g. filter Tier A, select all (Ctrl+A), set weekly and 45 minutes; one undo step."""
+        from desktop.accounts.bulk import BulkVisitDialog
+
+        ids = self.selected_ids()
+        if ids:
+            if self.detail.is_dirty() and not self.detail.save():
+                return
+            BulkVisitDialog(self.ctx, ids, self).exec()
 
     def _on_changes(self, changes) -> None:
         if changes.touched("reps"):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from core.expenses import CATEGORIES, SCHEMES, ExpenseError, add_expense, add_trip, rate_list, set_rate, set_rep_scheme
-from core.storage.database import Store
+
+if TYPE_CHECKING:  # the type only; sections do not touch storage
+    from core.storage.database import Store
 
 
 def _date_edit(day: date) -> QDateEdit:

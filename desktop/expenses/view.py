@@ -20,11 +20,11 @@ from core.expenses.exports import export_expenses, export_mileage, money
 from core.expenses.receipts import receipt_path
 from core.expenses.reports import PeriodReport, list_reports
 from core.money import format_cents
-from core.storage import open_database
 from desktop.context import AppContext
 from desktop.expenses.dialogs import ExpenseDialog, RatesDialog, TripDialog
 from desktop.territories.editor import NOBODY, combo_value, select_value
 from desktop.territories.tables import RowsModel
+from desktop.tasks import open_worker_store
 
 TRIP_COLUMNS = ("Date", "Rep", "Start", "Destination", "Business purpose", "Miles", "Km", "Rate", "Amount", "Kind",
                 "Vehicle", "Report")
@@ -475,7 +475,7 @@ class ExpensesView(QWidget):
             from core.routing.matrix import provider_for
 
             matrix = provider_for(routing_url)
-            with open_database(path) as store:
+            with open_worker_store(path) as store:
                 if not week:
                     return add_trips_from_route(store, rep_id, day, matrix=matrix, actor_id=actor)[1], []
                 ids, skipped, changes = add_trips_for_days(store, rep_id, week_so_far(store, rep_id, day),
@@ -624,7 +624,7 @@ class ExpensesView(QWidget):
         period, rep_id, db = combo_value(self.month), combo_value(self.rep), self.ctx.store.path
 
         def work(progress):
-            with open_database(db) as store:
+            with open_worker_store(db) as store:
                 report = build_period(store, period, rep_id)
                 write = export_expenses if what == "expenses" else export_mileage
                 return write(store, report, out)

@@ -1,4 +1,4 @@
-"""The Rotation tab of the Plan view: pick a rep and a cycle, see the coverage check, solve, browse the grid, save."""
+"""The Rotation tab of the Plan view: pick a rep and a cycle, check coverage, solve, browse, save, apply as visits."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QDoubleSpinBox, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QCheckBox, QDoubleSpinBox, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.reps import list_reps
 from core.rotation import planner
-from core.storage import open_database
 from desktop.context import AppContext
+from desktop.tasks import open_worker_store
 
 WEEKDAY_TITLES = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+WORKDAYS = ("mon", "tue", "wed", "thu", "fri")
+WORKDAYS_WITH_SATURDAY = (*WORKDAYS, "sat")
 
 
 def next_monday(today: date) -> date:
@@ -34,6 +36,11 @@ class RotationTab(QWidget):
         self.task = None
         self.coverage_task = None
         self.saved_plan_id: int | None = None
+        # The plan Apply acts on: the one just saved, else the rep's latest saved plan.
+        self.plan_id: int | None = None
+        self.plan_task = None
+        self._plan_note = ""
+        self._when_solved: list = []
         self._coverage_stale = True
 
         self.rep = QComboBox()
@@ -52,6 +59,8 @@ class RotationTab(QWidget):
         self.seconds.setValue(20)
         self.seconds.setSuffix(" s")
         self.seconds.setToolTip("How long the solver may search")
+        self.saturdays = QCheckBox("Saturdays")
+        self.saturdays.setToolTip("The rep also works Saturdays (for accounts open at weekends)")
         self.solve_button = QPushButton("Plan rotation")
         self.cancel_button = QPushButton("Cancel")
         self.progress = QProgressBar()
@@ -63,6 +72,7 @@ class RotationTab(QWidget):
                               ("Search", self.seconds)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
+        controls.addWidget(self.saturdays)
         controls.addWidget(self.solve_button)
         controls.addWidget(self.cancel_button)
         controls.addWidget(self.progress, 1)
@@ -95,25 +105,40 @@ class RotationTab(QWidget):
         self.summary.setWordWrap(True)
         self.save_button = QPushButton("Save rotation")
         self.map_button = QPushButton("Show on map")
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setToolTip("Book the saved rotation's visits on the rep's calendar from today on "
+                                     "(applying again only changes what differs)")
+        self.replan_button = QPushButton("Re-plan missed")
+        self.replan_button.setToolTip("Roll missed visits forward and move visits off days off")
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(self.map_button)
         bottom.addWidget(self.save_button)
+        bottom.addWidget(self.apply_button)
+        bottom.addWidget(self.replan_button)
+        self.plan_label = QLabel("No saved rotation for this rep yet.")
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setObjectName("rotation-plan-coverage")
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.coverage_label)
         layout.addWidget(split, 1)
         layout.addLayout(bottom)
+        layout.addWidget(self.plan_label)
 
         self.solve_button.clicked.connect(self.solve)
         self.cancel_button.clicked.connect(self.cancel)
         self.save_button.clicked.connect(self.save)
         self.map_button.clicked.connect(self.show_on_map)
+        self.apply_button.clicked.connect(lambda: self.apply_plan(False))
+        self.replan_button.clicked.connect(lambda: self.apply_plan(True))
+        self.rep.currentIndexChanged.connect(self._rep_changed)
         self.grid.currentCellChanged.connect(lambda row, col, *_: self._show_day(row, col))
         self.rep.currentIndexChanged.connect(self.check_coverage)
         self.weeks.valueChanged.connect(self.check_coverage)
         self.start.dateChanged.connect(self.check_coverage)
+        self.saturdays.toggled.connect(self.check_coverage)
         ctx.changed.connect(self._on_changed)
         self._load_reps()
         self._update_buttons()
@@ -141,6 +166,9 @@ class RotationTab(QWidget):
         if index >= 0:
             self.rep.setCurrentIndex(index)
 
+    def workdays(self) -> tuple[str, ...]:
+        return WORKDAYS_WITH_SATURDAY if self.saturdays.isChecked() else WORKDAYS
+
     def start_date(self) -> date:
         q = self.start.date()
         return date(q.year(), q.month(), q.day())
@@ -150,12 +178,20 @@ class RotationTab(QWidget):
             self._load_reps()
         elif changes.touched("accounts") or changes.touched("time_off"):
             self.check_coverage()
+        if changes.touched("visits") or changes.touched("rotation_plans") or changes.touched("time_off"):
+            self.refresh_plan()
+
+    def _rep_changed(self) -> None:
+        self.plan_id = None
+        self._plan_note = ""
+        self.refresh_plan()
 
     # --- coverage and solve -----------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         if self._coverage_stale:
             self.check_coverage()
+            self.refresh_plan()
 
     def check_coverage(self) -> None:
         """Run the coverage check on a worker (it reads every account of the rep); waits until the tab is shown."""
@@ -166,12 +202,12 @@ class RotationTab(QWidget):
             self._coverage_stale = True
             return
         self._coverage_stale = False
-        path, start, weeks = self.ctx.store.path, self.start_date(), self.weeks.value()
+        path, start, weeks, workdays = self.ctx.store.path, self.start_date(), self.weeks.value(), self.workdays()
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
-                return planner.prepare(store, rep_id, start, weeks).coverage()
+                return planner.prepare(store, rep_id, start, weeks, workdays=workdays).coverage()
             finally:
                 store.close()
 
@@ -191,11 +227,12 @@ class RotationTab(QWidget):
         if rep_id is None or self.task is not None:
             return
         path, start, weeks, seconds = self.ctx.store.path, self.start_date(), self.weeks.value(), self.seconds.value()
+        workdays = self.workdays()
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
-                data = planner.prepare(store, rep_id, start, weeks)
+                data = planner.prepare(store, rep_id, start, weeks, workdays=workdays)
             finally:
                 store.close()
             return planner.solve_rotation(data, seconds=seconds, progress=progress)
@@ -226,6 +263,18 @@ class RotationTab(QWidget):
         self.progress.setVisible(False)
         self._update_buttons()
 
+    def when_ready(self, callback) -> None:
+        """Call `callback` once the running solve has finished (at once when none is running)."""
+        if self.task is None:
+            callback()
+        else:
+            self._when_solved.append(callback)
+
+    def _ready(self) -> None:
+        callbacks, self._when_solved = self._when_solved, []
+        for callback in callbacks:
+            callback()
+
     def _on_solved(self, rotation: planner.Rotation) -> None:
         self._finish_task()
         self.rotation = rotation
@@ -242,14 +291,17 @@ class RotationTab(QWidget):
             text += f" {len(rotation.not_due)} quarterly accounts are not due in this cycle."
         self.summary.setText(text)
         self._update_buttons()
+        self._ready()
 
     def _on_failed(self, exc: BaseException) -> None:
         self._finish_task()
         self.summary.setText(f"Could not plan the rotation: {exc}")
+        self._ready()
 
     def _on_cancelled(self) -> None:
         self._finish_task()
         self.summary.setText("Cancelled.")
+        self._ready()
 
     # --- grid ---------------------------------------------------------------------------------------------
     def _fill_grid(self) -> None:
@@ -258,6 +310,9 @@ class RotationTab(QWidget):
         if rotation is None:
             self.grid.setRowCount(0)
             return
+        per_week = rotation.per_week
+        self.grid.setColumnCount(per_week)
+        self.grid.setHorizontalHeaderLabels([d.title() for d in rotation.workdays])
         self.grid.setRowCount(rotation.weeks)
         self.grid.setVerticalHeaderLabels([f"Week {w + 1}" for w in range(rotation.weeks)])
         busiest = max((d.hours for d in rotation.days), default=0) or 1
@@ -279,13 +334,13 @@ class RotationTab(QWidget):
                 item.setForeground(QBrush(QColor("#000000")))
             if day.warnings:
                 item.setToolTip("\n".join(day.warnings))
-            self.grid.setItem(i // 5, i % 5, item)
+            self.grid.setItem(i // per_week, i % per_week, item)
 
     def _show_day(self, row: int, col: int) -> None:
         self.stops.clear()
         if self.rotation is None or row < 0 or col < 0:
             return
-        index = row * 5 + col
+        index = row * self.rotation.per_week + col
         if index >= len(self.rotation.days):
             return
         day = self.rotation.days[index]
@@ -302,7 +357,7 @@ class RotationTab(QWidget):
     def selected_day(self) -> planner.RotationDay | None:
         if self.rotation is None or self.grid.currentRow() < 0:
             return None
-        index = self.grid.currentRow() * 5 + self.grid.currentColumn()
+        index = self.grid.currentRow() * self.rotation.per_week + self.grid.currentColumn()
         return self.rotation.days[index] if 0 <= index < len(self.rotation.days) else None
 
     # --- actions ------------------------------------------------------------------------------------------
@@ -311,8 +366,79 @@ class RotationTab(QWidget):
             return
         plan_id, changes = planner.save_rotation(self.ctx.store, self.rotation)
         self.saved_plan_id = plan_id
+        self.plan_id = plan_id
+        self._plan_note = ""
         self.ctx.apply(changes)
         self.summary.setText(self.summary.text() + f" Saved as rotation plan {plan_id}.")
+        self._update_buttons()
+
+    def refresh_plan(self) -> None:
+        """Read the saved plan (just saved, else the rep's latest) and its visits done / due per tier, on a worker."""
+        rep_id = self.rep_id()
+        if rep_id is None or not self.isVisible():
+            return
+        path, plan_id = self.ctx.store.path, self.plan_id
+
+        def work(progress):
+            store = open_worker_store(path)
+            try:
+                plans = [planner.get_plan(store, plan_id)] if plan_id else planner.list_plans(store, rep_id)[:1]
+                if not plans:
+                    return None
+                return plans[0], planner.tier_coverage(store, plans[0].id)
+            finally:
+                store.close()
+
+        self.plan_task = self.ctx.tasks.run("Reading the saved rotation", work)
+        task = self.plan_task
+        task.on_done(lambda found, t=task: self._on_plan(found) if t is self.plan_task else None)
+        task.on_error(lambda exc: self.plan_label.setText(f"Cannot read the saved rotation: {exc}"))
+
+    def _on_plan(self, found, note: str = "") -> None:
+        self.plan_task = None
+        note = note or self._plan_note
+        if found is None:
+            self.plan_id = None
+            self.plan_label.setText("No saved rotation for this rep yet.")
+        else:
+            plan, figures = found
+            self.plan_id = plan.id
+            state = ("applied: its visits are on the rep's calendar" if plan.status == "applied"
+                     else "a draft: Apply books its visits")
+            self.plan_label.setText((note + "\n" if note else "") +
+                                    f"Rotation plan {plan.id}, {plan.start:%d %b} to {plan.end:%d %b %Y} ({state}). "
+                                    + planner.coverage_text(figures))
+        self._update_buttons()
+
+    def apply_plan(self, replan: bool = False) -> None:
+        """Apply (or re-plan) the saved plan on a worker; the view learns what changed through ctx.apply."""
+        if self.plan_id is None or self.task is not None:
+            return
+        path, plan_id = self.ctx.store.path, self.plan_id
+
+        def work(progress):
+            store = open_worker_store(path)
+            try:
+                result = (planner.replan if replan else planner.apply_rotation)(store, plan_id)
+                return result, planner.get_plan(store, plan_id), planner.tier_coverage(store, plan_id)
+            finally:
+                store.close()
+
+        def done(out) -> None:
+            result, plan, figures = out
+            self.task = None
+            self._plan_note = result.summary()
+            self._on_plan((plan, figures), result.summary())
+            self.ctx.apply(result.changes)
+
+        def failed(exc) -> None:
+            self.task = None
+            self.plan_label.setText(f"Could not apply the rotation: {exc}")
+            self._update_buttons()
+
+        self.plan_label.setText("Re-planning…" if replan else "Applying the rotation…")
+        self.task = self.ctx.tasks.run("Applying rotation", work)
+        self.task.on_done(done).on_error(failed)
         self._update_buttons()
 
     def show_on_map(self) -> None:
@@ -331,3 +457,24 @@ class RotationTab(QWidget):
         self.cancel_button.setEnabled(busy)
         self.save_button.setEnabled(not busy and self.rotation is not None and self.saved_plan_id is None)
         self.map_button.setEnabled(self.rep_id() is not None)
+        self.apply_button.setEnabled(not busy and self.plan_id is not None)
+        self.replan_button.setEnabled(not busy and self.plan_id is not None)
+
+
+def for_screenshot(plan_view, seconds: float = 1.5) -> RotationTab:
+    """`fieldatlas screenshot --view rotation`: the Plan view on its Rotation tab, a 4-week cycle being solved
+    for the first rep (the busiest day is selected once it is done); returns the tab to wait for."""
+    tab = plan_view.rotation
+    plan_view.setCurrentWidget(tab)
+    tab.weeks.setValue(4)
+    tab.seconds.setValue(seconds)
+    tab.solve()
+
+    def select_busiest() -> None:
+        if tab.rotation is not None:
+            per_week = tab.rotation.per_week
+            i = max(range(len(tab.rotation.days)), key=lambda k: len(tab.rotation.days[k].stops))
+            tab.grid.setCurrentCell(i // per_week, i % per_week)
+
+    tab.when_ready(select_busiest)
+    return tab

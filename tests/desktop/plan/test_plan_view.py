@@ -124,3 +124,54 @@ def test_a_drop_is_read_back_as_an_order_and_checked(qtbot, demo_store):
     assert orders[first_day][1] == moved
     qtbot.waitUntil(lambda: moved in week.orders[first_day], timeout=2000)
     assert week.plan.result.engine == "check"
+
+
+def test_stop_ends_a_long_search_within_a_second_and_shows_the_best_plan(qtbot, demo_store):
+    import time
+
+    ctx, view = make_view(qtbot, demo_store)
+    week = view.week
+    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
+    week.start.setDate(QDate(2026, 11, 23))
+    week.days.setValue(5)
+    week.seconds.setValue(120)
+    week.plan_button.click()
+    # Wait until the engine is searching (its progress reports the seconds used), then press Stop.
+    qtbot.waitUntil(lambda: "Optimising" in week.progress.toolTip(), timeout=30_000)
+    qtbot.wait(300)
+    pressed = time.perf_counter()
+    week.stop_button.click()
+    qtbot.waitUntil(lambda: week.task is None, timeout=5_000)
+    assert time.perf_counter() - pressed < 1.0
+    assert week.plan is not None and week.plan.result.served
+    assert "Stopped early" in week.summary.text()
+
+
+def test_the_plan_is_drawn_on_the_small_map_beside_the_itinerary(qtbot, demo_store):
+    ctx, view = make_view(qtbot, demo_store)
+    week = solve_two_days(qtbot, view)
+    assert week.sketch.plan is week.plan
+    image = week.sketch.grab().toImage()
+    # Each day's route is drawn in its colour: find both day colours among the pixels.
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
+    assert {week.sketch.day_colour(0).name(), week.sketch.day_colour(1).name()} <= colours
+
+
+def test_screenshot_of_the_plan_view_renders_a_solved_plan(demo_db, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "plan.png"
+    proc = subprocess.run([sys.executable, "-m", "desktop.cli", "screenshot", "--db", str(demo_db), "--view", "plan",
+                           "--rep", "Lauren Lewis", "--start", "2026-11-23", "--days", "2", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out))
+    assert image.width() == 1400
+    from desktop.plan.route_sketch import DAY_COLOURS
+
+    colours = {image.pixelColor(x, y).name() for x in range(900, 1400, 2) for y in range(80, 500, 2)}
+    assert DAY_COLOURS[0].lower() in colours and DAY_COLOURS[1].lower() in colours

@@ -66,3 +66,41 @@ def test_rotation_tab_cancel(qtbot, demo_store):
     qtbot.waitUntil(lambda: tab.task is None, timeout=20000)
     assert tab.rotation is None and "Cancelled" in tab.summary.text()
     ctx.tasks.wait(5000)
+
+
+def test_rotation_tab_apply_books_visits_once_and_shows_tier_coverage(qtbot, demo_store):
+    from desktop.plan.rotation_tab import RotationTab, next_monday
+
+    ctx = AppContext(demo_store, Settings(), persist_settings=False)
+    tab = RotationTab(ctx)
+    qtbot.addWidget(tab)
+    tab.select_rep(6)
+    first = next_monday(date.today())  # Apply books from today on, so the cycle lies ahead
+    tab.start.setDate(QDate(first.year, first.month, first.day))
+    tab.weeks.setValue(2)
+    tab.seconds.setValue(1)
+    tab.show()
+    qtbot.waitUntil(lambda: "No saved rotation" in tab.plan_label.text(), timeout=20000)
+    assert not tab.apply_button.isEnabled()
+    tab.solve_button.click()
+    qtbot.waitUntil(lambda: tab.rotation is not None, timeout=60000)
+    tab.save_button.click()
+    assert tab.apply_button.isEnabled()
+
+    heard = []
+    ctx.changed.connect(heard.append)
+    tab.apply_button.click()
+    qtbot.waitUntil(lambda: "visits booked" in tab.plan_label.text() and tab.task is None, timeout=20000)
+    plan_id = tab.saved_plan_id
+    booked = demo_store.scalar("SELECT count(*) FROM visits WHERE rotation_plan_id = ? AND deleted_at IS NULL",
+                               (plan_id,))
+    assert booked == tab.rotation.visit_count > 0
+    assert heard and heard[-1].touched("visits")
+    assert f"Rotation plan {plan_id}" in tab.plan_label.text() and "applied" in tab.plan_label.text()
+    assert "done / due" in tab.plan_label.text()
+
+    tab.apply_button.click()  # a second Apply books nothing new
+    qtbot.waitUntil(lambda: "0 visits booked" in tab.plan_label.text() and tab.task is None, timeout=20000)
+    assert demo_store.scalar("SELECT count(*) FROM visits WHERE rotation_plan_id = ? AND deleted_at IS NULL",
+                             (plan_id,)) == booked
+    ctx.tasks.wait(5000)

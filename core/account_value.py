@@ -1,0 +1,143 @@
+"""One typed, immutable account value and the one read service that builds it (planning, rotation, maps, CLI)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Mapping, Sequence
+
+from core import defaults, opening_hours
+from core.opening_hours import WEEKDAYS, WeeklyHours, Window
+from core.storage.database import Store
+
+VISITS_PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 13, "quarterly": 4, "none": 0}
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the features see it. Hours are parsed once; None means 'not known' (any time will do)."""
+
+    id: int
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    tier: str | None = None
+    status: str = "active"
+    owner_id: int | None = None
+    territory_id: int | None = None
+    visit_frequency: str = defaults.VISIT_FREQUENCY
+    visit_minutes: int = defaults.VISIT_MINUTES
+    hours: WeeklyHours | None = None
+    allowed_weekdays: tuple[str, ...] | None = None   # None = no restriction
+    last_visit_at: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    external_id: str | None = None
+    potential_cents: int | None = None
+    locked: bool = False
+    deleted: bool = False
+    opening_hours_json: str | None = None   # the stored text, for code that still passes JSON on
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    @property
+    def visits_per_year(self) -> int:
+        return 0 if self.status == "inactive" else VISITS_PER_YEAR.get(self.visit_frequency or "none", 0)
+
+    def open_on(self, weekday: str | int) -> bool:
+        """Open at some time on this weekday ('mon' or 0); unknown hours count as open."""
+        return True if self.hours is None else self.hours.open_on(weekday)
+
+    def windows_on(self, day: date) -> tuple[Window, ...] | None:
+        """Opening windows on this date (minutes after midnight); () when closed, None when hours are not known."""
+        return None if self.hours is None else self.hours.windows_on(day)
+
+    def as_row(self) -> dict[str, Any]:
+        """The plain dict older callers pass around (planning's candidates), with the stored hours text."""
+        return {"id": self.id, "name": self.name, "city": self.city, "lat": self.lat, "lon": self.lon,
+                "tier": self.tier, "visit_frequency": self.visit_frequency, "visit_minutes": self.visit_minutes,
+                "opening_hours": self.opening_hours_json, "last_visit_at": self.last_visit_at}
+
+    def visit_weekdays(self, workdays: Sequence[str] = WEEKDAYS[:5]) -> tuple[str, ...]:
+        """Weekdays it can be visited: the rep's working days ∩ its allowed weekdays ∩ the days it is open."""
+        return tuple(d for d in WEEKDAYS if d in workdays and (self.allowed_weekdays is None or d in self.allowed_weekdays)
+                     and self.open_on(d))
+
+
+def hours_from_json(text: str | None) -> WeeklyHours | None:
+    """Stored hours JSON -> WeeklyHours; None when not known or damaged."""
+    try:
+        return WeeklyHours.from_json(text)
+    except (ValueError, json.JSONDecodeError):
+        return None  # writes validate hours; a value damaged outside FieldAtlas counts as not known
+
+
+def _weekdays(text: str | None) -> tuple[str, ...] | None:
+    try:
+        return opening_hours.parse_weekdays(text)
+    except ValueError:
+        return None
+
+
+def from_row(row: Mapping[str, Any]) -> Account:
+    """An Account from an accounts row (sqlite3.Row or dict)."""
+    keys = row.keys()
+    get = (lambda k: row[k] if k in keys else None)
+    return Account(
+        id=row["id"], name=row["name"], lat=get("lat"), lon=get("lon"), tier=get("tier"),
+        status=get("status") or "active", owner_id=get("owner_id"), territory_id=get("territory_id"),
+        visit_frequency=get("visit_frequency") or defaults.VISIT_FREQUENCY,
+        visit_minutes=defaults.VISIT_MINUTES if get("visit_minutes") is None else int(get("visit_minutes")),
+        hours=hours_from_json(get("opening_hours")), allowed_weekdays=_weekdays(get("allowed_weekdays")),
+        last_visit_at=get("last_visit_at"), city=get("city"), state=get("state"), postal_code=get("postal_code"),
+        external_id=get("external_id"), potential_cents=get("potential_cents"), locked=bool(get("locked")),
+        deleted=bool(get("deleted_at")), opening_hours_json=get("opening_hours"))
+
+
+_COLUMNS = ("id, name, lat, lon, tier, status, owner_id, territory_id, visit_frequency, visit_minutes, "
+            "opening_hours, allowed_weekdays, last_visit_at, city, state, postal_code, external_id, "
+            "potential_cents, locked, deleted_at")
+
+
+def read_accounts(store: Store, *, ids: Iterable[int] | None = None, owner_id: int | None = None,
+                  active: bool = False, located: bool = False, visited: bool = False,
+                  include_deleted: bool = False) -> list[Account]:
+    """Accounts in id order. active: status 'active'; located: has coordinates; visited: frequency is not 'none'."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if not include_deleted:
+        clauses.append("deleted_at IS NULL")
+    if owner_id is not None:
+        clauses.append("owner_id = ?")
+        params.append(owner_id)
+    if active:
+        clauses.append("status = 'active'")
+    if located:
+        clauses.append("lat IS NOT NULL AND lon IS NOT NULL")
+    if visited:
+        clauses.append("visit_frequency != 'none'")
+    where = " AND ".join(clauses) or "1"
+    if ids is None:
+        rows = store.conn.execute(f"SELECT {_COLUMNS} FROM accounts WHERE {where} ORDER BY id", params).fetchall()
+        return [from_row(r) for r in rows]
+    wanted = list(dict.fromkeys(ids))
+    out: list[Account] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        out += [from_row(r) for r in store.conn.execute(
+            f"SELECT {_COLUMNS} FROM accounts WHERE {where} AND id IN ({marks})", [*params, *chunk])]
+    out.sort(key=lambda a: a.id)
+    return out
+
+
+def read_account(store: Store, account_id: int) -> Account:
+    """One account (deleted ones too); KeyError when there is no such account."""
+    found = read_accounts(store, ids=[account_id], include_deleted=True)
+    if not found:
+        raise KeyError(f"account {account_id} does not exist")
+    return found[0]
