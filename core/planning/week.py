@@ -16,6 +16,7 @@ from core import defaults
 from core import opening_hours
 from core.account_value import read_accounts
 from core.accounts import VISITS_PER_YEAR
+from core.planning import travel_times
 from core.progress import Progress, check_cancelled
 from core.routing.problem import EXTRA
 from core.routing.schedule import open_during
@@ -260,7 +261,7 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
     problem = build_problem(store, rep, dates, accounts, options)
     if progress is not None:
         progress.update(0, 100, "Computing travel times")
-    mx = problem.matrix.matrix(problem.points())
+    mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
     check_cancelled(progress)
     if seconds is None and len(dates) > 1:
         # A week is worth a longer look than one day (same as the Plan view's default of 10 s).
@@ -425,7 +426,7 @@ def load_accepted(store: Store, rep_id: int, start: date, days: int, options: Pl
     ids = [a for ids in orders.values() for a in ids]
     accounts = _located(store, ids)
     problem = build_problem(store, rep, dates, accounts, options)
-    mx = problem.matrix.matrix(problem.points())
+    mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx,
                     result=evaluate(problem, {sh.id: orders.get(sh.id, []) for sh in problem.shifts}, matrix=mx),
                     accounts={a["id"]: a for a in accounts})

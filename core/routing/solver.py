@@ -48,7 +48,8 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     budget = _budget(criterion)
     limit = budget if budget is not None else engine.HARD_CAP_SECONDS
     # The limit counts from the call, and a little of it is kept back for the timing passes afterwards.
-    deadline = started + max(0.0, limit - min(1.0 if problem.balance else 0.25, (0.2 if problem.balance else 0.1) * limit))
+    balancing = problem.balance > 0 and len(problem.shifts) > 1
+    deadline = started + max(0.0, limit - min(1.0 if balancing else 0.25, (0.2 if balancing else 0.1) * limit))
     cancel = CancelRequested(progress, budget)
     routes_by_shift: dict[Any, list[list[Any]]] = {}
     iterations, stopped_by, engine_name = 0, "limit", "pyvrp"
@@ -72,11 +73,11 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
         polish = 0.1 + 0.2 * (time.perf_counter() - started)
         if budget is not None:
             left = started + budget + 0.3 - time.perf_counter()
-            polish = min(polish, left / 2 if problem.balance else left - 0.1)
+            polish = min(polish, left / 2 if balancing else left - 0.1)
         if engine_name == "insertion":
             polish = max(0.25, polish if budget is None else started + budget + 0.3 - time.perf_counter())
         routes, unserved = _promote(problem, mx, idx, routes, unserved, budget=max(0.02, polish))
-        if problem.balance > 0:
+        if balancing:
             left = 0.2 + 0.1 * (time.perf_counter() - started)
             if budget is not None:
                 left = started + budget + 0.3 - time.perf_counter()
