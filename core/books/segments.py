@@ -88,6 +88,8 @@ def describe(rule: dict[str, Any]) -> str:
     for key, value in rule.items():
         if isinstance(value, list):
             value = ", ".join(map(str, value))
+        elif isinstance(value, bool):
+            value = "yes" if value else "no (in the pool)"
         parts.append(f"{key.replace('_', ' ')} {value}")
     return "; ".join(parts) or "every account"
 
