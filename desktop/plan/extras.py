@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, QTime, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDateEdit, QDateTimeEdit, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDateEdit, QDateTimeEdit, QFormLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 
@@ -40,7 +40,8 @@ class ExtrasPanel(QWidget):
         self.hotel_night.setCalendarPopup(True)
         self.hotel_night.setDisplayFormat("ddd d MMM yyyy")
         self.hotel_place = QLineEdit()
-        self.hotel_place.setPlaceholderText("latitude, longitude — e.g. 30.63, -96.33")
+        self.hotel_place.setPlaceholderText("lat, lon e.g. 30.63, -96.33")
+        self.hotel_place.setMinimumWidth(120)
         self.add_hotel_button = QPushButton("Add hotel night")
         self.add_hotel_button.setToolTip("That day ends at the hotel and the next day starts there")
         self.account = QComboBox()
@@ -48,6 +49,9 @@ class ExtrasPanel(QWidget):
         self.account.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.account.completer().setFilterMode(Qt.MatchFlag.MatchContains)
         self.account.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        # Long account names must not widen the whole window.
+        self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account.setMinimumContentsLength(18)
         self.when = QDateTimeEdit()
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
@@ -62,10 +66,8 @@ class ExtrasPanel(QWidget):
         self.error.setStyleSheet("color: #b00020;")
 
         form = QFormLayout()
-        hotel_row = QHBoxLayout()
-        hotel_row.addWidget(self.hotel_night)
-        hotel_row.addWidget(self.hotel_place, 1)
-        form.addRow("Night of", hotel_row)
+        form.addRow("Night of", self.hotel_night)
+        form.addRow("Hotel at", self.hotel_place)
         form.addRow("", self.add_hotel_button)
         form.addRow("Account", self.account)
         form.addRow("At", self.when)

@@ -172,10 +172,11 @@ def test_screenshot_of_the_plan_view_renders_a_solved_plan(demo_db, tmp_path):
                           capture_output=True, text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert proc.returncode == 0, proc.stderr
     image = QImage(str(out))
-    assert image.width() == 1400
+    assert image.width() >= 1400  # the window's minimum width (all sections) may make it wider
     from desktop.plan.route_sketch import DAY_COLOURS
 
-    colours = {image.pixelColor(x, y).name() for x in range(900, 1400, 2) for y in range(80, 500, 2)}
+    colours = {image.pixelColor(x, y).name() for x in range(image.width() - 500, image.width(), 2)
+               for y in range(80, 500, 2)}
     assert DAY_COLOURS[0].lower() in colours and DAY_COLOURS[1].lower() in colours
 
 
