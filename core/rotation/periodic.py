@@ -35,6 +35,10 @@ ACCEPT_THRESHOLD = 0.01
 MAX_REMOVED = 15
 # Granular neighbourhood of the quick per-iteration descents (PyVRP's default is 40).
 DESCENT_NEIGHBOURS = 15
+# With customers whose single visit may fall on several days, the run alternates CYCLE_ROUNDS times between
+# the LNS (pattern choices) and a whole-cycle PyVRP search (moves visits between days), which gets this share.
+CYCLE_ROUNDS = 2
+CYCLE_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -319,6 +323,107 @@ def _better_of(problem: PeriodicProblem, day: int, routes: list[list[int]], clie
     return new if new_cost < old_cost - EPS else routes
 
 
+def flexible_share(problem: PeriodicProblem) -> float:
+    """Share of customers visited once whose day is free among several: the part a whole-cycle route search moves."""
+    if not problem.n:
+        return 0.0
+    free = sum(1 for c in range(1, problem.n + 1)
+               if problem.patterns[c] and len(problem.patterns[c][0]) == 1 and len(problem.patterns[c]) > 1)
+    return free / problem.n
+
+
+def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], pattern: dict[int, int], *,
+                   seconds: float, seed: int = 0) -> tuple[list[list[list[int]]], dict[int, int]] | None:
+    """Route the whole cycle as one PyVRP problem, warm-started from `routes`; None unless it is better.
+
+    A day-by-day search cannot move a visit to another day; here every vehicle-day is one vehicle type
+    and each day is a separate stretch of time, so PyVRP's search moves visits between days too. A customer
+    visited once whose allowed days are one consecutive run gets a time window over those days (free to
+    change day); visits of customers seen several times (or on scattered days) keep their day, because
+    PyVRP cannot keep a customer's visits on one pattern. Capacity, duration and vehicles per day hold.
+    """
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    t = problem.days
+    served = [c for c in range(1, problem.n + 1) if c in pattern]
+    if not served or seconds <= 0:
+        return None
+    # One stretch of time per day, longer than any route can last.
+    longest = float(problem.travel.max()) * 2 * (len(served) + 1) + sum(problem.service) + 1
+    if any(d is not None for d in problem.max_duration):
+        longest = min(longest, max(d for d in problem.max_duration if d is not None) + 1)
+    span = int(math.ceil(longest * SCALE)) + 10
+    visits: list[tuple[int, tuple[int, int]]] = []  # (customer, (first day, last day) it may take)
+    slot_of: dict[tuple[int, int], int] = {}
+    for c in served:
+        days = problem.patterns[c][pattern[c]]
+        allowed = sorted({p[0] for p in problem.patterns[c]}) if len(days) == 1 else []
+        if allowed and allowed == list(range(allowed[0], allowed[-1] + 1)):
+            slot_of[(c, days[0])] = len(visits)
+            visits.append((c, (allowed[0], allowed[-1])))
+            continue
+        for d in days:
+            slot_of[(c, d)] = len(visits)
+            visits.append((c, (d, d)))
+    nodes = [0, *[c for c, _ in visits]]
+    sub = problem.travel[np.ix_(nodes, nodes)]
+    dist = np.rint(sub * SCALE).astype(np.int64)
+    dur = np.ceil(sub * SCALE - 1e-9).astype(np.int64)
+    locations = [pyvrp.Location(0, 0) for _ in nodes]
+    clients = [pyvrp.Client(j + 1, delivery=[int(round(problem.demand[c]))],
+                            service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)),
+                            tw_early=lo * span, tw_late=hi * span + span - 1)
+               for j, (c, (lo, hi)) in enumerate(visits)]
+    total_demand = max(1, int(sum(problem.demand[c] * len(problem.patterns[c][pattern[c]]) for c in served)))
+    types, day_of_type = [], []
+    for d in range(t):
+        if not problem.vehicles[d]:
+            continue
+        cap = problem.capacity[d]
+        kwargs = {}
+        if problem.max_duration[d] is not None:
+            kwargs["shift_duration"] = int(math.floor(problem.max_duration[d] * SCALE + 1e-6))
+        types.append(pyvrp.VehicleType(num_available=problem.vehicles[d],
+                                       capacity=[int(cap) if cap is not None else total_demand],
+                                       tw_early=d * span, start_late=d * span, tw_late=d * span + span - 1,
+                                       **kwargs))
+        day_of_type.append(d)
+    type_of_day = {d: k for k, d in enumerate(day_of_type)}
+    data = pyvrp.ProblemData(locations, clients, [pyvrp.Depot(0)], types, [dist], [dur])
+    try:
+        init = pyvrp.Solution(data, [pyvrp.Route(data, [slot_of[(c, d)] for c in r], type_of_day[d])
+                                     for d in range(t) for r in routes[d] if r])
+    except (KeyError, RuntimeError):
+        return None
+    result = pyvrp.solve(data, MaxRuntime(seconds), seed=seed, collect_stats=False, initial_solution=init)
+    best = result.best
+    if not best.is_feasible() or not best.is_complete():
+        return None
+    new_routes: list[list[list[int]]] = [[] for _ in range(t)]
+    days_of: dict[int, list[int]] = {}
+    for r in best.routes():
+        d = day_of_type[r.vehicle_type()]
+        route = [visits[a.idx][0] for a in r if a.is_client()]
+        if route:
+            new_routes[d].append(route)
+            for c in route:
+                days_of.setdefault(c, []).append(d)
+    new_pattern = {}
+    for c in served:
+        days = tuple(sorted(days_of.get(c, ())))
+        k = next((k for k, p in enumerate(problem.patterns[c]) if tuple(sorted(p)) == days), None)
+        if k is None:
+            return None
+        new_pattern[c] = k
+    for d in range(t):
+        if len(new_routes[d]) > problem.vehicles[d] or not _routes_ok(problem, d, new_routes[d]):
+            return None
+    old = sum(route_cost(problem.travel, r) for day in routes for r in day)
+    new = sum(route_cost(problem.travel, r) for day in new_routes for r in day)
+    return (new_routes, new_pattern) if new < old - EPS else None
+
+
 def _routes_ok(problem: PeriodicProblem, day: int, routes: list[list[int]]) -> bool:
     cap, dmax = problem.capacity[day], problem.max_duration[day]
     for r in routes:
@@ -411,9 +516,13 @@ def assign_patterns_cpsat(problem: PeriodicProblem, seconds: float = 5.0, neighb
 
 
 def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int = 0,
-                   progress: Progress | None = None, use_cpsat: bool = True,
+                   progress: Progress | None = None, use_cpsat: bool = True, use_cycle: bool = True,
                    should_stop: Callable[[], bool] | None = None) -> PeriodicSolution:
-    """Best plan found within `seconds`: always returns routes; customers that cannot fit are unserved."""
+    """Best plan found within `seconds`: always returns routes; customers that cannot fit are unserved.
+
+    Without a balance weight and with customers whose one visit may fall on several days, part of the time
+    goes to optimise_cycle (one PyVRP search over the whole cycle); see CYCLE_ROUNDS and CYCLE_SHARE.
+    """
     started = time.perf_counter()
     deadline = started + seconds
     rng = random.Random(seed)
@@ -452,6 +561,10 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             break
         state.routes[d] = optimise_day(problem, d, state.routes[d], iterations=100, seconds=max(0.05, time_left() / 4),
                                        seed=seed)
+    # Routed days are shorter than the insertion built them: try the customers left out once more.
+    for c in sorted(c for c in state.unserved if problem.patterns[c]):
+        state.unserved.discard(c)
+        state.insert(c)
     current = state
     current_cost = current.cost()
     best = current.copy()
@@ -461,13 +574,30 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     # Nearest-neighbour lists for related removal.
     travel = problem.travel
     near = np.argsort(travel[1:, 1:], axis=1) + 1 if n > 1 else np.zeros((n, 0), dtype=int)
-    final_share = 0.15
+    cycle = use_cycle and not problem.balance_weight and flexible_share(problem) > 0 and n > 1
+    final_share = 0.0 if cycle else 0.15
     search_end = started + seconds * (1 - final_share)
     iteration = 0
     total_search = max(1e-9, search_end - started)
     polish_every = max(1.0, total_search / 6)
     next_polish = started + polish_every
+    # Cycle mode: each round is LNS until lns_end, then the whole-cycle search until the round ends.
+    round_length = max(0.0, search_end - time.perf_counter()) / CYCLE_ROUNDS
+    round_end = time.perf_counter() + round_length
+    lns_end = round_end - CYCLE_SHARE * round_length
     while time.perf_counter() < search_end and n > 1:
+        if cycle and time.perf_counter() >= lns_end:
+            report(0.1 + 0.8 * (time.perf_counter() - started) / total_search, f"routing the cycle: {best_cost:,.1f}")
+            out = optimise_cycle(problem, best.routes, best.pattern, seconds=max(0.1, round_end - time.perf_counter()),
+                                 seed=rng.randint(0, 10**6))
+            if out is not None:
+                best.routes, best.pattern = out
+                best_cost = best.cost()
+                history.append((time.perf_counter() - started, best_cost))
+            current, current_cost = best.copy(), best_cost
+            round_end = time.perf_counter() + round_length
+            lns_end = round_end - CYCLE_SHARE * round_length
+            continue
         if should_stop is not None and should_stop():
             break
         iteration += 1
@@ -482,6 +612,10 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             removed = [pool[0], *rng.sample(pool[1:], min(k - 1, len(pool) - 1))]
         else:
             removed = rng.sample(customers, min(k, n))
+        # Customers still left out get another try every iteration (a few at a time).
+        if cand.unserved:
+            waiting = sorted(c for c in cand.unserved if problem.patterns[c])
+            removed += rng.sample(waiting, min(3, len(waiting)))
         removed = list(dict.fromkeys(removed))
         days_touched: set[int] = set()
         for c in removed:
@@ -507,7 +641,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
                 best, best_cost = cand.copy(), cand_cost
                 history.append((time.perf_counter() - started, best_cost))
         # Now and then polish the best plan's days with a short PyVRP search and restart from it.
-        if time.perf_counter() >= next_polish:
+        if not cycle and time.perf_counter() >= next_polish:
             for d in range(t):
                 best.routes[d] = optimise_day(problem, d, best.routes[d], iterations=100,
                                               seed=rng.randint(0, 10**6))
