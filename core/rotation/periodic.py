@@ -315,6 +315,10 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
                 best.routes, best.pattern = out
                 best_cost = best.cost()
                 history.append((time.perf_counter() - started, best_cost))
+            else:
+                # Nothing gained (seen on p32): the rest of the time goes back to the LNS and day polishing.
+                cycle = False
+                next_polish = time.perf_counter() + polish_every
             current, current_cost = best.copy(), best_cost
             round_end = time.perf_counter() + round_length
             lns_end = round_end - cycle_share * round_length

@@ -121,6 +121,7 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     PyVRP cannot keep a customer's visits on one pattern. Capacity, duration and vehicles per day hold.
     """
     import pyvrp
+    from pyvrp.search import NeighbourhoodParams
     from pyvrp.stop import MaxRuntime
 
     t = problem.days
@@ -174,7 +175,11 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
                                      for d in range(t) for r in routes[d] if r])
     except (KeyError, RuntimeError):
         return None
-    result = pyvrp.solve(data, MaxRuntime(seconds), seed=seed, collect_stats=False, initial_solution=init)
+    # Neighbours by distance alone: with the days as stretches of time, PyVRP's default (which counts waiting)
+    # would rank a free visit far from every visit fixed to a later day, and never move it next to them.
+    params = pyvrp.SolveParams(neighbourhood=NeighbourhoodParams(weight_wait_time=0.0))
+    result = pyvrp.solve(data, MaxRuntime(seconds), seed=seed, collect_stats=False, initial_solution=init,
+                         params=params)
     best = result.best
     if not best.is_feasible() or not best.is_complete():
         return None
