@@ -49,22 +49,34 @@ class HybridLogicalClock:
 
     def stamps(self, n: int) -> list[str]:
         """n strictly increasing readings as text in one go, for bulk writes (same as str(now()) n times)."""
+        millis, first = self.reserve(n)
+        out: list[str] = []
+        suffix = f"-{self.node}"
+        while n > 0:
+            take = min(n, MAX_COUNTER + 1 - first)
+            prefix = f"{millis:015d}-"
+            out += [f"{prefix}{counter:05d}{suffix}" for counter in range(first, first + take)]
+            millis, first, n = millis + 1, 0, n - take
+        return out
+
+    def reserve(self, n: int) -> tuple[int, int]:
+        """Take n readings at once without making them: (millis, counter) of the first.
+
+        Reading i (0-based) is millis + (counter + i) // 100,000 with counter (counter + i) % 100,000,
+        the rule stamps() follows, so SQL can stamp rows it writes itself (bulk change-log rows).
+        """
         with self._lock:
             wall = self._wall()
             if wall > self._millis:
                 self._millis, self._counter = wall, -1
-            out: list[str] = []
-            suffix = f"-{self.node}"
-            while n > 0:
-                if self._counter >= MAX_COUNTER:
-                    self._millis, self._counter = self._millis + 1, -1  # as _tick() does
-                start = self._counter + 1
-                take = min(n, MAX_COUNTER + 1 - start)
-                prefix = f"{self._millis:015d}-"
-                out += [f"{prefix}{counter:05d}{suffix}" for counter in range(start, start + take)]
-                self._counter += take
-                n -= take
-            return out
+            millis, first = self._millis, self._counter + 1
+            if first > MAX_COUNTER:
+                millis, first = millis + 1, 0  # as _tick() does
+            if n <= 0:
+                return millis, first
+            last = first + n - 1
+            self._millis, self._counter = millis + last // (MAX_COUNTER + 1), last % (MAX_COUNTER + 1)
+            return millis, first
 
     def _tick(self) -> None:
         # The text form has five counter digits; past them, borrow the next millisecond (an HLC may

@@ -403,30 +403,80 @@ def _fill(store, spec: DemoSpec, progress: Progress | None) -> None:
         writes.insert_many(store, "trips", trips)
 
         step(5, "Adding leads and goals")
-        queue_id = writes.insert(store, "lead_queues", {
-            "name": f"Inbound — {spec.region.upper()}", "rule": json.dumps({"states": [spec.region.upper()]}),
-            "strategy": "round_robin"})
-        writes.insert_many(store, "queue_members", [
-            {"queue_id": queue_id, "rep_id": rid, "weight": 1, "position": k, "active": 1}
-            for k, rid in enumerate(rep_ids)])
-        leads = []
-        for n in range(max(10, min(200, spec.accounts // 25))):
-            z = rng.choice(chosen_zips)
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            assigned = n % 3 == 0
-            k = county_rep[z.get("county") or "Unknown County"]
-            leads.append({
-                "external_id": f"L-{10000 + n}", "name": f"{first} {last}",
-                "company": f"{rng.choice(PLACE_WORDS)} {rng.choice(rng.choice(INDUSTRIES)[3])}",
-                "email": f"{first.lower()}.{last.lower()}@example.net", "phone": None,
-                "city": z["city"], "state": spec.region.upper(), "postal_code": z["zip_code"],
-                "lat": z["latf"], "lon": z["lonf"], "source": rng.choice(["Web form", "Trade show", "Referral"]),
-                "status": "assigned" if assigned else "new", "queue_id": queue_id,
-                "rep_id": rep_ids[k] if assigned else None,
-                "assigned_at": f"{today.isoformat()}T15:00:00Z" if assigned else None, "account_id": None})
-        writes.insert_many(store, "leads", leads)
+        _add_leads_and_deals(store, spec, today, rep_ids, accounts, account_ids, chosen_zips)
         quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
         writes.insert_many(store, "goals", [
             {"rep_id": rid, "territory_id": tid, "period": quarter, "metric": "revenue_cents",
              "target": 25_000_000 * (1 + (k % 3))} for k, (rid, tid) in enumerate(zip(rep_ids, terr_ids))])
         step(6, "Done")
+
+
+# Inbound sources with how often they arrive; Test Drive and Demo request go to the premium queue.
+LEAD_SOURCES = [("Web form", 40), ("Trade show", 20), ("Referral", 15), ("Demo request", 15), ("Test Drive", 10)]
+
+
+def _add_leads_and_deals(store, spec: DemoSpec, today: date, rep_ids: list[int], accounts: list[dict],
+                         account_ids: list[int], chosen_zips: list[dict]) -> None:
+    """Two lead queues (regular and premium) over every rep, 300 new inbound leads, and a quarter of closed deals."""
+    from core.leads.importing import enrich
+    from core.leads.matching import AccountIndex
+    from core.leads.scoring import load_rules
+
+    rng = random.Random(spec.seed * 1000 + 12)  # its own stream: the rest of the demo stays as it was
+    region = spec.region.upper()
+    # A few industry specialists, and dynamic books of 120–200 accounts for everyone.
+    specialties = ["Healthcare", "Manufacturing", "Retail", None]
+    writes.update_known(store, "reps", [
+        (rid, store.scalar("SELECT uid FROM reps WHERE id = ?", (rid,)),
+         {"skills": json.dumps([specialties[k % 4]] if specialties[k % 4] else []), "book_min": 120, "book_max": 200})
+        for k, rid in enumerate(rep_ids)])
+    regular = writes.insert(store, "lead_queues", {
+        "name": f"Inbound — {region}", "rule": json.dumps({"states": [region]}), "strategy": "round_robin",
+        "priority": 0})
+    premium = writes.insert(store, "lead_queues", {
+        "name": "Premium — Test Drive & Demo request", "rule": json.dumps({"sources": ["Test Drive", "Demo request"]}),
+        "strategy": "round_robin", "priority": 10})
+    writes.insert_many(store, "queue_members", [
+        {"queue_id": q, "rep_id": rid, "weight": 1, "position": k, "active": 1, "daily_cap": cap}
+        for q, cap in ((regular, 60), (premium, 15)) for k, rid in enumerate(rep_ids)])
+    rules, index = load_rules(store), AccountIndex(store)
+    leads = []
+    now = datetime.combine(today, time(15, 0), timezone.utc)
+    for n in range(300 if spec.accounts >= 300 else max(10, spec.accounts)):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        if rng.random() < 0.15:  # someone at an existing account writes in
+            a = accounts[rng.randrange(len(accounts))]
+            company, industry, employees, z_code, city = a["name"], a["industry"], a["employees"], a["postal_code"], a["city"]
+        else:
+            z = rng.choice(chosen_zips)
+            ind = rng.choice(INDUSTRIES)
+            company = f"{rng.choice(PLACE_WORDS)} {rng.choice(ind[3])} {rng.choice(['West', 'South', 'North', 'Holdings'])}"
+            industry, employees, z_code, city = ind[0], max(1, int(rng.lognormvariate(3.8, 1.3))), z["zip_code"], z["city"]
+        domain = "".join(ch for ch in company.lower() if ch.isalnum())[:24] + ".com"
+        leads.append(enrich({
+            "external_id": f"L-{10000 + n}", "name": f"{first} {last}", "company": company,
+            "email": f"{first.lower()}.{last.lower()}@{domain}", "phone": None,
+            "city": city, "state": region, "postal_code": z_code, "lat": None, "lon": None,
+            "source": rng.choices([s for s, _ in LEAD_SOURCES], weights=[w for _, w in LEAD_SOURCES])[0],
+            "industry": industry, "employees": employees, "product": rng.choice(PRODUCTS),
+            "received_at": (now - timedelta(minutes=7 * (300 - n))).isoformat().replace("+00:00", "Z"),
+            "status": "new", "queue_id": None, "rep_id": None, "assigned_at": None}, rules, index))
+    writes.insert_many(store, "leads", leads)
+    # Closed deals this quarter, so goals have results to show against them.
+    q_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    days = max(1, (today - q_start).days)
+    deals = []
+    by_owner: dict[int, list[int]] = defaultdict(list)
+    for aid, a in zip(account_ids, accounts):
+        by_owner[a["owner_id"]].append(aid)
+    for k, rid in enumerate(rep_ids):
+        for d in range(rng.randint(6, 14)):
+            deals.append({"external_id": f"D-{rid}-{d}", "name": f"Order {rid}-{d}", "account_id": rng.choice(by_owner[rid])
+                          if by_owner[rid] else None, "rep_id": rid,
+                          "amount_cents": rng.randint(800, 3600) * 1000 * (1 + k % 3), "currency": "USD", "stage": "won",
+                          "closed_on": (q_start + timedelta(days=rng.randrange(days))).isoformat(),
+                          "new_account": int(rng.random() < 0.2)})
+    writes.insert_many(store, "deals", deals)
+    writes.insert_many(store, "goals", [
+        {"rep_id": rid, "territory_id": None, "period": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+         "metric": "visits", "target": 260} for rid in rep_ids])

@@ -18,6 +18,16 @@ from core.progress import Cancelled
 log = logging.getLogger(__name__)
 
 
+def open_worker_store(path):
+    """A worker's own database connection (never the GUI's ctx.store); close it when the work is done.
+
+    Sections call this rather than core.storage, so the import-linter contract can keep views off storage.
+    """
+    from core.storage.database import open_database
+
+    return open_database(path)
+
+
 class TaskProgress:
     """The core Progress protocol, bridged to a Task's signals; read by core code on the worker."""
 

@@ -73,6 +73,12 @@ class Topology:
         Arcs shared by two of the chosen polygons lie inside the union, so leaving them out draws
         a territory's outline without computing a polygon union.
         """
+        uses = self.arc_uses(geoms)
+        return [[[x, y] for x, y in self.arcs[i]] for i, n in sorted(uses.items()) if n == 1]
+
+    @staticmethod
+    def arc_uses(geoms: Iterable[dict[str, Any]]) -> dict[int, int]:
+        """How many of these polygons' rings use each arc (an arc shared by two neighbours counts 2)."""
         uses: dict[int, int] = {}
         for geom in geoms:
             polys = geom["arcs"] if geom.get("type") == "MultiPolygon" else [geom.get("arcs", [])]
@@ -81,7 +87,7 @@ class Topology:
                     for index in ring:
                         key = ~index if index < 0 else index
                         uses[key] = uses.get(key, 0) + 1
-        return [[[x, y] for x, y in self.arcs[i]] for i, n in sorted(uses.items()) if n == 1]
+        return uses
 
 
 @functools.lru_cache(maxsize=1)
@@ -221,15 +227,7 @@ def county_lines(state: str, tolerance: float = COUNTY_TOLERANCE) -> tuple[tuple
     from shapely import LineString
 
     topo = atlas()
-    uses: dict[int, int] = {}
-    for c in counties(state):
-        geom = c.geom
-        polys = geom["arcs"] if geom.get("type") == "MultiPolygon" else [geom.get("arcs", [])]
-        for poly in polys:
-            for ring in poly:
-                for index in ring:
-                    key = ~index if index < 0 else index
-                    uses[key] = uses.get(key, 0) + 1
+    uses = topo.arc_uses(c.geom for c in counties(state))
     out = []
     for i, n in sorted(uses.items()):
         if n < 2:

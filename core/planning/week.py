@@ -12,9 +12,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from core import defaults
 from core import opening_hours
+from core.account_value import read_accounts
 from core.accounts import VISITS_PER_YEAR
+from core.planning import travel_times
 from core.progress import Progress, check_cancelled
+from core.routing.problem import EXTRA
+from core.routing.schedule import open_during
 from core.routing import (Matrix, MatrixProvider, MaxRuntime, RoutingProblem, RoutingResult, Shift, Stop, Unserved,
                           default_stop, evaluate, provider_for, solve)
 from core.storage.database import Store
@@ -27,8 +32,8 @@ WEEKDAY_KEYS = opening_hours.WEEKDAYS
 class PlanOptions:
     """The rep's day rules that are not in the database (defaults suit a US field rep)."""
 
-    lunch_window: tuple[str, str] = ("11:30", "14:00")
-    lunch_minutes: int = 30
+    lunch_window: tuple[str, str] = defaults.LUNCH_WINDOW
+    lunch_minutes: int = defaults.LUNCH_MINUTES
     max_drive_minutes: int | None = 300
     weekends: bool = False
     # Hotel nights: date of the night -> (lat, lon); that day ends and the next day starts there.
@@ -37,7 +42,13 @@ class PlanOptions:
     appointments: Mapping[int, datetime] = field(default_factory=dict)
     max_candidates_per_day: int = 14
     routing_url: str = ""
-    kmh: float = 65.0
+    kmh: float = defaults.SPEED_KMH
+    # Fill the days: when too little is due, accounts coming due next are pulled forward (not ones
+    # visited in the last `min_days_since_visit` days), until the candidates could fill the hours.
+    fill_days: bool = True
+    min_days_since_visit: int = 14
+    # Minutes of driving worth one minute less between the longest and the shortest day.
+    balance: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -52,10 +63,20 @@ class WeekPlan:
     result: RoutingResult
     accounts: Mapping[int, Mapping[str, Any]]
     locked: frozenset[int] = frozenset()
+    # Why a day stays short of the working hours (shift id -> plain words); dates skipped (date -> why).
+    notes: Mapping[str, str] = field(default_factory=dict)
+    skipped: Mapping[date, str] = field(default_factory=dict)
+
+    def fill(self, shift_id: str) -> float:
+        """Share of the working hours the day's route takes (leave to back, lunch included)."""
+        sh = self.problem.shift(shift_id)
+        route = self.result.route_for(shift_id)
+        span = sh.end_min - sh.start_min
+        return (route.back - route.leave) / span if route is not None and route.visits and span > 0 else 0.0
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.rep["time_zone"] or "America/Chicago")
+        return ZoneInfo(self.rep["time_zone"] or defaults.TIME_ZONE)
 
     def day_of(self, shift_id: str) -> date:
         return date.fromisoformat(shift_id)
@@ -103,10 +124,7 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     planned = {r[0] for r in store.conn.execute(
         "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
         "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
-    rows = store.conn.execute(
-        "SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        "FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' AND lat IS NOT NULL "
-        "AND lon IS NOT NULL AND visit_frequency != 'none'", (rep_id,)).fetchall()
+    rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)]
     out = []
     for r in rows:
         if r["id"] in planned:
@@ -126,6 +144,44 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
             out.append(row)
     out.sort(key=lambda a: (PRIORITY_BY_TIER.get(a["tier"], 3), -a["overdue_days"], a["id"]))
     return out[:limit] if limit else out
+
+
+def rep_accounts(store: Store, rep_id: int) -> list[dict]:
+    """The rep's active, located accounts by name (id, name, city): what an appointment can be made with."""
+    return [dict(r) for r in store.conn.execute(
+        "SELECT id, name, city FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' "
+        "AND lat IS NOT NULL ORDER BY name COLLATE NOCASE, id", (rep_id,))]
+
+
+def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Iterable[int] = (),
+               min_days_since_visit: int = 14) -> list[dict]:
+    """The rep's accounts NOT due in the period, soonest due first: the ones to pull forward when the days
+    have room. Accounts visited in the last `min_days_since_visit` days before `start` are left alone."""
+    end = start + timedelta(days=days)
+    skip = set(exclude) | {r[0] for r in store.conn.execute(
+        "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
+        "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
+    rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)
+            if a.last_visit_at is not None]
+    out = []
+    for r in rows:
+        per_year = VISITS_PER_YEAR.get(r["visit_frequency"], 0)
+        if r["id"] in skip or not per_year:
+            continue
+        last = date.fromisoformat(r["last_visit_at"][:10])
+        due = last + timedelta(days=365 / per_year)
+        if due < end or (start - last).days < min_days_since_visit:
+            continue
+        row = dict(r)
+        row.update(due=due.isoformat(), overdue_days=(start - due).days, pulled_forward=True)
+        out.append(row)
+    out.sort(key=lambda a: (a["due"], PRIORITY_BY_TIER.get(a["tier"], 3), a["id"]))
+    return out
+
+
+def _located(store: Store, ids: Iterable[int]) -> list[dict]:
+    """These accounts (deleted ones too: a saved route may name one) that have a location, as rows."""
+    return [a.as_row() for a in read_accounts(store, ids=ids, located=True, include_deleted=True)]
 
 
 def _windows(hours_json: str | None, days: list[date], first: date, service: float) -> tuple[tuple[float, float], ...]:
@@ -155,7 +211,7 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
     home = (rep["home_lat"], rep["home_lon"])
     if home[0] is None or home[1] is None:
         raise ValueError(f"rep {rep['name']}: home location is missing (set home_lat/home_lon)")
-    w0, w1 = _minutes(rep["work_start"] or "08:00"), _minutes(rep["work_end"] or "17:00")
+    w0, w1 = _minutes(rep["work_start"] or defaults.WORK_START), _minutes(rep["work_end"] or defaults.WORK_END)
     l0, l1 = _minutes(options.lunch_window[0]), _minutes(options.lunch_window[1])
     shifts = []
     for d in days:
@@ -168,7 +224,7 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
                             break_minutes=options.lunch_minutes, max_drive_minutes=options.max_drive_minutes))
     locked = dict(locked or {})
     stops = []
-    tz = ZoneInfo(rep["time_zone"] or "America/Chicago")
+    tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
     for a in accounts:
         service = float(a["visit_minutes"] or 0)
         appt = options.appointments.get(a["id"])
@@ -176,12 +232,13 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
         if appt is not None:
             local = appt if appt.tzinfo is None else appt.astimezone(tz).replace(tzinfo=None)
             appointment = (local.date() - first).days * 1440 + local.hour * 60 + local.minute
-        priority = 0 if appointment is not None else PRIORITY_BY_TIER.get(a.get("tier"), 3)
+        priority = 0 if appointment is not None else (
+            EXTRA if a.get("pulled_forward") else PRIORITY_BY_TIER.get(a.get("tier"), 3))
         stops.append(Stop(id=a["id"], lat=a["lat"], lon=a["lon"], service_minutes=service,
                           windows=_windows(a.get("opening_hours"), days, first, service), priority=priority,
                           appointment=appointment, name=a["name"], shift_id=locked.get(a["id"])))
-    return RoutingProblem(tuple(stops), tuple(shifts),
-                          matrix=matrix or provider_for(options.routing_url, options.kmh))
+    return RoutingProblem(tuple(stops), tuple(shifts), matrix=matrix or provider_for(options.routing_url, options.kmh),
+                          balance=options.balance)
 
 
 def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: float | None = None, seed: int = 0,
@@ -198,37 +255,128 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         progress.update(0, 100, "Choosing due accounts")
     if account_ids is not None:
         wanted = list(account_ids)
-        marks = ",".join("?" * len(wanted)) or "NULL"
-        accounts = [dict(r) for r in store.conn.execute(
-            f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-            f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", wanted)]
+        accounts = _located(store, wanted)
     else:
         accounts = due_accounts(store, rep_id, start, days, limit=options.max_candidates_per_day * len(dates))
+    pool_left = True
+    if account_ids is None and options.fill_days:
+        extra, pool_left = _fill(store, rep, dates, accounts, options, start, days)
+        accounts += extra
     accounts = [a for a in accounts if a["id"] not in options.appointments] + \
         _appointment_accounts(store, options, {a["id"] for a in accounts})
     check_cancelled(progress)
     problem = build_problem(store, rep, dates, accounts, options)
     if progress is not None:
         progress.update(0, 100, "Computing travel times")
-    mx = problem.matrix.matrix(problem.points())
+    mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
     check_cancelled(progress)
     if seconds is None and len(dates) > 1:
         # A week is worth a longer look than one day (same as the Plan view's default of 10 s).
         seconds = min(30.0, 2.0 * len(dates))
     stop = MaxRuntime(seconds) if seconds is not None else default_stop(len(problem.stops))
     result = solve(problem, stop=stop, seed=seed, progress=progress, matrix=mx)
-    return WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx, result=result,
-                    accounts={a["id"]: a for a in accounts})
+    problem, mx, result, accounts = _without_unused_extras(problem, mx, result, accounts)
+    plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx, result=result,
+                    accounts={a["id"]: a for a in accounts},
+                    skipped=_skipped(store, rep_id, start, days, options.weekends, set(dates)))
+    return replace(plan, notes=short_day_notes(plan, pool_left=pool_left and options.fill_days and account_ids is None,
+                                               chosen=account_ids is not None,
+                                               min_days_since_visit=options.min_days_since_visit))
+
+
+# A rough drive per visit for sizing the candidate list (the solver decides the real order and times).
+TRAVEL_GUESS_MINUTES = 15
+# Candidates worth up to this many times the working hours: the engine needs some to choose from.
+FILL_FACTOR = 1.5
+FULL_DAY = 0.85
+
+
+def _fill(store: Store, rep: Mapping[str, Any], dates: list[date], due: list[dict], options: PlanOptions,
+          start: date, days: int) -> tuple[list[dict], bool]:
+    """Accounts to pull forward so the candidates could fill the working hours; (accounts, whether more are left)."""
+    w0, w1 = _minutes(rep["work_start"] or defaults.WORK_START), _minutes(rep["work_end"] or defaults.WORK_END)
+    capacity = len(dates) * max(0, w1 - w0 - options.lunch_minutes)
+    load = sum(float(a["visit_minutes"] or 0) + TRAVEL_GUESS_MINUTES for a in due)
+    room = options.max_candidates_per_day * len(dates) - len(due)
+    pool = coming_due(store, rep["id"], start, days, exclude=[a["id"] for a in due] + list(options.appointments),
+                      min_days_since_visit=options.min_days_since_visit)
+    out = []
+    for a in pool:
+        if load >= FILL_FACTOR * capacity or len(out) >= room:
+            break
+        out.append(a)
+        load += float(a["visit_minutes"] or 0) + TRAVEL_GUESS_MINUTES
+    return out, len(out) < len(pool)
+
+
+def _without_unused_extras(problem: RoutingProblem, mx: Matrix, result: RoutingResult,
+                           accounts: list[dict]) -> tuple[RoutingProblem, Matrix, RoutingResult, list[dict]]:
+    """Pulled-forward accounts the plan did not use are dropped (they were never due, so not 'not planned')."""
+    served = set(result.served)
+    gone = {s.id for s in problem.stops if s.priority == EXTRA and s.id not in served}
+    if not gone:
+        return problem, mx, result, accounts
+    base = 2 * len(problem.shifts)
+    keep = list(range(base)) + [base + i for i, s in enumerate(problem.stops) if s.id not in gone]
+    sub = Matrix(tuple(tuple(mx.distance[i][j] for j in keep) for i in keep),
+                 tuple(tuple(mx.duration[i][j] for j in keep) for i in keep))
+    problem = replace(problem, stops=tuple(s for s in problem.stops if s.id not in gone))
+    result = replace(result, unserved=tuple(u for u in result.unserved if u.stop_id not in gone))
+    return problem, sub, result, [a for a in accounts if a["id"] not in gone]
+
+
+def _skipped(store: Store, rep_id: int, start: date, days: int, weekends: bool, planned: set[date]) -> dict[date, str]:
+    off = {r[0]: (r[1] or "") for r in store.conn.execute(
+        "SELECT day, reason FROM time_off WHERE deleted_at IS NULL AND (rep_id = ? OR rep_id IS NULL)", (rep_id,))}
+    out = {}
+    for k in range(days):
+        d = start + timedelta(days=k)
+        if d in planned:
+            continue
+        if d.isoformat() in off:
+            why = off[d.isoformat()]
+            out[d] = f"time off ({why})" if why else "time off"
+        elif not weekends and d.weekday() >= 5:
+            out[d] = "weekend"
+    return out
+
+
+def short_day_notes(plan: WeekPlan, pool_left: bool = False, chosen: bool = False,
+                    min_days_since_visit: int = 14) -> dict[str, str]:
+    """Why each day under 85 % of the working hours stays short, in plain words (shift id -> text)."""
+    notes = {}
+    due_left = [u for u in plan.result.unserved]
+    for sh in plan.problem.shifts:
+        if plan.fill(sh.id) >= FULL_DAY:
+            continue
+        weekday = plan.day_of(sh.id).strftime("%A")
+        closed = [u for u in due_left if not open_during(plan.problem.stop(u.stop_id), sh)
+                  or "closed" in u.reason or "outside working hours" in u.reason]
+        far = [u for u in due_left if "far" in u.reason or "driving" in u.reason]
+        parts = []
+        if chosen:
+            parts.append("no more of the chosen accounts fit this day")
+        elif pool_left:
+            parts.append("the accounts that could still come forward are too far to fit this day")
+        else:
+            parts.append(f"every account due or coming due is planned (the rest were visited in the last "
+                         f"{min_days_since_visit} days)")
+        if closed:
+            parts.append(f"{len(closed)} account{'s' if len(closed) != 1 else ''} still due "
+                         f"{'are' if len(closed) != 1 else 'is'} closed on {weekday}s or outside working hours")
+        if far:
+            parts.append(f"{len(far)} too far or over the driving limit")
+        if sh.start != sh.end_point:
+            parts.append("the day ends at a hotel")
+        notes[sh.id] = "; ".join(parts)
+    return notes
 
 
 def _appointment_accounts(store: Store, options: PlanOptions, have: set[int]) -> list[dict]:
     ids = [i for i in options.appointments]
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    return [dict(r) for r in store.conn.execute(
-        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+    return _located(store, ids)
 
 
 def check_order(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int] = ()) -> RoutingResult:
@@ -283,12 +431,9 @@ def load_accepted(store: Store, rep_id: int, start: date, days: int, options: Pl
     dates = sorted(set(working_days(store, rep_id, start, days, options.weekends))
                    | {date.fromisoformat(d) for d in orders})
     ids = [a for ids in orders.values() for a in ids]
-    marks = ",".join("?" * len(ids)) or "NULL"
-    accounts = [dict(r) for r in store.conn.execute(
-        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+    accounts = _located(store, ids)
     problem = build_problem(store, rep, dates, accounts, options)
-    mx = problem.matrix.matrix(problem.points())
+    mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx,
                     result=evaluate(problem, {sh.id: orders.get(sh.id, []) for sh in problem.shifts}, matrix=mx),
                     accounts={a["id"]: a for a in accounts})

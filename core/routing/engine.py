@@ -49,6 +49,10 @@ def _context() -> Any:
                 preload = ["__main__"] + ([main_spec.name] if getattr(main_spec, "name", None) else [])
                 ctx.set_forkserver_preload(preload + ["pyvrp", "core.routing.engine"])
                 _start_forkserver()
+                # The server imports its preloads before it forks anything: wait for that here, once.
+                probe = ctx.Process(target=_noop, daemon=True, name="fieldatlas-routing-warmup")
+                probe.start()
+                probe.join(60)
             else:
                 ctx = mp.get_context("spawn")
             _ctx = ctx
@@ -126,6 +130,7 @@ def run(data: Any, criterion: Callable[[float], bool], seed: int, deadline: floa
         cancel: Callable[[], bool] = lambda: False) -> EngineRun:
     """Search `data` (a pyvrp ProblemData) until the criterion says stop, `deadline` (time.perf_counter())
     passes or cancel() is true — whichever comes first; returns within ~POLL_SECONDS of the deadline or cancel.
+    The first call in a process also starts the fork server (~0.5 s), and the deadline moves by that much.
 
     cancel() is called every poll, so it may also report progress.
     """
@@ -136,7 +141,11 @@ def run(data: Any, criterion: Callable[[float], bool], seed: int, deadline: floa
         payload = pickle.dumps((data, criterion, seed))
     except Exception:  # an unpicklable custom criterion: run here, stoppable only between iterations
         return _run_here(data, criterion, seed, budget, cancel)
+    first = time.perf_counter()
     ctx = _context()
+    # Starting the fork server (once per process, it imports PyVRP) is not the search's time: it moves the deadline.
+    deadline += time.perf_counter() - first
+    budget = deadline - time.perf_counter()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, payload, time.time() + budget), daemon=True,
                        name="fieldatlas-routing")
@@ -209,13 +218,9 @@ def _run_here(data: Any, criterion: Callable[[float], bool], seed: int, budget: 
 
 
 def warm_up() -> None:
-    """Start the fork server (imports PyVRP once) so the first plan does not pay for it; safe to call twice."""
-    if in_process():
-        return
-    ctx = _context()
-    proc = ctx.Process(target=_noop, daemon=True, name="fieldatlas-routing-warmup")
-    proc.start()
-    proc.join(30)
+    """Start the fork server (imports PyVRP once) so the first plan does not wait for it; safe to call twice."""
+    if not in_process():
+        _context()
 
 
 def _noop() -> None:

@@ -12,7 +12,8 @@ from typing import Any
 
 from core.routing.matrix import GreatCircleMatrix, MatrixProvider
 
-PRIORITY_LABELS = {0: "appointment", 1: "A", 2: "B", 3: "C"}
+PRIORITY_LABELS = {0: "appointment", 1: "A", 2: "B", 3: "C", 4: "not due yet"}
+EXTRA = 4  # a stop worth doing only if the day has room (an account pulled forward)
 OBJECTIVES = ("drive_time", "distance")
 
 
@@ -22,8 +23,8 @@ class Stop:
 
     windows: when the visit may BEGIN, as (earliest, latest) minutes on the problem's time axis
     (so an account open 08:00–17:00 with a 45-minute visit has the window (480, 975)); empty means
-    any time within the shift. priority: 1 = A, 2 = B, 3 = C; when not everything fits, C goes
-    first. appointment: a fixed start minute (overrides windows, outranks every priority).
+    any time within the shift. priority: 1 = A, 2 = B, 3 = C, 4 = an extra (not due yet, fills a day
+    with room); when not everything fits, extras go first, then C. appointment: a fixed start minute (overrides windows, outranks every priority).
     required: the solver must visit it (benchmarks); the app leaves it False so a plan always exists.
     shift_id: pin the stop to one shift (a locked stop stays on its day while the rest is re-optimised).
     """
@@ -82,12 +83,15 @@ class RoutingProblem:
 
     objective: "drive_time" (the app: minimise minutes behind the wheel; the driving limit is then
     enforced exactly by the engine) or "distance" (benchmarks).
+    balance: minutes of driving worth one minute less between the longest and the shortest day
+    (0 = no balancing, and spare capacity then goes to the earliest days).
     """
 
     stops: tuple[Stop, ...]
     shifts: tuple[Shift, ...]
     matrix: MatrixProvider = field(default_factory=GreatCircleMatrix)
     objective: str = "drive_time"
+    balance: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stops", tuple(self.stops))
@@ -100,8 +104,8 @@ class RoutingProblem:
         if len({s.id for s in self.shifts}) != len(self.shifts):
             raise ValueError("shift ids must be unique")
         for s in self.stops:
-            if s.priority not in (0, 1, 2, 3):
-                raise ValueError(f"stop {s.id}: priority must be 1 (A), 2 (B) or 3 (C), got {s.priority!r}")
+            if s.priority not in (0, 1, 2, 3, 4):
+                raise ValueError(f"stop {s.id}: priority must be 1 (A), 2 (B), 3 (C) or 4 (extra), got {s.priority!r}")
             if s.service_minutes < 0:
                 raise ValueError(f"stop {s.id}: service minutes cannot be negative")
             for a, b in s.windows:

@@ -48,7 +48,8 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     budget = _budget(criterion)
     limit = budget if budget is not None else engine.HARD_CAP_SECONDS
     # The limit counts from the call, and a little of it is kept back for the timing passes afterwards.
-    deadline = started + max(0.0, limit - min(0.25, 0.05 * limit))
+    balancing = problem.balance > 0 and len(problem.shifts) > 1
+    deadline = started + max(0.0, limit - min(1.0 if balancing else 0.25, (0.2 if balancing else 0.1) * limit))
     cancel = CancelRequested(progress, budget)
     routes_by_shift: dict[Any, list[list[Any]]] = {}
     iterations, stopped_by, engine_name = 0, "limit", "pyvrp"
@@ -68,12 +69,19 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     unserved += late_drops
     if routes and not any(sh.capacity is not None for sh in problem.shifts):
         # Normally a short polish (a fifth of the search time); when the engine gave nothing it is the whole plan.
+        # With balancing on, the polish gets half of what is left of the limit and balancing the rest.
         polish = 0.1 + 0.2 * (time.perf_counter() - started)
         if budget is not None:
-            polish = min(polish, started + budget + 0.2 - time.perf_counter())
+            left = started + budget + 0.3 - time.perf_counter()
+            polish = min(polish, left / 3 if balancing else left - 0.1)
         if engine_name == "insertion":
             polish = max(0.25, polish if budget is None else started + budget + 0.3 - time.perf_counter())
         routes, unserved = _promote(problem, mx, idx, routes, unserved, budget=max(0.02, polish))
+        if balancing:
+            left = 0.2 + 0.1 * (time.perf_counter() - started)
+            if budget is not None:
+                left = started + budget + 0.3 - time.perf_counter()
+            routes = _balance(problem, mx, idx, routes, max(0.05, left))
     order = {s.id: i for i, s in enumerate(problem.stops)}
     unserved.sort(key=lambda u: order[u.stop_id])
     cost = sum((r.drive_minutes if problem.objective == "drive_time" else r.distance) for r in routes)
@@ -181,7 +189,8 @@ def _build_model(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[St
     cost_m = mx.duration if by_drive else mx.distance
     max_leg = max((max(row) for row in cost_m), default=1.0)
     base = int(2 * max_leg * SCALE) + 1
-    prize_by_priority = {3: base, 2: 10 * base, 1: 100 * base, 0: 1000 * base}
+    # An extra (not due yet) is worth a detour of up to about the longest leg, never a due visit.
+    prize_by_priority = {4: base // 2 + 1, 3: base, 2: 10 * base, 1: 100 * base, 0: 1000 * base}
     client_stop: list[Stop] = []
     allowed: dict[Any, list[bool]] = {}
     demand_on = any(sh.capacity is not None for sh in problem.shifts)
@@ -206,7 +215,8 @@ def _build_model(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[St
     for k, sh in enumerate(problem.shifts):
         start, end = shift_depots[k]
         off = offsets[k]
-        # fixed_cost: a minute per day index, so with spare capacity the plan fills the earliest days.
+        # fixed_cost: a minute per day index, so with spare capacity the plan fills the earliest days
+        # (unless the days are to be balanced: then the balancing pass spreads the work afterwards).
         # The engine has no breaks: it must finish `lunch` minutes early so the break fits in afterwards.
         lunch = sh.break_minutes if sh.has_break else 0.0
         span = sh.end_min - sh.start_min - lunch
@@ -216,7 +226,7 @@ def _build_model(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[St
         m.add_vehicle_type(num_available=sh.count, capacity=[sh.capacity] if sh.capacity is not None else [],
                            start_depot=start, end_depot=end, tw_early=int((sh.start_min - off) * SCALE),
                            tw_late=int((sh.end_min - lunch - off) * SCALE), shift_duration=max(0, int(span * SCALE)),
-                           max_distance=limit, fixed_cost=k * SCALE if by_drive else 0,
+                           max_distance=limit, fixed_cost=k * SCALE if by_drive and not problem.balance else 0,
                            profile=profiles[k] if restricted else None, name=str(sh.id))
     depots = {2 * k for k in range(len(problem.shifts))} | {2 * k + 1 for k in range(len(problem.shifts))}
     stop_locs = [(idx.stop_pos[s.id], s.id) for s in stops]
@@ -231,7 +241,11 @@ def _build_model(problem: RoutingProblem, mx: Matrix, idx: Index, stops: list[St
                 dur = int(math.ceil(row_t[j] * SCALE - 1e-9))
                 cost = dur if by_drive else int(round(row_d[j] * SCALE))
                 m.add_edge(locs[i], locs[j], distance=cost, duration=dur, profile=prof)
-    return m.data(), client_stop
+    # Edges left out (a day a stop cannot go) default to PyVRP's MAX_VALUE (2**44); with client groups and
+    # per-day profiles that made PyVRP 0.14.1's local search spin for ever (an overflow, we believe: see
+    # docs/notes/issue-14-planning.md). A value far above any real day but far below int64 limits avoids it.
+    missing = max(10**9, 1000 * int(max_leg * SCALE))
+    return m.data(missing_value=min(missing, 1 << 44)), client_stop
 
 
 def _orders(problem: RoutingProblem, stops: list[Stop], client_stop: list[Stop],
@@ -353,3 +367,89 @@ def _promote(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route
     left = [Unserved(sid, why) for sid, why in reason.items()]
     left.sort(key=lambda u: order[u.stop_id])
     return routes, left
+
+
+def day_length(route: Route) -> float:
+    """Minutes from leaving to coming back (0 for a day without visits)."""
+    return route.back - route.leave if route.visits else 0.0
+
+
+def _balance(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route], budget: float) -> list[Route]:
+    """Even out the days: move a visit from a longer day to a shorter one while the drive minutes added are
+    worth less than the imbalance saved (problem.balance minutes of driving per minute of day length moved
+    towards the mean).
+
+    Moves are ranked by an estimate from the matrix (detour and saving), and only the best few are timed
+    exactly (timing places lunch, so it is the slow part); it only re-times routes, so it never breaks a rule.
+    """
+    deadline = time.perf_counter() + budget
+    routes = list(routes)
+    movable = [k for k, r in enumerate(routes) if problem.shift(r.shift_id).count == 1]
+    if len(movable) < 2:
+        return routes
+    d = mx.duration
+
+    def spread(lengths: dict[int, float]) -> float:
+        # Half the total distance from the mean day: every minute moved from a long day to a short one
+        # counts (max - min alone does not move while two days are empty), and it equals max - min for two days.
+        mean = sum(lengths.values()) / len(lengths)
+        return sum(abs(x - mean) for x in lengths.values()) / 2
+
+    while time.perf_counter() < deadline:
+        lengths = {k: day_length(routes[k]) for k in movable}
+        before = spread(lengths)
+        guesses = []
+        for s_k in movable:
+            src_route = routes[s_k]
+            src_sh = problem.shift(src_route.shift_id)
+            src_seq = [idx.start(src_sh)] + [idx.stop_pos[x] for x in src_route.stop_ids] + [idx.end(src_sh)]
+            for pos_out, sid in enumerate(src_route.stop_ids):
+                stop = idx.stops[sid]
+                if stop.shift_id is not None or stop.appointment is not None:
+                    continue  # locked to its day, or a fixed appointment
+                me = idx.stop_pos[sid]
+                a, b = src_seq[pos_out], src_seq[pos_out + 2]
+                saved_drive = d[a][me] + d[me][b] - d[a][b]
+                for k in movable:
+                    if k == s_k or lengths[k] >= lengths[s_k] - stop.service_minutes:
+                        continue
+                    sh = problem.shift(routes[k].shift_id)
+                    if not open_during(stop, sh):
+                        continue
+                    seq = [idx.start(sh)] + [idx.stop_pos[x] for x in routes[k].stop_ids] + [idx.end(sh)]
+                    for q in range(len(seq) - 1):
+                        detour = d[seq[q]][me] + d[me][seq[q + 1]] - d[seq[q]][seq[q + 1]]
+                        est = dict(lengths)
+                        est[s_k] = 0.0 if len(src_route.visits) == 1 else est[s_k] - saved_drive - stop.service_minutes
+                        est[k] = est[k] + detour + stop.service_minutes
+                        gain = problem.balance * (before - spread(est)) - (detour - saved_drive)
+                        if gain > 0:
+                            guesses.append((gain, s_k, sid, k, q))
+        guesses.sort(key=lambda g: -g[0])
+        moved = False
+        without: dict[tuple[int, Any], Route] = {}  # the source day re-timed without the stop, once per stop
+        for _, s_k, sid, k, q in guesses[:8]:
+            if time.perf_counter() > deadline:
+                break
+            src_route = routes[s_k]
+            if (s_k, sid) not in without:
+                without[(s_k, sid)] = time_route(problem, mx, problem.shift(src_route.shift_id),
+                                                 [x for x in src_route.stop_ids if x != sid], idx,
+                                                 vehicle=src_route.vehicle)
+            src = without[(s_k, sid)]
+            order = routes[k].stop_ids
+            dst = time_route(problem, mx, problem.shift(routes[k].shift_id), order[:q] + [sid] + order[q:], idx,
+                             vehicle=routes[k].vehicle)
+            if src.warnings or dst.warnings:
+                continue
+            after = dict(lengths)
+            after[s_k], after[k] = day_length(src), day_length(dst)
+            gain = problem.balance * (before - spread(after)) - (
+                src.drive_minutes + dst.drive_minutes - src_route.drive_minutes - routes[k].drive_minutes)
+            if gain > 1e-6:
+                routes[s_k], routes[k] = src, dst
+                moved = True
+                break
+        if not moved:
+            break
+    return routes

@@ -286,4 +286,10 @@ def _node_identity(conn: sqlite3.Connection, writable: bool) -> tuple[str, Times
         if writable:
             conn.execute("INSERT INTO sync_state (key, value) VALUES ('node_id', ?)", (node_id,))
     last_text = conn.execute("SELECT max(hlc) FROM change_log").fetchone()[0]
+    # Edits pulled from the server are not in this device's change log, yet the clock must stay past
+    # them, or an edit made after reopening could lose to an older remote one: sync keeps the newest
+    # reading it has seen in sync_state.
+    seen = conn.execute("SELECT value FROM sync_state WHERE key = 'hlc_seen'").fetchone()
+    if seen and seen[0] and (not last_text or seen[0] > last_text):
+        last_text = seen[0]
     return node_id, Timestamp.parse(last_text) if last_text else None

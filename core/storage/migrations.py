@@ -397,6 +397,122 @@ BEGIN SELECT RAISE(ABORT, 'the expense audit trail is append-only'); END
 """)
 
 
+@migrations()
+def m0007_sync(db: sqlite_utils.Database) -> None:
+    # Sync bookkeeping on the laptop. sync_versions holds, per synced row, the hybrid-clock reading of
+    # the newest value of each column the server has confirmed (what a remote edit must beat).
+    # sync_parked keeps pulled rows that could not be applied yet (a parent row not here), so nothing
+    # pulled is dropped. The first schema's conflicts table was never written; it is remade with the
+    # winning and the losing value side by side, the server's id (conflicts come from the server, once),
+    # and why the value lost.
+    run_sql(db, """
+CREATE TABLE sync_versions (
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    versions TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (table_name, row_uid)
+) WITHOUT ROWID;
+CREATE TABLE sync_parked (
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    parked_at TEXT NOT NULL,
+    PRIMARY KEY (table_name, row_uid)
+);
+DROP TABLE conflicts;
+CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY,
+    server_id INTEGER UNIQUE,
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    kept_value TEXT, kept_hlc TEXT,
+    lost_value TEXT, lost_hlc TEXT,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    restored_at TEXT
+);
+CREATE INDEX conflicts_open ON conflicts(id) WHERE restored_at IS NULL
+""")
+
+
+@migrations()
+def m0008_leads(db: sqlite_utils.Database) -> None:
+    # Leads carry what scoring, matching and skills routing read; the contact's name stays in
+    # leads.name. Queues gain a mode, an order, daily caps and an "only in working hours" switch;
+    # a member's baseline is where a rep joining late starts, so nobody's earlier leads move.
+    # Reps gain skills (industries or products) and a book capacity; accounts gain the fit and
+    # timing scores and pool dates dynamic books use. Closed deals feed goal results.
+    run_sql(db, f"""
+ALTER TABLE leads ADD COLUMN industry TEXT;
+ALTER TABLE leads ADD COLUMN employees INTEGER;
+ALTER TABLE leads ADD COLUMN product TEXT;
+ALTER TABLE leads ADD COLUMN score INTEGER;
+ALTER TABLE leads ADD COLUMN grade TEXT;
+ALTER TABLE leads ADD COLUMN received_at TEXT;
+ALTER TABLE leads ADD COLUMN match_reason TEXT;
+CREATE INDEX leads_status ON leads(status, id);
+ALTER TABLE lead_queues ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lead_queues ADD COLUMN hours_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lead_queues ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE queue_members ADD COLUMN daily_cap INTEGER;
+ALTER TABLE queue_members ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE routing_decisions ADD COLUMN kind TEXT;
+ALTER TABLE routing_decisions ADD COLUMN day TEXT;
+CREATE INDEX routing_decisions_queue ON routing_decisions(queue_id, rep_id, kind);
+CREATE INDEX routing_decisions_lead ON routing_decisions(lead_id);
+ALTER TABLE reps ADD COLUMN skills TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE reps ADD COLUMN book_min INTEGER;
+ALTER TABLE reps ADD COLUMN book_max INTEGER;
+ALTER TABLE accounts ADD COLUMN fit_score INTEGER;
+ALTER TABLE accounts ADD COLUMN timing_score INTEGER;
+ALTER TABLE accounts ADD COLUMN pooled_at TEXT;
+ALTER TABLE accounts ADD COLUMN pool_until TEXT;
+ALTER TABLE accounts ADD COLUMN pooled_from INTEGER REFERENCES reps(id);
+CREATE TABLE lead_rules ({SYNCED},
+    kind TEXT NOT NULL CHECK (kind IN ('industry', 'employees', 'source', 'grade')),
+    match TEXT NOT NULL,
+    points INTEGER NOT NULL
+);
+CREATE TABLE segments ({SYNCED},
+    name TEXT NOT NULL,
+    rule TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE TABLE deals ({SYNCED},
+    external_id TEXT,
+    name TEXT,
+    account_id INTEGER REFERENCES accounts(id),
+    rep_id INTEGER REFERENCES reps(id),
+    amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+    currency TEXT NOT NULL DEFAULT 'USD',
+    stage TEXT NOT NULL DEFAULT 'won',
+    closed_on TEXT NOT NULL,
+    new_account INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX deals_external_id ON deals(external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX deals_closed ON deals(closed_on)
+""")
+
+
+@migrations()
+def m0004_travel_times(db: sqlite_utils.Database) -> None:
+    # Travel times from a routing service, kept per provider (e.g. 'osrm:https://…') so a re-plan of a
+    # known week, after a restart too, asks the service nothing. A cache like geocode_cache: derived
+    # data, rebuilt by asking again, so not change-logged or synced. Points are 'lat,lon' to 6 decimals.
+    run_sql(db, """
+CREATE TABLE travel_times (
+    provider TEXT NOT NULL,
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    distance_m REAL NOT NULL,
+    minutes REAL NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (provider, a, b)
+) WITHOUT ROWID
+""")
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]

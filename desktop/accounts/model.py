@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
@@ -13,7 +13,9 @@ from PySide6.QtGui import QColor
 from core import accounts as svc
 from core.changes import Changes
 from core.money import format_cents
-from core.storage.database import Store
+
+if TYPE_CHECKING:  # the type only; sections do not touch storage
+    from core.storage.database import Store
 
 log = logging.getLogger(__name__)
 PAGE = 200

@@ -88,15 +88,18 @@ def plan_as_dict(plan: WeekPlan) -> dict:
             "day": r.shift_id, "stops": len(r.visits), "leave": plan.at(r.leave).isoformat() if r.visits else None,
             "back": plan.at(r.back).isoformat() if r.visits else None, "drive_minutes": round(r.drive_minutes, 1),
             "distance_m": round(r.distance), "lunch": plan.at(r.break_start).isoformat() if r.break_start else None,
-            "warnings": list(r.warnings),
+            "warnings": list(r.warnings), "filled": round(plan.fill(r.shift_id), 3),
+            "short_because": plan.notes.get(r.shift_id),
             "visits": [{"account_id": v.stop_id, "name": plan.name(v.stop_id),
                         "tier": plan.accounts.get(v.stop_id, {}).get("tier"),
+                        "ahead_of_schedule": bool(plan.accounts.get(v.stop_id, {}).get("pulled_forward")),
                         "arrive": plan.at(v.arrival).isoformat(), "start": plan.at(v.start).isoformat(),
                         "leave": plan.at(v.departure).isoformat(), "start_utc": plan.utc_iso(v.start),
                         "drive_minutes": round(v.drive_minutes, 1), "distance_m": round(v.distance)}
                        for v in r.visits]})
     return {"rep": {"id": plan.rep["id"], "name": plan.rep["name"], "time_zone": plan.rep["time_zone"]},
             "start": plan.start.isoformat(), "days": days,
+            "skipped": [{"day": d.isoformat(), "why": why} for d, why in sorted(plan.skipped.items())],
             "unserved": [{"account_id": u.stop_id, "name": plan.name(u.stop_id), "reason": u.reason}
                          for u in plan.result.unserved],
             "drive_minutes": round(plan.result.drive_minutes, 1), "distance_m": round(plan.result.distance),
@@ -107,19 +110,26 @@ def plan_as_text(plan: WeekPlan) -> str:
     lines = [f"Plan for {plan.rep['name']} from {plan.start}: {len(plan.result.served)} visits, "
              f"{plan.result.drive_minutes:.0f} min driving, {plan.result.distance / 1609.344:,.0f} mi"]
     for r in plan.result.routes:
+        why = f"\n  short: {plan.notes[r.shift_id]}" if r.shift_id in plan.notes else ""
         if not r.visits:
-            lines.append(f"\n{r.shift_id}: no visits")
+            lines.append(f"\n{r.shift_id}: no visits{why}")
             continue
         lines.append(f"\n{r.shift_id}: leave {clock(r.leave % 1440)}, back {clock(r.back % 1440)}, "
-                     f"{r.drive_minutes:.0f} min driving, {r.distance / 1609.344:.0f} mi")
+                     f"{r.drive_minutes:.0f} min driving, {r.distance / 1609.344:.0f} mi, "
+                     f"{plan.fill(r.shift_id):.0%} of working hours{why}")
         for k, v in enumerate(r.visits, 1):
             acc = plan.accounts.get(v.stop_id, {})
+            ahead = f", ahead of schedule (due {acc['due']})" if acc.get("pulled_forward") else ""
             lines.append(f"  {k:2}. {clock(v.start % 1440)}–{clock(v.departure % 1440)}  {plan.name(v.stop_id)}"
-                         f" ({acc.get('city') or ''}, tier {acc.get('tier') or '-'}), {v.drive_minutes:.0f} min drive")
+                         f" ({acc.get('city') or ''}, tier {acc.get('tier') or '-'}), {v.drive_minutes:.0f} min drive"
+                         f"{ahead}")
         if r.break_start is not None:
             lines.append(f"      lunch {clock(r.break_start % 1440)}–{clock(r.break_end % 1440)}")
         for w in r.warnings:
             lines.append(f"  ! {w}")
+    for d, why in sorted(plan.skipped.items()):
+        if why != "weekend":
+            lines.append(f"\n{d.isoformat()}: {why}, nothing planned")
     if plan.result.unserved:
         lines.append(f"\nNot planned ({len(plan.result.unserved)}):")
         for u in plan.result.unserved:

@@ -7,9 +7,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from core.importing.export import export_accounts
-from core.storage import open_database
 from desktop.context import AppContext
-from desktop.tasks import Task
+from desktop.tasks import Task, open_worker_store
 
 FILTERS = {"CSV (*.csv)": "csv", "Excel workbook (*.xlsx)": "xlsx"}
 
@@ -30,7 +29,7 @@ def export_accounts_dialog(ctx: AppContext, parent: QWidget | None = None, path:
     db_path = ctx.store.path
 
     def work(progress):
-        store = open_database(db_path)
+        store = open_worker_store(db_path)
         try:
             return export_accounts(store, path, fmt, progress=progress)
         finally:

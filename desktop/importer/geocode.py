@@ -9,8 +9,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.geocoding import GeocodeResult, GeocoderProblem, OnlineGeocoder, PROVIDERS, geocode_accounts
-from core.storage import open_database
 from desktop.context import AppContext
+from desktop.tasks import open_worker_store
 
 
 class GeocodeDialog(QDialog):
@@ -98,7 +98,7 @@ class GeocodeDialog(QDialog):
         path = self.ctx.store.path
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 return geocode_accounts(store, online=online, geocoder=geocoder, limit=limit, progress=progress)
             finally:

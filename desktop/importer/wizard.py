@@ -20,8 +20,8 @@ from core.importing.mapping import (
 )
 from core.importing.reading import Table, open_table, read_preview
 from core.progress import seconds_text
-from core.storage import open_database
 from desktop.context import AppContext
+from desktop.tasks import open_worker_store
 
 NOT_IMPORTED = "— not imported —"
 PREVIEW_ROWS = 50
@@ -318,7 +318,7 @@ class CheckPage(QWizardPage):
         path, table, mapping = self.w.ctx.store.path, self.w.table, self.w.mapping
 
         def check(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 return import_accounts(store, table, mapping, skip_bad_rows=True, rejects_path=None,
                                        dry_run=True, progress=progress)
@@ -492,7 +492,7 @@ class ImportPage(QWizardPage):
         skip, rejects, save_as = self.w.skip_bad_rows, self.w.rejects_path, self.w.save_as
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 result = import_accounts(store, table, mapping, skip_bad_rows=skip, rejects_path=rejects,
                                          progress=progress)

@@ -25,10 +25,10 @@ from core.maps import layers, live
 from core.maps.layers import MapOptions
 from core.maps.page import OSM_ATTRIBUTION, write_desktop_page
 from core.reps import list_reps
-from core.storage.database import open_database
 from desktop.context import AppContext
 from desktop.map import actions, tiles
 from desktop.map.bridge import MapBridge
+from desktop.tasks import open_worker_store
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class MapView(QWidget):
         options = self.options(keep_view)
 
         def build(progress):
-            store = open_database(db_path)
+            store = open_worker_store(db_path)
             try:
                 return write_desktop_page(store, out, options, progress)
             finally:
@@ -266,7 +266,7 @@ class MapView(QWidget):
         db_path, options, old = self.ctx.store.path, self.options(), self.shown
 
         def read(progress):
-            store = open_database(db_path)
+            store = open_worker_store(db_path)
             try:
                 new = live.current_payload(store, options, progress)
             finally:

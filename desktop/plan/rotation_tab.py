@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QCheckBo
 
 from core.reps import list_reps
 from core.rotation import planner
-from core.storage import open_database
 from desktop.context import AppContext
+from desktop.tasks import open_worker_store
 
 WEEKDAY_TITLES = ["Mon", "Tue", "Wed", "Thu", "Fri"]
 WORKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -205,7 +205,7 @@ class RotationTab(QWidget):
         path, start, weeks, workdays = self.ctx.store.path, self.start_date(), self.weeks.value(), self.workdays()
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 return planner.prepare(store, rep_id, start, weeks, workdays=workdays).coverage()
             finally:
@@ -230,7 +230,7 @@ class RotationTab(QWidget):
         workdays = self.workdays()
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 data = planner.prepare(store, rep_id, start, weeks, workdays=workdays)
             finally:
@@ -380,7 +380,7 @@ class RotationTab(QWidget):
         path, plan_id = self.ctx.store.path, self.plan_id
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 plans = [planner.get_plan(store, plan_id)] if plan_id else planner.list_plans(store, rep_id)[:1]
                 if not plans:
@@ -417,7 +417,7 @@ class RotationTab(QWidget):
         path, plan_id = self.ctx.store.path, self.plan_id
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 result = (planner.replan if replan else planner.apply_rotation)(store, plan_id)
                 return result, planner.get_plan(store, plan_id), planner.tier_coverage(store, plan_id)

@@ -15,11 +15,11 @@ from core.balancing.flows import hire_rep, plan_new_rep, plan_rep_leaving
 from core.balancing.model import BalanceOptions, balance_territories
 from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scenario, save_scenario
 from core.changes import Changes
-from core.storage.database import open_database
 from desktop.context import AppContext
 from desktop.territories.editor import combo_value, select_value
 from desktop.territories.model import ScenarioView, load_scenario
 from desktop.territories.tables import RowsModel, money_short
+from desktop.tasks import open_worker_store
 
 # Each figure twice: before (today, or before applying) and after; the box title says which.
 COMPARE_COLUMNS = ("Rep", "Accounts", "after", "Hours", "after", "Target h", "Deviation", "Potential", "after")
@@ -214,7 +214,7 @@ class BalancePanel(QWidget):
         path = self.ctx.store.path
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 if flow == "add_rep":
                     result = plan_new_rep(store, rep_id, options, progress)
@@ -368,7 +368,7 @@ class BalancePanel(QWidget):
         path, scenario_id = self.ctx.store.path, self.scenario_id
 
         def work(progress):
-            store = open_database(path)
+            store = open_worker_store(path)
             try:
                 return apply_scenario(store, scenario_id, acting_rep_id)
             finally:

@@ -32,7 +32,7 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
     "dynamic": [],
 }
 PREVIEW_NAMES = 5
-MEMBER_ROWS = 8  # "Also worked by" shows this many reps before it scrolls
+MEMBER_ROWS = 6  # "Also worked by" shows this many whole rows, then scrolls row by row
 # PySide6 drops a reference to None each time a QVariant None is read back (a refcount bug that
 # aborts the interpreter at exit), so combo items never hold None: NOBODY stands for it.
 NOBODY = -1
@@ -174,7 +174,7 @@ class TerritoryEditor(QWidget):
             self.form_by_kind[k] = form
         self.rule_text = QPlainTextEdit()
         self.rule_text.setObjectName("rule-json")
-        self.rule_text.setMaximumHeight(70)
+        self.rule_text.setMaximumHeight(60)  # three lines; the fields above are the main way in
         self.rule_text.setToolTip("The rule as stored (JSON); edit the fields above or this text")
         self.rule_text.textChanged.connect(self._schedule_preview)
         self.preview = QLabel("")

@@ -8,11 +8,11 @@ from typing import Any
 
 from core.balancing.scenarios import compare_scenario, list_scenarios, scenario_moves
 from core.progress import Progress
-from core.storage.database import open_database
 from core.territories.engagement import (
     AccountSnapshot, EngagementReport, Territory, engagement_report, list_territories, load_accounts, load_members,
 )
 from core.territories.service import TerritoryFigures, territory_figures
+from desktop.tasks import open_worker_store
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Overview:
 
 def load_overview(path: Path, progress: Progress | None = None) -> Overview:
     """Read on a worker thread with its own connection."""
-    store = open_database(path)
+    store = open_worker_store(path)
     try:
         if progress is not None:
             progress.update(0, 3, "Reading accounts")
@@ -56,7 +56,7 @@ class ScenarioView:
 
 def load_scenario(path: Path, scenario_id: int, progress: Progress | None = None) -> ScenarioView:
     """A scenario beside today, and its moves (worker thread)."""
-    store = open_database(path)
+    store = open_worker_store(path)
     try:
         return ScenarioView(compare_scenario(store, scenario_id), scenario_moves(store, scenario_id))
     finally:

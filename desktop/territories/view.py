@@ -7,8 +7,8 @@ from typing import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QMessageBox, QPushButton, QSplitter,
-    QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QListWidget, QMessageBox, QPushButton,
+    QScrollArea, QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from core.changes import Changes
@@ -83,7 +83,17 @@ class TerritoriesView(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.editor, 1)
+        # The editor scrolls on a short screen instead of forcing the window taller than it.
+        editor_scroll = QScrollArea()
+        editor_scroll.setObjectName("territory-editor-scroll")
+        editor_scroll.setWidgetResizable(True)
+        editor_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        editor_scroll.setWidget(self.editor)
+        # Only upright scrolling: the editor keeps the width it needs, as it did without the scroll area.
+        editor_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor_scroll.setMinimumWidth(self.editor.minimumSizeHint().width()
+                                      + editor_scroll.verticalScrollBar().sizeHint().width())
+        right_layout.addWidget(editor_scroll, 1)
         right_layout.addWidget(self.message)
 
         split = QSplitter(Qt.Orientation.Horizontal)

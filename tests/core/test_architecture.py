@@ -19,6 +19,31 @@ def test_import_linter_contract_is_kept():
     assert "broken" in result.stdout and "0 broken" in result.stdout
 
 
+def _lint(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command; "
+                           "lint_imports_command()"], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_layer_contracts_catch_an_upward_import(tmp_path):
+    """The contracts are not decoration: storage importing a feature, or a view importing storage, breaks them."""
+    import shutil
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for name in config["tool"]["importlinter"]["root_packages"]:
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.js", "*.css"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with open(tmp_path / "core" / "storage" / "writes.py", "a", encoding="utf-8") as fh:
+        fh.write("\nimport core.planning  # upward\n")
+    with open(tmp_path / "desktop" / "accounts" / "view.py", "a", encoding="utf-8") as fh:
+        fh.write("\nfrom core.storage import writes as _w  # a view on storage\n")
+    result = _lint(tmp_path)
+    assert result.returncode != 0
+    assert "core layers: features above the domain, storage and routing at the bottom BROKEN" in result.stdout
+    assert "desktop sections never import core.storage BROKEN" in result.stdout
+    assert "core.storage.writes -> core.planning" in result.stdout
+
+
 def python_files(*folders):
     for folder in folders:
         yield from sorted((ROOT / folder).rglob("*.py"))

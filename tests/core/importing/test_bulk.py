@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.importing import import_accounts, importer
 from core.importing.samples import write_sample
 from core.progress import Cancelled, NullProgress
-from core.storage import open_database, writes
+from core.storage import change_log, open_database, writes
 from core.storage.bulk import indexes_rebuilt_after
 from core.storage.writes import update_known
 
@@ -145,3 +146,121 @@ def test_bulk_update_matches_row_by_row_even_with_repeated_rows(tmp_path):
                        st.one_of(st.none(), st.integers(), st.floats(), st.text(), st.booleans()), max_size=5))
 def test_logged_values_are_exactly_what_the_json_encoder_writes(values):
     assert writes._encode_object(values) == writes._ENCODER.encode(values)
+
+
+_CELL = st.one_of(st.none(), st.text(max_size=12), st.integers(min_value=-2**63, max_value=2**63 - 1),
+                  st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                  st.sampled_from([30.267153, -97.743057, 0.0, -0.0, 1e-5, 12.5, 1e15, 0.1 + 0.2, "\x00", "a\x1fb",
+                                   "\u2028", "\x7f", 'q"uo\\te', "Zoë"]))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries({"name": st.text(min_size=1, max_size=8), "notes": _CELL, "city": _CELL,
+                                       "employees": _CELL, "lat": _CELL, "segment": _CELL}),
+                min_size=1, max_size=6))
+def test_bulk_insert_log_is_what_python_would_have_written(empty_store, rows):
+    """insert_many logs through SQLite's json_object when that gives the same text; otherwise in Python.
+
+    Either way each logged value must be exactly _encode_object of the row as inserted.
+    """
+    rows = [{**r, "lat": r["lat"] if r["lat"] is None or (type(r["lat"]) in (int, float) and -90 <= r["lat"] <= 90)
+             else None, "employees": r["employees"] if type(r["employees"]) is int and r["employees"] >= 0 else None}
+            for r in rows]
+    try:
+        with empty_store.atomic():
+            seq = empty_store.scalar("SELECT coalesce(max(seq), 0) FROM change_log")
+            ids = writes.insert_many(empty_store, "accounts", rows)
+            logged = empty_store.query("SELECT row_id, row_uid, value, hlc FROM change_log WHERE seq > ? ORDER BY seq",
+                                       (seq,))
+            assert [r["row_id"] for r in logged] == ids
+            hlcs = [r["hlc"] for r in logged]
+            assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
+            for entry, row in zip(logged, rows):
+                stored = empty_store.conn.execute("SELECT uid, created_at, updated_at FROM accounts WHERE id = ?",
+                                                  (entry["row_id"],)).fetchone()
+                expected = {"uid": stored[0], "created_at": stored[1], "updated_at": stored[2],
+                            **{k: row[k] for k in rows[0]}}  # (columns in the first row's order)
+                assert entry["row_uid"] == stored[0]
+                assert entry["value"] == writes._encode_object(expected)
+            raise _Rollback
+    except _Rollback:
+        pass
+    except sqlite3.Error:
+        pass  # a value the table refuses (NUL in text is fine, but e.g. NaN in a CHECK) rolls back
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_bulk_insert_takes_the_sql_log_route_for_import_like_rows(empty_store, monkeypatch):
+    calls = []
+    monkeypatch.setattr(writes, "_encode_object", lambda values: calls.append(values) or "{}")
+    writes.insert_many(empty_store, "accounts", [{"name": f"A{i}", "employees": i, "lat": 30.5, "city": "Waco"}
+                                                 for i in range(50)])
+    assert calls == [], "plain text, whole numbers and short decimals are encoded by SQLite"
+    values = [json.loads(v) for (v,) in empty_store.conn.execute("SELECT value FROM change_log ORDER BY seq")]
+    assert [v["name"] for v in values] == [f"A{i}" for i in range(50)] and values[3]["lat"] == 30.5
+    writes.insert_many(empty_store, "accounts", [{"name": "B", "locked": True}])
+    assert len(calls) == 1, "True would be logged as 1 by SQLite: that row goes the Python way"
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries({}, optional={"notes": _CELL, "city": _CELL, "segment": _CELL,
+                                                    "street": _CELL}).filter(bool),
+                min_size=1, max_size=9))
+def test_bulk_update_log_is_what_python_would_have_written(empty_store, changes):
+    """update_known has SQLite write the log JSON when that gives the same text; each value must equal
+    _encode_object of the edit either way, one row per edit, clock readings in log order."""
+    try:
+        with empty_store.atomic():
+            ids = writes.insert_many(empty_store, "accounts", [{"name": f"N{i}"} for i in range(len(changes))])
+            uids = dict(empty_store.conn.execute("SELECT id, uid FROM accounts"))
+            seq = empty_store.scalar("SELECT max(seq) FROM change_log")
+            assert update_known(empty_store, "accounts", [(i, uids[i], c) for i, c in zip(ids, changes)]) == len(ids)
+            logged = empty_store.query("SELECT row_id, row_uid, value, hlc, op FROM change_log WHERE seq > ? "
+                                       "ORDER BY seq", (seq,))
+            by_row = {r["row_id"]: r for r in logged}
+            assert len(logged) == len(changes) and set(by_row) == set(ids)
+            for row_id, change in zip(ids, changes):
+                assert by_row[row_id]["value"] == writes._encode_object(change)
+                assert by_row[row_id]["row_uid"] == uids[row_id] and by_row[row_id]["op"] == "update"
+            hlcs = [r["hlc"] for r in logged]
+            assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def test_geocoding_sized_updates_take_the_sql_log_route(empty_store, monkeypatch):
+    ids = writes.insert_many(empty_store, "accounts", [{"name": f"A{i}"} for i in range(40)])
+    uids = dict(empty_store.conn.execute("SELECT id, uid FROM accounts"))
+    calls = []
+    monkeypatch.setattr(writes, "_encode_object", lambda values: calls.append(values) or "{}")
+    update_known(empty_store, "accounts", [(i, uids[i], {"lat": round(30.267153 + i / 1e6, 6), "lon": -97.743057,
+                                                         "geocode_precision": "zip", "geocoded_at": "2026-12-02T12:00:00Z"})
+                                           for i in ids])
+    assert calls == []
+    edits = list(change_log.edits(empty_store, table="accounts"))[-40:]
+    assert [e.row_id for e in edits] == ids and all(e.op == "update" for e in edits)
+    assert edits[5].values == {"lat": 30.267159, "lon": -97.743057, "geocode_precision": "zip",
+                               "geocoded_at": "2026-12-02T12:00:00Z"}
+    assert empty_store.scalar("SELECT lat FROM accounts WHERE id = ?", (ids[5],)) == 30.267159
+
+
+@pytest.mark.parametrize("count", [2, 50])  # the row-by-row and the many-rows-per-statement paths
+def test_update_columns_writes_and_logs_like_update_known(tmp_path, count):
+    stores = [open_database(tmp_path / f"{name}.sqlite", create=True) for name in ("known", "columns")]
+    keys = ("lat", "lon", "geocode_precision", "geocoded_at")
+    for store in stores:
+        writes.insert_many(store, "accounts", [{"name": f"A{i}", "uid": f"u{i}"} for i in range(count)])
+    values = [(round(30 + i / 1000, 6), -97.5, "zip", "2026-12-02T12:00:00Z") for i in range(count)]
+    update_known(stores[0], "accounts", [(i + 1, f"u{i}", dict(zip(keys, v))) for i, v in enumerate(values)])
+    writes.update_columns(stores[1], "accounts", keys, [(i + 1, f"u{i}", *v) for i, v in enumerate(values)])
+    state = "SELECT id, uid, lat, lon, geocode_precision, geocoded_at FROM accounts ORDER BY id"
+    log = "SELECT row_id, row_uid, op, column_name, value FROM change_log WHERE op = 'update' ORDER BY seq"
+    assert [tuple(r) for r in stores[0].query(state)] == [tuple(r) for r in stores[1].query(state)]
+    assert [tuple(r) for r in stores[0].query(log)] == [tuple(r) for r in stores[1].query(log)]
+    assert len(stores[1].query(log)) == count
+    for store in stores:
+        store.close()

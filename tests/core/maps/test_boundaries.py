@@ -67,9 +67,8 @@ def test_county_lines_are_the_inner_borders_of_a_state_simplified():
     uses: dict[int, int] = {}
     for c in counties("TX"):
         polys = c.geom["arcs"] if c.geom["type"] == "MultiPolygon" else [c.geom["arcs"]]
-        for ring in (r for p in polys for r in p):
-            for i in ring:
-                uses[~i if i < 0 else i] = uses.get(~i if i < 0 else i, 0) + 1
+        for i in (i for p in polys for r in p for i in r):
+            uses[~i if i < 0 else i] = uses.get(~i if i < 0 else i, 0) + 1
     assert len(lines) == sum(1 for v in uses.values() if v >= 2) < len(uses)
     # Simplified: fewer points than the source, ends kept (neighbouring lines still meet).
     raw = county_lines("TX", tolerance=0)

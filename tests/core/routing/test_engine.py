@@ -18,12 +18,18 @@ HANG = Path(__file__).resolve().parents[2] / "fixtures" / "routing" / "pyvrp_han
 MARGIN = 1.0
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _engine_ready():
+    """As the Plan view does on opening: start the worker server once, so the limits below are the search's."""
+    engine.warm_up()
+
+
 def _tuples(x):
     return tuple(_tuples(i) for i in x) if isinstance(x, list) else x
 
 
 def hanging_problem() -> tuple[RoutingProblem, Matrix]:
-    """A demo week on which PyVRP 0.14.1's LocalSearch never returns (docs/notes/issue-14-planning.md)."""
+    """A demo week on which PyVRP 0.14.1's LocalSearch never returned (docs/notes/issue-14-planning.md)."""
     d = json.loads(HANG.read_text())
     stops = tuple(Stop(**{k: _tuples(v) for k, v in s.items()}) for s in d["stops"])
     shifts = tuple(Shift(**{k: _tuples(v) for k, v in s.items()}) for s in d["shifts"])
@@ -40,6 +46,28 @@ def test_solve_returns_within_the_limit_on_an_instance_where_the_engine_never_st
     assert result.served
     assert result.feasible
     assert {*result.served, *(u.stop_id for u in result.unserved)} == {s.id for s in problem.stops}
+
+
+class Stall:
+    """A criterion that never comes back: what the engine looks like from outside when one call spins."""
+
+    def __call__(self, best_cost: float) -> bool:
+        time.sleep(3600)
+        return True
+
+
+def test_an_engine_stuck_between_checks_is_killed_at_the_deadline_and_its_best_plan_kept():
+    from core.routing.schedule import Index
+    from core.routing.solver import _build_model
+
+    problem, mx = hanging_problem()
+    data, clients = _build_model(problem, mx, Index(problem), list(problem.stops))
+    started = time.perf_counter()
+    run = engine.run(data, Stall(), 0, started + 1.0)
+    assert time.perf_counter() - started < 1.0 + 0.5
+    assert run.stopped_by == "deadline"
+    # PyVRP reports its starting solution before the first check: that is what is kept.
+    assert run.routes is not None and any(r for _, r in run.routes)
 
 
 def test_cancel_ends_a_long_solve_within_a_second_and_keeps_a_plan():

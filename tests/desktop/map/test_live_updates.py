@@ -13,6 +13,14 @@ from tests.desktop.map.test_map_view import map_view, run_js  # noqa: F401  (fix
 pytestmark = pytest.mark.webengine
 
 SENTINEL = "window.__fa_sentinel"
+INDEX_CONSISTENT = """(function () {
+  var F = FieldAtlasMap, A = F.data.accounts, ok = Object.keys(F.index).length === A.id.length;
+  for (var i = 0; i < A.id.length; i++) {
+    var ll = F.markers[i].getLatLng();
+    ok = ok && F.index[A.id[i]] === i && F.markers[i].options.idx === i && ll.lat === A.lat[i] && ll.lng === A.lon[i];
+  }
+  return ok;
+})()"""
 
 
 def _plant(qtbot, view):
@@ -47,6 +55,23 @@ def test_a_moved_account_moves_in_the_live_page_without_a_reload(qtbot, map_view
     restored = demo_store.query("SELECT lat, lon FROM accounts WHERE id = ?", (account_id,))[0]
     assert (round(lat2, 4), round(lon2, 4)) == (round(restored["lat"], 4), round(restored["lon"], 4))
     assert old != restored
+    # Deleted, then restored: the pin leaves the page and comes back, the rest untouched.
+    from core import accounts as svc
+
+    total = run_js(qtbot, view.page, "FieldAtlasMap.data.accounts.id.length")
+    before = view.updates_applied
+    ctx.apply(svc.delete_account(demo_store, account_id))
+    _wait_update(qtbot, view, before)
+    assert run_js(qtbot, view.page, f"FieldAtlasMap.account({account_id})") is None
+    assert run_js(qtbot, view.page, "FieldAtlasMap.data.accounts.id.length") == total - 1
+    assert run_js(qtbot, view.page, "FieldAtlasMap.groups.accounts.getLayers().length") == total - 1
+    # The page's columns, id index and markers still agree after the swap-remove.
+    assert run_js(qtbot, view.page, INDEX_CONSISTENT) is True
+    before = view.updates_applied
+    ctx.apply(svc.restore_account(demo_store, account_id))
+    _wait_update(qtbot, view, before)
+    assert run_js(qtbot, view.page, f"FieldAtlasMap.account({account_id})") is not None
+    assert run_js(qtbot, view.page, "FieldAtlasMap.groups.accounts.getLayers().length") == total
     assert run_js(qtbot, view.page, SENTINEL) == "this page load" and view.loads == loads
 
 

@@ -1,0 +1,1 @@
+"""Inbound leads: import, scoring and grading, matching to accounts, and routing through queues."""

@@ -1,0 +1,221 @@
+"""Sync: online or offline, pending changes, last sync, Sync now, background sync, and the Conflicts list with Restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from core.sync import conflicts, engine
+from desktop.context import AppContext
+from desktop.tasks import open_worker_store
+
+BACKGROUND_SYNC_MS = 5 * 60 * 1000   # sync every five minutes while the server can be reached
+HEALTH_CHECK_MS = 60 * 1000          # and look whether it can be every minute
+CONFLICT_COLUMNS = ("When", "What", "Row", "Field", "Kept", "Lost", "Why")
+
+
+def create_view(ctx: AppContext) -> QWidget:
+    return SyncView(ctx)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(empty)"
+    return str(value)
+
+
+class SyncView(QWidget):
+    """The Sync section; sync itself runs on a worker with its own connection."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.online: bool | None = None
+        self.running = False
+        self.conflict_ids: list[int] = []
+
+        title = QLabel("<h2>Sync</h2>")
+        self.server_label = QLabel()
+        self.server_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_label = QLabel()
+        self.pending_label = QLabel()
+        self.last_label = QLabel()
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setObjectName("sync_error")
+        form = QFormLayout()
+        form.addRow("Server:", self.server_label)
+        form.addRow("Status:", self.state_label)
+        form.addRow("Pending changes:", self.pending_label)
+        form.addRow("Last sync:", self.last_label)
+        form.addRow("", self.error_label)
+
+        self.sync_button = QPushButton("Sync now")
+        self.sync_button.setObjectName("sync_now")
+        self.sync_button.clicked.connect(self.sync_now)
+        self.restore_button = QPushButton("Restore")
+        self.restore_button.setObjectName("restore_conflict")
+        self.restore_button.setToolTip("Put the lost value back as a new edit; it is sent at the next sync")
+        self.restore_button.clicked.connect(self.restore_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sync_button)
+        buttons.addStretch(1)
+
+        self.conflicts_title = QLabel()
+        self.table = QTableWidget(0, len(CONFLICT_COLUMNS))
+        self.table.setObjectName("conflicts")
+        self.table.setHorizontalHeaderLabels(CONFLICT_COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        conflict_bar = QHBoxLayout()
+        conflict_bar.addWidget(self.conflicts_title)
+        conflict_bar.addStretch(1)
+        conflict_bar.addWidget(self.restore_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addSpacing(12)
+        layout.addLayout(conflict_bar)
+        layout.addWidget(self.table, 1)
+
+        self.sync_timer = QTimer(self)
+        self.sync_timer.setInterval(BACKGROUND_SYNC_MS)
+        self.sync_timer.timeout.connect(self._background_sync)
+        self.health_timer = QTimer(self)
+        self.health_timer.setInterval(HEALTH_CHECK_MS)
+        self.health_timer.timeout.connect(self.check_online)
+        ctx.changed.connect(self._on_changed)
+        self.refresh()
+        if engine.status(ctx.store).configured:
+            self.sync_timer.start()
+            self.health_timer.start()
+            QTimer.singleShot(0, self.check_online)
+
+    # -- showing ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        st = engine.status(self.ctx.store)
+        if st.configured:
+            self.server_label.setText(f"{st.server} as {st.email} ({st.role})")
+        else:
+            self.server_label.setText("not logged in; run  fieldatlas login --db THIS-FILE --server URL --email E")
+        if self.running:
+            state = "Syncing…"
+        elif not st.configured:
+            state = "Offline (no server)"
+        elif self.online is None:
+            state = "Checking…"
+        else:
+            state = "Online" if self.online else "Offline; edits wait here and are sent when the server is back"
+        self.state_label.setText(state)
+        self.pending_label.setText(f"{st.pending:,}" + (f"  ({st.parked} received rows wait for related rows)"
+                                                        if st.parked else ""))
+        self.last_label.setText(st.last_sync_at.replace("T", " ").replace("Z", " UTC") if st.last_sync_at else "never")
+        self.error_label.setText(f"Last sync failed: {st.last_error}" if st.last_error else "")
+        self.error_label.setVisible(bool(st.last_error))
+        self.sync_button.setEnabled(st.configured and not self.running)
+        self._fill_conflicts()
+
+    def _fill_conflicts(self) -> None:
+        found = conflicts.list_conflicts(self.ctx.store)
+        self.conflicts_title.setText(f"<b>Conflicts</b> ({len(found)} open): values that lost a merge or "
+                                     "were refused by the server")
+        self.conflict_ids = [c.id for c in found]
+        self.table.setRowCount(len(found))
+        for r, c in enumerate(found):
+            cells = (c.created_at.replace("T", " ").replace("Z", ""), c.table.replace("_", " "), c.row_label,
+                     c.column.replace("_", " "), _shown(c.kept_value), _shown(c.lost_value), c.reason)
+            for col, text in enumerate(cells):
+                self.table.setItem(r, col, QTableWidgetItem(text))
+        if found and not self.table.selectedItems():
+            self.table.selectRow(0)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        self.restore_button.setEnabled(self._selected() is not None)
+
+    def _selected(self) -> int | None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        return self.conflict_ids[min(rows)] if rows and min(rows) < len(self.conflict_ids) else None
+
+    def _on_changed(self, changes) -> None:
+        self.refresh()
+
+    # -- acting ------------------------------------------------------------------------------------
+    def restore_selected(self) -> None:
+        conflict_id = self._selected()
+        if conflict_id is None:
+            return
+        try:
+            changes = conflicts.restore(self.ctx.store, conflict_id)
+        except (KeyError, ValueError) as exc:
+            self.error_label.setText(f"Cannot restore: {exc.args[0]}")
+            self.error_label.setVisible(True)
+            return
+        self.ctx.apply(changes)
+        self.refresh()
+
+    def check_online(self) -> None:
+        """Ask the server for /health on a worker; the label follows."""
+        st = engine.status(self.ctx.store)
+        if not st.configured:
+            return
+        from core.sync.transport import Server
+
+        def probe(progress) -> bool:
+            with Server(st.server) as server:
+                return server.health()
+
+        self.ctx.tasks.run("Checking the sync server", probe).on_done(self._online_is).on_error(
+            lambda exc: self._online_is(False))
+
+    def _online_is(self, online: bool) -> None:
+        was = self.online
+        self.online = bool(online)
+        self.refresh()
+        if online and was is False:
+            self._background_sync()  # back online: send what waited
+
+    def _background_sync(self) -> None:
+        if self.online is not False:
+            self.sync_now(background=True)
+
+    def sync_now(self, checked: bool = False, background: bool = False) -> None:
+        if self.running or not engine.status(self.ctx.store).configured:
+            return
+        self.running = True
+        self.refresh()
+        path = self.ctx.store.path
+
+        def work(progress) -> Any:
+            with open_worker_store(path) as store:  # the worker's own connection
+                return engine.sync(store, progress=lambda message: progress.update(0, 0, message))
+
+        task = self.ctx.tasks.run("Syncing with the team server", work)
+        task.on_done(self._synced).on_error(self._sync_failed)
+
+    def _synced(self, report) -> None:
+        self.running = False
+        self.online = True
+        self.ctx.apply(report.changes())
+        self.refresh()
+
+    def _sync_failed(self, exc: BaseException) -> None:
+        from core.sync.transport import Offline
+
+        self.running = False
+        if isinstance(exc, Offline):
+            self.online = False
+        self.refresh()
+        if not self.ctx.store.scalar("SELECT value FROM sync_state WHERE key = 'last_error'"):
+            self.error_label.setText(f"Last sync failed: {exc}")
+            self.error_label.setVisible(True)

@@ -1,0 +1,1 @@
+"""The FieldAtlas team sync server: FastAPI over SQLite or PostgreSQL; imports core, never desktop."""

@@ -1,0 +1,210 @@
+"""The HTTP API (FastAPI): health, login, users, push, pull and single rows, each request authorized here.
+
+Bad input (wrong types, unknown fields, huge bodies, another user's rows) gets a 4xx with a message
+naming the field and the reason, and changes nothing.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads these signatures, and the dependencies are local names.
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from server import auth, merge
+from server.policy import Refused
+from server.storage import ServerStore
+
+MAX_BODY_BYTES = 4 * 1024 * 1024   # a 500-edit push of wide rows is well under 1 MB
+MAX_OPS = 1000
+MAX_PULL = 2000
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
+Uid = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{1,64}$")]
+Hlc = Annotated[str, StringConstraints(pattern=r"^\d{15}-\d{5}-[0-9A-Za-z_]{1,40}$")]
+Scalar = str | int | float | bool | None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(Strict):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class UserIn(Strict):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    role: Literal["rep", "manager", "finance", "admin"]
+    rep_uid: Uid | None = None
+
+
+class RevokeIn(Strict):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+
+
+class OpIn(Strict):
+    op_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_:.-]{1,100}$")]
+    table: Name
+    row_uid: Uid
+    op: Literal["insert", "update", "delete"]
+    values: dict[Name, Scalar] = Field(max_length=200)
+    hlc: Hlc
+    base: dict[Name, Hlc | None] = Field(default_factory=dict, max_length=200)
+
+
+class PushIn(Strict):
+    node_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_]{1,40}$")]
+    ops: list[OpIn] = Field(max_length=MAX_OPS)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit (413) before they are read into memory whole."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await _error(413, f"request body over {self.limit} bytes")(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _error(413, f"request body over {self.limit} bytes")(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(database_url: str) -> FastAPI:
+    """The server app on one database (which `fieldatlas server init` has set up)."""
+    store = ServerStore(database_url)
+    store.check_ready()
+    app = FastAPI(title="FieldAtlas sync server", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.store = store
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_input(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        value = first.get("input")
+        shown = repr(value)[:60] if not isinstance(value, (dict, list)) else type(value).__name__
+        return _error(422, f"{where or 'body'}: {first.get('msg', 'invalid')} (got {shown})")
+
+    @app.exception_handler(auth.AuthError)
+    async def _auth_error(request: Request, exc: auth.AuthError) -> JSONResponse:
+        return _error(exc.status, str(exc))
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        return _error(403, str(exc))
+
+    def principal(authorization: Annotated[str | None, Header()] = None) -> auth.Principal:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise auth.AuthError("not logged in: send 'Authorization: Bearer TOKEN' (run `fieldatlas login`)")
+        return auth.authenticate(store, authorization[7:].strip())
+
+    def admin(who: Annotated[auth.Principal, Depends(principal)]) -> auth.Principal:
+        if who.role != "admin":
+            raise Refused("only an admin manages users")
+        return who
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        with store.transaction(write=False) as tx:
+            tx.one("SELECT value FROM meta WHERE key = 'schema_version'")
+        return {"status": "ok", "database": store.kind}
+
+    @app.post("/auth/login")
+    def login(body: LoginIn) -> dict[str, Any]:
+        token, expires, who = auth.login(store, body.email, body.password)
+        return {"token": token, "expires_at": expires, "email": who.email, "role": who.role, "rep_uid": who.rep_uid}
+
+    @app.get("/me")
+    def me(who: Annotated[auth.Principal, Depends(principal)]) -> dict[str, Any]:
+        return {"email": who.email, "role": who.role, "rep_uid": who.rep_uid}
+
+    @app.post("/users", status_code=201)
+    def add_user(body: UserIn, who: Annotated[auth.Principal, Depends(admin)]) -> dict[str, Any]:
+        try:
+            with store.transaction() as tx:
+                user_id = auth.add_user(tx, body.email, body.password, body.role, body.rep_uid)
+        except ValueError as exc:
+            return _error(422, str(exc))
+        return {"id": user_id, "email": auth.normalise_email(body.email), "role": body.role, "rep_uid": body.rep_uid}
+
+    @app.get("/users")
+    def users(who: Annotated[auth.Principal, Depends(admin)]) -> list[dict[str, Any]]:
+        with store.transaction(write=False) as tx:
+            return tx.all("SELECT id, email, role, rep_uid, created_at, disabled_at FROM users ORDER BY id")
+
+    @app.post("/users/revoke")
+    def revoke(body: RevokeIn, who: Annotated[auth.Principal, Depends(admin)]) -> dict[str, Any]:
+        try:
+            with store.transaction() as tx:
+                count = auth.revoke(tx, body.email)
+        except LookupError as exc:
+            return _error(404, str(exc))
+        return {"email": auth.normalise_email(body.email), "revoked": count}
+
+    @app.post("/sync/push")
+    def push(body: PushIn, who: Annotated[auth.Principal, Depends(principal)]) -> dict[str, Any]:
+        ops = [op.model_dump() for op in body.ops]
+        return {"results": merge.push(store, who, ops)}
+
+    @app.get("/sync/pull")
+    def pull(who: Annotated[auth.Principal, Depends(principal)],
+             since: Annotated[int, Query(ge=0)] = 0,
+             limit: Annotated[int, Query(ge=1, le=MAX_PULL)] = 500) -> dict[str, Any]:
+        return merge.pull(store, who, since, limit)
+
+    @app.get("/data/{table}/{row_uid}")
+    def one_row(table: Name, row_uid: Uid, who: Annotated[auth.Principal, Depends(principal)]) -> dict[str, Any]:
+        try:
+            return merge.get_object(store, who, table, row_uid)
+        except LookupError as exc:
+            return _error(404, str(exc))
+
+    @app.get("/data/{table}")
+    def rows(table: Name, who: Annotated[auth.Principal, Depends(principal)],
+             limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[dict[str, Any]]:
+        return merge.list_objects(store, who, table, limit)
+
+    return app
+
+
+def init_server(database_url: str, admin_email: str, admin_password: str) -> dict[str, Any]:
+    """Create the server's tables (idempotent) and its first admin user."""
+    store = ServerStore(database_url)
+    try:
+        store.create_schema()
+        with store.transaction() as tx:
+            if tx.one("SELECT id FROM users WHERE email = ?", (auth.normalise_email(admin_email),)):
+                return {"database": store.kind, "admin": auth.normalise_email(admin_email), "created": False}
+            auth.add_user(tx, admin_email, admin_password, "admin")
+        return {"database": store.kind, "admin": auth.normalise_email(admin_email), "created": True}
+    finally:
+        store.close()

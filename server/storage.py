@@ -1,0 +1,216 @@
+"""The server's database, SQLite or PostgreSQL behind one small interface: transactions and '?' SQL.
+
+Every server process is stateless; all it knows is in this database, so several processes can share
+one PostgreSQL. Connections are kept per thread (uvicorn runs endpoints on a thread pool).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+SCHEMA_VERSION = "1"
+
+# {ID} is an auto-numbered primary key in each dialect.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id {ID},
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('rep', 'manager', 'finance', 'admin')),
+    rep_uid TEXT,
+    created_at TEXT NOT NULL,
+    disabled_at TEXT
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    id {ID},
+    email TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_email ON login_failures(email, at);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    data TEXT NOT NULL,
+    versions TEXT NOT NULL,
+    owner TEXT,
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (table_name, row_uid)
+);
+CREATE INDEX IF NOT EXISTS objects_seq ON objects(seq);
+CREATE TABLE IF NOT EXISTS applied_ops (
+    op_id TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL,
+    result TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflicts (
+    id {ID},
+    seq BIGINT NOT NULL,
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    kept_value TEXT, kept_hlc TEXT,
+    lost_value TEXT, lost_hlc TEXT,
+    owner TEXT,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conflicts_seq ON conflicts(seq)
+"""
+
+
+class StorageError(Exception):
+    """The server database cannot be used; the message says why."""
+
+
+class Tx:
+    """One open transaction: execute '?'-style SQL, read rows as dicts."""
+
+    def __init__(self, conn: Any, postgres: bool) -> None:
+        self._conn = conn
+        self._postgres = postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._postgres else sql
+
+    def execute(self, sql: str, params: tuple | list = ()) -> Any:
+        return self._conn.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        if self._postgres:
+            with self._conn.cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+        else:
+            self._conn.executemany(sql, rows)
+
+    def one(self, sql: str, params: tuple | list = ()) -> dict | None:
+        row = self.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, sql: str, params: tuple | list = ()) -> list[dict]:
+        return [dict(r) for r in self.execute(sql, params).fetchall()]
+
+    def next_seq(self, n: int = 1) -> int:
+        """Reserve n consecutive sequence numbers; returns the last. The counter row stays locked until
+        commit, so sequence numbers become visible in the order they were handed out (a pull by cursor
+        can never skip a row that commits late)."""
+        row = self.one("UPDATE counters SET value = value + ? WHERE name = 'seq' RETURNING value", (n,))
+        return int(row["value"])
+
+
+class ServerStore:
+    """The server's database from a URL: sqlite:///path/file.sqlite or postgresql://user@host/db."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = urlparse(url)
+        if parsed.scheme == "sqlite":
+            self.kind = "sqlite"
+            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+            if not path:
+                raise StorageError(f"{url}: a SQLite URL looks like sqlite:///path/to/server.sqlite")
+            self.path = Path(path)
+        elif parsed.scheme in ("postgresql", "postgres"):
+            self.kind = "postgresql"
+            self.path = None
+        else:
+            raise StorageError(f"{url}: the database URL must start with sqlite:/// or postgresql://")
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    # -- connections ---------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        if self.kind == "sqlite":
+            if not self.path.parent.exists():
+                raise StorageError(f"{self.url}: the folder {self.path.parent} does not exist")
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode = WAL")
+            # An acknowledged push must survive a power cut: FULL syncs the WAL at every commit.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            return conn
+        import psycopg
+        from psycopg.rows import dict_row
+
+        try:
+            return psycopg.connect(self.url, row_factory=dict_row, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot reach PostgreSQL: {str(exc).strip().splitlines()[0]}") from exc
+
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or (self.kind == "postgresql" and conn.closed):
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        """One transaction; writers take the write lock at once so they never deadlock."""
+        conn = self._conn()
+        postgres = self.kind == "postgresql"
+        if postgres:
+            with conn.transaction():
+                yield Tx(conn, True)
+            return
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield Tx(conn, False)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- schema --------------------------------------------------------------------------------
+    def create_schema(self) -> None:
+        ident = "INTEGER PRIMARY KEY" if self.kind == "sqlite" else "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+        with self.transaction() as tx:
+            for statement in _SCHEMA.replace("{ID}", ident).split(";\n"):
+                if statement.strip():
+                    tx.execute(statement)
+            if tx.one("SELECT value FROM counters WHERE name = 'seq'") is None:
+                tx.execute("INSERT INTO counters (name, value) VALUES ('seq', 0)")
+            if tx.one("SELECT value FROM meta WHERE key = 'schema_version'") is None:
+                tx.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def check_ready(self) -> None:
+        """Raise StorageError unless `server init` has set this database up."""
+        if self.kind == "sqlite" and not self.path.exists():
+            raise StorageError(f"{self.url}: no server database there; run `fieldatlas server init` first")
+        try:
+            with self.transaction(write=False) as tx:
+                row = tx.one("SELECT value FROM meta WHERE key = 'schema_version'")
+        except StorageError:
+            raise
+        except Exception as exc:  # sqlite3 or psycopg: no such table, cannot open
+            raise StorageError(f"{self.url} is not a FieldAtlas server database; run "
+                               f"`fieldatlas server init --database-url {self.url} ...` first") from exc
+        if row is None or row["value"] != SCHEMA_VERSION:
+            raise StorageError(f"{self.url}: unknown server schema version {row and row['value']}")

@@ -1,0 +1,117 @@
+"""Two laptops edit the same account offline and sync in either order: both end identical, the losing
+value is in Conflicts on both and can be restored; pulled edits are not logged as local ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import accounts
+from core.storage import writes
+from core.sync import conflicts, engine
+from core.sync.transport import Server
+
+from tests.server.conftest import ADMIN, admin_token, make_laptop
+
+FIELDS = ("name", "phone", "city", "notes", "owner_id", "deleted_at")
+
+
+def account_state(store, uid):
+    row = store.conn.execute("SELECT a.name, a.phone, a.city, a.notes, r.uid AS owner, a.deleted_at FROM accounts a "
+                             "LEFT JOIN reps r ON r.id = a.owner_id WHERE a.uid = ?", (uid,)).fetchone()
+    return tuple(row)
+
+
+def seed(laptop):
+    rep = writes.insert(laptop.store, "reps", {"name": "Ann Rep", "email": "ann@example.com"})
+    account_id, _ = accounts.create_account(laptop.store, {"name": "Acme Tools", "phone": "512-000", "owner_id": rep})
+    return account_id
+
+
+@pytest.mark.parametrize("order", ["a_first", "b_first"])
+def test_two_laptops_edit_the_same_account_offline_and_end_identical(server, tmp_path, order):
+    a = make_laptop(tmp_path, "a", server, *ADMIN)
+    a_id = seed(a)
+    a.sync()
+    b = make_laptop(tmp_path, "b", server, *ADMIN)
+    b.sync()
+    uid = a.store.scalar("SELECT uid FROM accounts WHERE id = ?", (a_id,))
+    b_id = b.store.scalar("SELECT id FROM accounts WHERE uid = ?", (uid,))
+    assert account_state(b.store, uid) == account_state(a.store, uid)
+    assert engine.status(b.store).pending == 0, "pulled rows must not be queued as B's own edits"
+
+    # Offline: A edits phone and city, B edits phone and name; B's phone edit is the later one.
+    accounts.update_account(a.store, a_id, {"phone": "512-AAA", "city": "Austin"})
+    accounts.update_account(b.store, b_id, {"phone": "512-BBB", "name": "Acme Tools & Dies"})
+    first, second = (a, b) if order == "a_first" else (b, a)
+    first.sync()
+    second.sync()
+    first.sync()
+
+    state = account_state(a.store, uid)
+    assert state == account_state(b.store, uid)
+    assert state[:3] == ("Acme Tools & Dies", "512-BBB", "Austin"), "both fields survive, later phone wins"
+    for laptop in (a, b):
+        found = [c for c in conflicts.list_conflicts(laptop.store) if c.row_uid == uid]
+        assert [(c.column, c.kept_value, c.lost_value) for c in found] == [("phone", "512-BBB", "512-AAA")]
+        assert found[0].row_label == "Acme Tools & Dies"
+        assert engine.status(laptop.store).pending == 0
+
+    # Restoring the lost value on A makes it a new edit that wins everywhere.
+    conflict = conflicts.list_conflicts(a.store)[0]
+    conflicts.restore(a.store, conflict.id)
+    assert conflicts.list_conflicts(a.store) == []
+    a.sync()
+    b.sync()
+    assert account_state(a.store, uid)[1] == account_state(b.store, uid)[1] == "512-AAA"
+
+
+def test_deletes_travel_as_tombstones_and_a_restore_brings_the_row_back(server, tmp_path):
+    a = make_laptop(tmp_path, "a", server, *ADMIN)
+    a_id = seed(a)
+    a.sync()
+    b = make_laptop(tmp_path, "b", server, *ADMIN)
+    b.sync()
+    uid = a.store.scalar("SELECT uid FROM accounts WHERE id = ?", (a_id,))
+    accounts.delete_account(a.store, a_id)
+    a.sync()
+    b.sync()
+    assert b.store.scalar("SELECT deleted_at FROM accounts WHERE uid = ?", (uid,)) is not None
+    b_id = b.store.scalar("SELECT id FROM accounts WHERE uid = ?", (uid,))
+    accounts.restore_account(b.store, b_id)
+    b.sync()
+    a.sync()
+    assert a.store.scalar("SELECT deleted_at FROM accounts WHERE id = ?", (a_id,)) is None
+
+
+def test_a_repeated_push_applies_once(server, tmp_path):
+    a = make_laptop(tmp_path, "a", server, *ADMIN)
+    seed(a)
+    ops = []
+    for edit in a.store.conn.execute("SELECT seq, table_name, row_uid, op, value, hlc FROM change_log"):
+        import json
+
+        values = {k: v for k, v in json.loads(edit["value"]).items() if k not in ("uid", "updated_at", "owner_id")}
+        ops.append({"op_id": f"{a.store.node_id}-{edit['seq']}", "table": edit["table_name"],
+                    "row_uid": edit["row_uid"], "op": edit["op"], "values": values, "hlc": edit["hlc"]})
+    with Server(server, admin_token(server)) as s:
+        first = s.push(a.store.node_id, ops)
+        cursor = s.pull(0, 100)["next_cursor"]
+        again = s.push(a.store.node_id, ops)
+        assert [r["status"] for r in first] == ["applied"] * len(ops)
+        assert [r["status"] for r in again] == ["duplicate"] * len(ops)
+        assert s.pull(cursor, 100)["objects"] == [], "a replayed push must not change or re-send any row"
+
+
+def test_the_clock_stays_past_pulled_edits_after_reopening(server, tmp_path):
+    from core.storage import open_database
+
+    a = make_laptop(tmp_path, "a", server, *ADMIN)
+    seed(a)
+    a.sync()
+    b = make_laptop(tmp_path, "b", server, *ADMIN)
+    b.sync()
+    newest = b.store.scalar("SELECT value FROM sync_state WHERE key = 'hlc_seen'")
+    b.store.close()
+    reopened = open_database(b.path)
+    assert str(reopened.clock.now()) > newest
+    reopened.close()
