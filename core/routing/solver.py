@@ -73,7 +73,7 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
         polish = 0.1 + 0.2 * (time.perf_counter() - started)
         if budget is not None:
             left = started + budget + 0.3 - time.perf_counter()
-            polish = min(polish, left / 2 if balancing else left - 0.1)
+            polish = min(polish, left / 3 if balancing else left - 0.1)
         if engine_name == "insertion":
             polish = max(0.25, polish if budget is None else started + budget + 0.3 - time.perf_counter())
         routes, unserved = _promote(problem, mx, idx, routes, unserved, budget=max(0.02, polish))
@@ -427,12 +427,16 @@ def _balance(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route
                             guesses.append((gain, s_k, sid, k, q))
         guesses.sort(key=lambda g: -g[0])
         moved = False
-        for _, s_k, sid, k, q in guesses[:10]:
+        without: dict[tuple[int, Any], Route] = {}  # the source day re-timed without the stop, once per stop
+        for _, s_k, sid, k, q in guesses[:8]:
             if time.perf_counter() > deadline:
                 break
             src_route = routes[s_k]
-            src = time_route(problem, mx, problem.shift(src_route.shift_id),
-                             [x for x in src_route.stop_ids if x != sid], idx, vehicle=src_route.vehicle)
+            if (s_k, sid) not in without:
+                without[(s_k, sid)] = time_route(problem, mx, problem.shift(src_route.shift_id),
+                                                 [x for x in src_route.stop_ids if x != sid], idx,
+                                                 vehicle=src_route.vehicle)
+            src = without[(s_k, sid)]
             order = routes[k].stop_ids
             dst = time_route(problem, mx, problem.shift(routes[k].shift_id), order[:q] + [sid] + order[q:], idx,
                              vehicle=routes[k].vehicle)
