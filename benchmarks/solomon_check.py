@@ -28,22 +28,54 @@ class Instance:
         return math.hypot(a[1] - b[1], a[2] - b[2])
 
 
+FIELDS = ("customer id", "x coordinate", "y coordinate", "demand", "ready time", "due date", "service time")
+
+
 def read_instance(path: str | Path) -> Instance:
-    """Parse the usual Solomon text format (VEHICLE section, then the CUSTOMER table)."""
-    lines = [ln.strip() for ln in Path(path).read_text().splitlines()]
-    name = lines[0]
+    """Parse the usual Solomon text format (VEHICLE section, then the CUSTOMER table).
+
+    Coordinates and times may be negative or decimal; a value that is not a number is reported with its
+    line number and column name.
+    """
+    lines = Path(path).read_text().splitlines()
+    name = lines[0].strip() if lines else ""
     vehicles = capacity = None
     rows = []
-    for i, ln in enumerate(lines):
+    in_table = False
+    for i, raw in enumerate(lines):
+        ln = raw.strip()
         if ln.upper().startswith("NUMBER") and vehicles is None:
-            vehicles, capacity = (int(x) for x in lines[i + 1].split()[:2])
+            try:
+                vehicles, capacity = (int(x) for x in lines[i + 1].split()[:2])
+            except (ValueError, IndexError):
+                raise ValueError(f"{path}, line {i + 2}: expected the number of vehicles and the capacity, "
+                                 f"got {lines[i + 1].strip() if i + 1 < len(lines) else ''!r}") from None
+            continue
+        if ln.upper().startswith("CUST"):
+            in_table = ln.upper().startswith("CUST NO") or in_table
+            continue
+        if not in_table or not ln:
+            continue
         parts = ln.split()
-        if len(parts) == 7 and all(p.replace(".", "", 1).isdigit() for p in parts) and vehicles is not None:
-            cid, x, y, q, r, d, s = parts
-            rows.append((int(cid), float(x), float(y), int(float(q)), float(r), float(d), float(s)))
+        if len(parts) != 7:
+            raise ValueError(f"{path}, line {i + 1}: expected 7 columns ({', '.join(FIELDS)}), got {len(parts)}")
+        values = []
+        for field_name, text in zip(FIELDS, parts):
+            try:
+                values.append(float(text))
+            except ValueError:
+                raise ValueError(f"{path}, line {i + 1}: {field_name} {text!r} is not a number") from None
+        cid, x, y, q, r, d, s = values
+        if cid != int(cid) or q != int(q):
+            raise ValueError(f"{path}, line {i + 1}: customer id and demand must be whole numbers")
+        rows.append((int(cid), x, y, int(q), r, d, s))
+    if vehicles is None:
+        raise ValueError(f"{path}: no VEHICLE section (NUMBER / CAPACITY)")
     rows.sort()
-    if not rows or rows[0][0] != 0 or [r[0] for r in rows] != list(range(len(rows))):
-        raise ValueError(f"{path}: customer ids must run 0..n")
+    if not rows or [r[0] for r in rows] != list(range(len(rows))):
+        ids = [r[0] for r in rows]
+        raise ValueError(f"{path}: customer ids must run 0..n (depot 0), got {ids[:3]}…{ids[-3:]}" if ids
+                         else f"{path}: no customer rows after the CUST NO. header")
     return Instance(name, vehicles, capacity, tuple(rows))
 
 

@@ -56,6 +56,12 @@ class Account:
         """Opening windows on this date (minutes after midnight); () when closed, None when hours are not known."""
         return None if self.hours is None else self.hours.windows_on(day)
 
+    def as_row(self) -> dict[str, Any]:
+        """The plain dict older callers pass around (planning's candidates), with the stored hours text."""
+        return {"id": self.id, "name": self.name, "city": self.city, "lat": self.lat, "lon": self.lon,
+                "tier": self.tier, "visit_frequency": self.visit_frequency, "visit_minutes": self.visit_minutes,
+                "opening_hours": self.opening_hours_json, "last_visit_at": self.last_visit_at}
+
     def visit_weekdays(self, workdays: Sequence[str] = WEEKDAYS[:5]) -> tuple[str, ...]:
         """Weekdays it can be visited: the rep's working days ∩ its allowed weekdays ∩ the days it is open."""
         return tuple(d for d in WEEKDAYS if d in workdays and (self.allowed_weekdays is None or d in self.allowed_weekdays)

@@ -450,7 +450,7 @@ def _add_leads_and_deals(store, spec: DemoSpec, today: date, rep_ids: list[int],
         else:
             z = rng.choice(chosen_zips)
             ind = rng.choice(INDUSTRIES)
-            company = f"{rng.choice(PLACE_WORDS)} {rng.choice(ind[3])} {rng.choice(['Partners', 'West', 'South', 'Holdings'])}"
+            company = f"{rng.choice(PLACE_WORDS)} {rng.choice(ind[3])} {rng.choice(['West', 'South', 'North', 'Holdings'])}"
             industry, employees, z_code, city = ind[0], max(1, int(rng.lognormvariate(3.8, 1.3))), z["zip_code"], z["city"]
         domain = "".join(ch for ch in company.lower() if ch.isalnum())[:24] + ".com"
         leads.append(enrich({
@@ -477,3 +477,6 @@ def _add_leads_and_deals(store, spec: DemoSpec, today: date, rep_ids: list[int],
                           "closed_on": (q_start + timedelta(days=rng.randrange(days))).isoformat(),
                           "new_account": int(rng.random() < 0.2)})
     writes.insert_many(store, "deals", deals)
+    writes.insert_many(store, "goals", [
+        {"rep_id": rid, "territory_id": None, "period": f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+         "metric": "visits", "target": 260} for rid in rep_ids])

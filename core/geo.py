@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from core import defaults
+
 EARTH_RADIUS_M = 6_371_008.8
 # Roads are longer than the crow flies; 1.3 is the usual US figure for regional driving.
 CIRCUITY = 1.3
@@ -24,7 +26,7 @@ def road_m(lat1: float, lon1: float, lat2: float, lon2: float, circuity: float =
     return haversine_m(lat1, lon1, lat2, lon2) * circuity
 
 
-def drive_minutes(metres: float, kmh: float = 65.0) -> float:
+def drive_minutes(metres: float, kmh: float = defaults.SPEED_KMH) -> float:
     """Offline estimate of driving time at an average regional speed."""
     return metres / 1000 / kmh * 60
 

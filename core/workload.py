@@ -12,12 +12,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from core import defaults
 from core.accounts import VISITS_PER_YEAR
 from core.geo import CIRCUITY, EARTH_RADIUS_M
 
 VISITS_PER_TRIP = 4
 HOP_MINUTES = 10.0
-SPEED_KMH = 65.0
+SPEED_KMH = defaults.SPEED_KMH
 
 
 def visits_per_year(account: Mapping[str, Any]) -> int:

@@ -13,6 +13,8 @@ DEFAULT_SIZE = (1400, 860)
 # Views inside a section: key -> (section, "module:function" that readies the section's widget and returns the
 # widget to wait for, e.g. a tab with a solve running).
 INNER_VIEWS = {"rotation": ("plan", "desktop.plan.rotation_tab:for_screenshot")}
+# Sections that can be readied with options (e.g. --rep/--start/--days): key -> "module:function(widget, **options)".
+OPTION_READIERS = {"plan": "desktop.plan.view:for_screenshot"}
 
 
 def view_names() -> list[str]:
@@ -23,8 +25,11 @@ def view_names() -> list[str]:
 
 
 def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = DEFAULT_SIZE,
-                timeout_s: float = 20.0) -> Path:
-    """Show `view` in a fresh main window, wait until it says it is ready, and save a PNG."""
+                timeout_s: float = 20.0, options: dict | None = None) -> Path:
+    """Show `view` in a fresh main window, wait until it says it is ready, and save a PNG.
+
+    options (e.g. rep/start/days for the plan) go to the view's readier in OPTION_READIERS.
+    """
     from desktop.app import application
 
     app = application()
@@ -35,6 +40,10 @@ def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = D
     from desktop.navigation import SECTION_BY_KEY
 
     section, readier = INNER_VIEWS.get(view, (view, None))
+    if options:
+        if view not in OPTION_READIERS:
+            raise ValueError(f"--view {view} takes no --rep/--start/--days")
+        readier = OPTION_READIERS[view]
     if section not in SECTION_BY_KEY:
         raise ValueError(f"unknown view {view!r}; choose one of {', '.join(view_names())}")
     ctx = AppContext(store, settings_mod.Settings(), persist_settings=False)
@@ -45,7 +54,7 @@ def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = D
     widget = window.view(section)
     if readier:
         module, function = readier.split(":")
-        widget = getattr(importlib.import_module(module), function)(widget)
+        widget = getattr(importlib.import_module(module), function)(widget, **(options or {}))
     loop = QEventLoop()
     # Views that load asynchronously (maps) expose when_ready(callback); others are ready at once.
     if hasattr(widget, "when_ready"):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from core import defaults
 from core.planning.week import WeekPlan
 
 
@@ -17,7 +18,7 @@ def plan_to_ics(plan: WeekPlan, product: str = "-//FieldAtlas//Visit plan//EN") 
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"Visits — {plan.rep['name']}")
-    tz_name = plan.rep["time_zone"] or "America/Chicago"
+    tz_name = plan.rep["time_zone"] or defaults.TIME_ZONE
     tz = ZoneInfo(tz_name)
     stamp = datetime.now(timezone.utc)
     for route in plan.result.routes:

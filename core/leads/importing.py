@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from core.importing.values import zip5
 from core.leads.matching import AccountIndex
 from core.leads.scoring import Rules, load_rules
 from core.progress import Progress, check_cancelled
+from core.leads.rejects import Reject, default_rejects_path, write_rejects
 from core.storage import writes
 from core.storage.database import Store
 
@@ -41,20 +41,6 @@ _ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 
 class LeadImportProblem(ValueError):
     """The file as a whole cannot be imported as leads."""
-
-
-@dataclass
-class Reject:
-    row: int
-    field: str
-    value: str
-    reason: str
-
-    def text(self) -> str:
-        return f"row {self.row}: {self.field} {self.value!r}: {self.reason}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "value": self.value, "reason": self.reason}
 
 
 @dataclass
@@ -190,15 +176,8 @@ def import_leads(store: Store, source: Path | str | Table, *, rejects_path: Path
         result.lead_ids = writes.insert_many(store, "leads", rows)
     result.imported = len(rows)
     if result.rejects:
-        out = Path(rejects_path) if rejects_path else table.path.with_name(table.path.stem + "-rejects.csv")
-        tmp = out.with_name(out.name + ".tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["row", "field", "value", "reason", *table.headers])
-            for r in result.rejects:
-                w.writerow([r.row, r.field, r.value, r.reason, *(bad_cells.get(r.row) or [])])
-        tmp.replace(out)
-        result.rejects_path = out
+        out = Path(rejects_path) if rejects_path else default_rejects_path(table.path)
+        result.rejects_path = write_rejects(out, table.headers, result.rejects, bad_cells)
     result.changes = Changes.of("leads", result.lead_ids, f"{len(rows)} leads imported")
     return result
 

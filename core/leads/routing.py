@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 import time as time_module
 from collections import Counter, defaultdict
 from contextlib import ExitStack
@@ -283,16 +284,22 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                 rep_id, kind = rep.id, "best_available"
                 run.took(pick)
             else:
-                pick = None
+                # Skills never break fairness: a specialist takes a lead of their industry or product
+                # when it is still their turn this round (it does not put them a lead ahead).
+                pick = next_up = run.next_in_turn()
                 among = ""
+                this_round = math.ceil(run.turn_key(next_up)[0] - 1e-9)
                 for skill in (industry, product):
                     if skill and skill in run.skills:
-                        pick = run.next_in_turn(skill)
-                        if pick is not None:
-                            among = f" among {reps[pick.rep_id].skill_words[skill]} specialists"
-                            break
-                if pick is None:
-                    pick = run.next_in_turn()
+                        expert = run.next_in_turn(skill)
+                        if expert is None:
+                            continue
+                        word = reps[expert.rep_id].skill_words[skill]
+                        if run.turn_key(expert)[0] <= this_round + 1e-9:
+                            pick, among = expert, f" among {word} specialists"
+                        else:
+                            among = f" ({word} specialists have had their share this round)"
+                        break
                 rep = reps[pick.rep_id]
                 weight = f", weight {pick.weight}" if pick.weight != 1 else ""
                 reason = (prefix + f"Round robin in {queue.name}{among}: {rep.name}'s turn "
@@ -347,3 +354,21 @@ def decisions_for(store: Store, lead_id: int) -> list[dict[str, Any]]:
         "SELECT d.id, d.created_at, d.kind, d.reason, d.rep_id, r.name AS rep, d.queue_id, q.name AS queue "
         "FROM routing_decisions d LEFT JOIN reps r ON r.id = d.rep_id LEFT JOIN lead_queues q ON q.id = d.queue_id "
         "WHERE d.lead_id = ? AND d.deleted_at IS NULL ORDER BY d.id", (lead_id,))]
+
+
+def list_leads(store: Store, *, status: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+    """Leads newest first with score, grade, rep, queue and the reason of their latest routing decision."""
+    sql = ("SELECT l.id, l.received_at, l.company, l.name AS contact, l.email, l.source, l.industry, l.score, l.grade, "
+           "l.status, l.rep_id, r.name AS rep, q.name AS queue, a.name AS account, "
+           "(SELECT reason FROM routing_decisions d WHERE d.lead_id = l.id ORDER BY d.id DESC LIMIT 1) AS reason "
+           "FROM leads l LEFT JOIN reps r ON r.id = l.rep_id LEFT JOIN lead_queues q ON q.id = l.queue_id "
+           "LEFT JOIN accounts a ON a.id = l.account_id WHERE l.deleted_at IS NULL")
+    params: list[Any] = []
+    if status:
+        sql += " AND l.status = ?"
+        params.append(status)
+    return [dict(r) for r in store.conn.execute(sql + " ORDER BY l.id DESC LIMIT ?", (*params, limit))]
+
+
+def lead_counts(store: Store) -> dict[str, int]:
+    return dict(store.conn.execute("SELECT status, count(*) FROM leads WHERE deleted_at IS NULL GROUP BY status").fetchall())

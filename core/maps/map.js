@@ -256,7 +256,10 @@ var FieldAtlasMap = (function () {
     AccountMarker.prototype.options.draggable = !!d.interactive;
     var A = d.accounts, n = A.id.length, i, finished = false;
     var icons = FA.icons = makeIcons(d);
-    var cluster = L.markerClusterGroup({chunkedLoading: true, chunkInterval: 200, chunkDelay: 1,
+    // Chunks keep a visible page responsive while it clusters; a hidden page (the desktop draws the
+    // Map in the background) has nobody to respond to, and Chromium throttles its timers, so it
+    // clusters in one go instead.
+    var cluster = L.markerClusterGroup({chunkedLoading: !document.hidden, chunkInterval: 200, chunkDelay: 1,
       showCoverageOnHover: false,
       maxClusterRadius: 50, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: false, iconCreateFunction: clusterIcon,
       // onAdd also reports progress (0 of 0) for its empty backlog; only our batch counts.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import defaults
 from core.changes import Changes
 from core.planning.week import WeekPlan
 from core.storage import writes
@@ -15,7 +16,7 @@ def accept(store: Store, plan: WeekPlan) -> Changes:
     still-planned visits), so accepting twice does not double-book the week.
     """
     rep_id = plan.rep["id"]
-    tz_name = plan.rep["time_zone"] or "America/Chicago"
+    tz_name = plan.rep["time_zone"] or defaults.TIME_ZONE
     route_ids, stop_ids, visit_ids, gone_routes, gone_visits = [], [], [], [], []
     with store.atomic():
         for route in plan.result.routes:

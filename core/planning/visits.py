@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import defaults
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
@@ -21,7 +22,7 @@ def _utc(when: datetime | None) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def visits_on(store: Store, rep_id: int, day: date, tz_name: str = "America/Chicago") -> list[dict[str, Any]]:
+def visits_on(store: Store, rep_id: int, day: date, tz_name: str = defaults.TIME_ZONE) -> list[dict[str, Any]]:
     """The rep's visits whose planned start falls on `day` in the rep's time zone, in planned order."""
     tz = ZoneInfo(tz_name)
     lo = datetime.combine(day, datetime.min.time(), tz).astimezone(timezone.utc)

@@ -12,8 +12,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from core import defaults
 from core import opening_hours
+from core.account_value import read_accounts
 from core.accounts import VISITS_PER_YEAR
+from core.planning import travel_times
 from core.progress import Progress, check_cancelled
 from core.routing.problem import EXTRA
 from core.routing.schedule import open_during
@@ -29,8 +32,8 @@ WEEKDAY_KEYS = opening_hours.WEEKDAYS
 class PlanOptions:
     """The rep's day rules that are not in the database (defaults suit a US field rep)."""
 
-    lunch_window: tuple[str, str] = ("11:30", "14:00")
-    lunch_minutes: int = 30
+    lunch_window: tuple[str, str] = defaults.LUNCH_WINDOW
+    lunch_minutes: int = defaults.LUNCH_MINUTES
     max_drive_minutes: int | None = 300
     weekends: bool = False
     # Hotel nights: date of the night -> (lat, lon); that day ends and the next day starts there.
@@ -39,13 +42,13 @@ class PlanOptions:
     appointments: Mapping[int, datetime] = field(default_factory=dict)
     max_candidates_per_day: int = 14
     routing_url: str = ""
-    kmh: float = 65.0
+    kmh: float = defaults.SPEED_KMH
     # Fill the days: when too little is due, accounts coming due next are pulled forward (not ones
     # visited in the last `min_days_since_visit` days), until the candidates could fill the hours.
     fill_days: bool = True
     min_days_since_visit: int = 14
     # Minutes of driving worth one minute less between the longest and the shortest day.
-    balance: float = 0.5
+    balance: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class WeekPlan:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.rep["time_zone"] or "America/Chicago")
+        return ZoneInfo(self.rep["time_zone"] or defaults.TIME_ZONE)
 
     def day_of(self, shift_id: str) -> date:
         return date.fromisoformat(shift_id)
@@ -121,10 +124,7 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     planned = {r[0] for r in store.conn.execute(
         "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
         "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
-    rows = store.conn.execute(
-        "SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        "FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' AND lat IS NOT NULL "
-        "AND lon IS NOT NULL AND visit_frequency != 'none'", (rep_id,)).fetchall()
+    rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)]
     out = []
     for r in rows:
         if r["id"] in planned:
@@ -146,6 +146,13 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     return out[:limit] if limit else out
 
 
+def rep_accounts(store: Store, rep_id: int) -> list[dict]:
+    """The rep's active, located accounts by name (id, name, city): what an appointment can be made with."""
+    return [dict(r) for r in store.conn.execute(
+        "SELECT id, name, city FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' "
+        "AND lat IS NOT NULL ORDER BY name COLLATE NOCASE, id", (rep_id,))]
+
+
 def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Iterable[int] = (),
                min_days_since_visit: int = 14) -> list[dict]:
     """The rep's accounts NOT due in the period, soonest due first: the ones to pull forward when the days
@@ -154,10 +161,8 @@ def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Itera
     skip = set(exclude) | {r[0] for r in store.conn.execute(
         "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
         "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
-    rows = store.conn.execute(
-        "SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        "FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' AND lat IS NOT NULL "
-        "AND lon IS NOT NULL AND visit_frequency != 'none' AND last_visit_at IS NOT NULL", (rep_id,)).fetchall()
+    rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)
+            if a.last_visit_at is not None]
     out = []
     for r in rows:
         per_year = VISITS_PER_YEAR.get(r["visit_frequency"], 0)
@@ -172,6 +177,11 @@ def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Itera
         out.append(row)
     out.sort(key=lambda a: (a["due"], PRIORITY_BY_TIER.get(a["tier"], 3), a["id"]))
     return out
+
+
+def _located(store: Store, ids: Iterable[int]) -> list[dict]:
+    """These accounts (deleted ones too: a saved route may name one) that have a location, as rows."""
+    return [a.as_row() for a in read_accounts(store, ids=ids, located=True, include_deleted=True)]
 
 
 def _windows(hours_json: str | None, days: list[date], first: date, service: float) -> tuple[tuple[float, float], ...]:
@@ -201,7 +211,7 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
     home = (rep["home_lat"], rep["home_lon"])
     if home[0] is None or home[1] is None:
         raise ValueError(f"rep {rep['name']}: home location is missing (set home_lat/home_lon)")
-    w0, w1 = _minutes(rep["work_start"] or "08:00"), _minutes(rep["work_end"] or "17:00")
+    w0, w1 = _minutes(rep["work_start"] or defaults.WORK_START), _minutes(rep["work_end"] or defaults.WORK_END)
     l0, l1 = _minutes(options.lunch_window[0]), _minutes(options.lunch_window[1])
     shifts = []
     for d in days:
@@ -214,7 +224,7 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
                             break_minutes=options.lunch_minutes, max_drive_minutes=options.max_drive_minutes))
     locked = dict(locked or {})
     stops = []
-    tz = ZoneInfo(rep["time_zone"] or "America/Chicago")
+    tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
     for a in accounts:
         service = float(a["visit_minutes"] or 0)
         appt = options.appointments.get(a["id"])
@@ -245,10 +255,7 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         progress.update(0, 100, "Choosing due accounts")
     if account_ids is not None:
         wanted = list(account_ids)
-        marks = ",".join("?" * len(wanted)) or "NULL"
-        accounts = [dict(r) for r in store.conn.execute(
-            f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-            f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", wanted)]
+        accounts = _located(store, wanted)
     else:
         accounts = due_accounts(store, rep_id, start, days, limit=options.max_candidates_per_day * len(dates))
     pool_left = True
@@ -261,7 +268,7 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
     problem = build_problem(store, rep, dates, accounts, options)
     if progress is not None:
         progress.update(0, 100, "Computing travel times")
-    mx = problem.matrix.matrix(problem.points())
+    mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
     check_cancelled(progress)
     if seconds is None and len(dates) > 1:
         # A week is worth a longer look than one day (same as the Plan view's default of 10 s).
@@ -287,7 +294,7 @@ FULL_DAY = 0.85
 def _fill(store: Store, rep: Mapping[str, Any], dates: list[date], due: list[dict], options: PlanOptions,
           start: date, days: int) -> tuple[list[dict], bool]:
     """Accounts to pull forward so the candidates could fill the working hours; (accounts, whether more are left)."""
-    w0, w1 = _minutes(rep["work_start"] or "08:00"), _minutes(rep["work_end"] or "17:00")
+    w0, w1 = _minutes(rep["work_start"] or defaults.WORK_START), _minutes(rep["work_end"] or defaults.WORK_END)
     capacity = len(dates) * max(0, w1 - w0 - options.lunch_minutes)
     load = sum(float(a["visit_minutes"] or 0) + TRAVEL_GUESS_MINUTES for a in due)
     room = options.max_candidates_per_day * len(dates) - len(due)
@@ -369,10 +376,7 @@ def _appointment_accounts(store: Store, options: PlanOptions, have: set[int]) ->
     ids = [i for i in options.appointments]
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    return [dict(r) for r in store.conn.execute(
-        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+    return _located(store, ids)
 
 
 def check_order(plan: WeekPlan, orders: Mapping[str, Iterable[int]], locked: Iterable[int] = ()) -> RoutingResult:
@@ -427,12 +431,9 @@ def load_accepted(store: Store, rep_id: int, start: date, days: int, options: Pl
     dates = sorted(set(working_days(store, rep_id, start, days, options.weekends))
                    | {date.fromisoformat(d) for d in orders})
     ids = [a for ids in orders.values() for a in ids]
-    marks = ",".join("?" * len(ids)) or "NULL"
-    accounts = [dict(r) for r in store.conn.execute(
-        f"SELECT id, name, city, lat, lon, tier, visit_frequency, visit_minutes, opening_hours, last_visit_at "
-        f"FROM accounts WHERE id IN ({marks}) AND lat IS NOT NULL", ids)]
+    accounts = _located(store, ids)
     problem = build_problem(store, rep, dates, accounts, options)
-    mx = problem.matrix.matrix(problem.points())
+    mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx,
                     result=evaluate(problem, {sh.id: orders.get(sh.id, []) for sh in problem.shifts}, matrix=mx),
                     accounts={a["id"]: a for a in accounts})

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from core import defaults
 from core.changes import Changes
 from core.rotation import calendar
 from core.rotation.missed import PlannedVisit, _utc, roll_forward
@@ -84,7 +85,7 @@ def _rep(store: Store, rep_id: int) -> Mapping[str, Any]:
 
 
 def _tz(rep: Mapping[str, Any]) -> ZoneInfo:
-    return ZoneInfo(rep.get("time_zone") or "America/Chicago")
+    return ZoneInfo(rep.get("time_zone") or defaults.TIME_ZONE)
 
 
 def _local(utc_iso: str, tz: ZoneInfo) -> datetime:
@@ -122,7 +123,7 @@ def _day_times(rep: Mapping[str, Any], plan: SavedPlan, day: str, slots: Sequenc
     if not all(clocks):
         points = [(rep["home_lat"], rep["home_lon"]), *[(s["lat"], s["lon"]) for s in slots]]
         legs = drive_matrix(points) if None not in points[0] else None
-        t, prev, clocks = float(minutes_of(rep.get("work_start"), "08:00")), 0, []
+        t, prev, clocks = float(minutes_of(rep.get("work_start"), defaults.WORK_START)), 0, []
         for k, s in enumerate(slots, 1):
             t += float(legs[prev, k]) if legs is not None else 0.0
             clocks.append(f"{int(t) // 60:02d}:{int(t) % 60:02d}")
@@ -257,7 +258,7 @@ def apply_rotation(store: Store, plan_id: int, today: date | None = None, *, _ex
                 updated.append(v["id"])
             else:
                 kept += 1
-        tz_name = rep.get("time_zone") or "America/Chicago"
+        tz_name = rep.get("time_zone") or defaults.TIME_ZONE
         rows = [{"account_id": acc, "rep_id": plan.rep_id, "planned_start": start, "planned_minutes": minutes,
                  "time_zone": tz_name, "status": "planned", "rotation_plan_id": plan_id}
                 for (acc, _), (start, minutes) in sorted(wanted.items(), key=lambda kv: kv[1][0])
@@ -314,7 +315,7 @@ def replan(store: Store, plan_id: int, today: date | None = None) -> ApplyResult
             slots = plan_slots(store, plan_id)
             before = {s["id"] for s in slots}
             moves, slot_ids = _rebook(store, plan, rep, today, missed, slots, off)
-            start = minutes_of(rep.get("work_start"), "08:00")
+            start = minutes_of(rep.get("work_start"), defaults.WORK_START)
             new = []
             for v, d in moves:
                 if d is None:
@@ -324,7 +325,7 @@ def replan(store: Store, plan_id: int, today: date | None = None) -> ApplyResult
                 # Booked here (with the note); the apply below times the day and keeps it.
                 new.append({"account_id": v.account_id, "rep_id": plan.rep_id, "rotation_plan_id": plan_id,
                             "planned_start": _utc(f"{d.isoformat()}T{start // 60:02d}:{start % 60:02d}:00", rep),
-                            "planned_minutes": int(v.minutes), "time_zone": rep.get("time_zone") or "America/Chicago",
+                            "planned_minutes": int(v.minutes), "time_zone": rep.get("time_zone") or defaults.TIME_ZONE,
                             "status": "planned", "notes": f"rolled forward from {v.day.isoformat()}"})
             visit_ids = writes.insert_many(store, "visits", new) if new else []
             rolled = len(visit_ids)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
+from core import defaults
 from core.changes import Changes
 from core.rotation import calendar
 from core.rotation.model import day_minutes, minutes_of
@@ -85,14 +86,14 @@ def roll_forward_missed(store: Store, rep_id: int, today: date, horizon_days: in
         latest[v.account_id] = v
     moves = roll_forward(list(latest.values()), booked, days, day_minutes(rep) * 0.85,
                          lambda acc, d: calendar.WEEKDAYS[d.weekday()] in weekdays.get(acc, calendar.WORK_WEEKDAYS))
-    start_minute = minutes_of(rep.get("work_start"), "08:00")
+    start_minute = minutes_of(rep.get("work_start"), defaults.WORK_START)
     new_rows = []
     for v, d in moves:
         if d is None:
             continue
         local = f"{d.isoformat()}T{start_minute // 60:02d}:{start_minute % 60:02d}:00"
         new_rows.append({"account_id": v.account_id, "rep_id": rep_id, "planned_start": _utc(local, rep),
-                         "planned_minutes": int(v.minutes), "time_zone": rep.get("time_zone") or "America/Chicago",
+                         "planned_minutes": int(v.minutes), "time_zone": rep.get("time_zone") or defaults.TIME_ZONE,
                          "status": "planned", "notes": f"rolled forward from {v.day.isoformat()}"})
     ids: list[int] = []
     with store.atomic():
@@ -105,7 +106,7 @@ def _utc(local_iso: str, rep: Mapping[str, Any]) -> str:
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    tz = ZoneInfo(rep.get("time_zone") or "America/Chicago")
+    tz = ZoneInfo(rep.get("time_zone") or defaults.TIME_ZONE)
     moment = datetime.fromisoformat(local_iso).replace(tzinfo=tz).astimezone(timezone.utc)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
+from core import defaults
 from core.rotation import calendar
 
 # Weeks between visits; quarterly accounts get one visit in a cycle only when it falls due.
 PERIOD_WEEKS = {"weekly": 1, "biweekly": 2, "monthly": 4, "quarterly": 13}
 TIER_WEIGHT = {"A": 100.0, "B": 10.0, "C": 1.0}
-LUNCH_MINUTES = 30
-KMH = 65.0
+LUNCH_MINUTES = defaults.LUNCH_MINUTES
+KMH = defaults.SPEED_KMH
 # Balance weight: adding an hour of work to a full day costs about as much as BALANCE hours more driving.
 BALANCE = 1.5
 
@@ -192,7 +193,7 @@ def minutes_of(hhmm: str | None, default: str) -> int:
 
 def day_minutes(rep: Mapping[str, Any]) -> float:
     """Minutes a rep works in a day: the work window less lunch, no more than a fifth of the weekly hours."""
-    window = minutes_of(rep.get("work_end"), "17:00") - minutes_of(rep.get("work_start"), "08:00") - LUNCH_MINUTES
+    window = minutes_of(rep.get("work_end"), defaults.WORK_END) - minutes_of(rep.get("work_start"), defaults.WORK_START) - LUNCH_MINUTES
     weekly = float(rep.get("capacity_hours_week") or 40) * 60 / 5
     return max(0.0, min(window, weekly))
 

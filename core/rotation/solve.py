@@ -6,6 +6,7 @@ import time
 from datetime import date
 from typing import Sequence
 
+from core import defaults
 from core.progress import Progress, check_cancelled
 from core.rotation.model import CycleDay, Rotation, RotationDay, RotationStop, minutes_of
 from core.rotation.periodic import PeriodicProblem, PeriodicSolution, route_cost, solve_periodic
@@ -52,7 +53,7 @@ def _days_from_solution(data: RotationInput, problem: PeriodicProblem, solution:
 
 def _timed_day(data: RotationInput, cday: CycleDay, nodes: Sequence[int], warnings: tuple[str, ...] = ()) -> RotationDay:
     """A day from node order: drive legs from the matrix, arrival clock times from the rep's start time."""
-    t = minutes_of(data.rep.get("work_start"), "08:00")
+    t = minutes_of(data.rep.get("work_start"), defaults.WORK_START)
     stops, prev = [], 0
     for c in nodes:
         leg = float(data.travel[prev, c])

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from core import defaults
 from core.geo import CIRCUITY, haversine_m
 
 Point = tuple[float, float]
@@ -32,7 +33,7 @@ class GreatCircleMatrix:
     """Offline estimate: great-circle distance x a circuity factor, driven at an average speed."""
 
     circuity: float = CIRCUITY
-    kmh: float = 65.0
+    kmh: float = defaults.SPEED_KMH
     # Parking and walking in: every leg costs a few minutes however short.
     leg_minutes: float = 0.0
 
@@ -82,6 +83,10 @@ class OsrmMatrix:
                 raise
             return self.fallback.matrix(points)
 
+    def fetch(self, points: Sequence[Point]) -> Matrix:
+        """Ask the service (no fallback): raises RoutingServiceError when it cannot answer."""
+        return self._fetch(points)
+
     def _fetch(self, points: Sequence[Point]) -> Matrix:
         if len(points) < 2:
             return GreatCircleMatrix().matrix(points)
@@ -121,30 +126,50 @@ class CachedMatrix:
         self.misses = 0
 
     def matrix(self, points: Sequence[Point]) -> Matrix:
-        pts = [(round(p[0], 6), round(p[1], 6)) for p in points]
-        n = len(pts)
+        pts = rounded(points)
+        known = self.known(pts)
+        if known is not None:
+            return known
+        self.misses += 1
+        fresh = self.inner.matrix(pts)
+        self.remember(pts, fresh)
+        return fresh
+
+    def known(self, points: Sequence[Point]) -> Matrix | None:
+        """The matrix over these points if every leg is already remembered, else None (no lookup made)."""
+        pts = rounded(points)
         with self._lock:
-            complete = all((a, b) in self._legs for a in pts for b in pts if a != b)
-        if not complete:
-            self.misses += 1
-            fresh = self.inner.matrix(pts)
-            with self._lock:
-                for i, a in enumerate(pts):
-                    for j, b in enumerate(pts):
-                        self._legs[(a, b)] = (fresh.distance[i][j], fresh.duration[i][j])
-                while len(self._legs) > self.max_legs:
-                    self._legs.popitem(last=False)
-            return fresh
-        with self._lock:
+            if not all((a, b) in self._legs for a in pts for b in pts if a != b):
+                return None
             dist = tuple(tuple(0.0 if a == b else self._legs[(a, b)][0] for b in pts) for a in pts)
             dur = tuple(tuple(0.0 if a == b else self._legs[(a, b)][1] for b in pts) for a in pts)
         return Matrix(dist, dur)
+
+    def remember(self, points: Sequence[Point], mx: Matrix) -> None:
+        """Keep every leg of a matrix over these points (e.g. read back from the database)."""
+        pts = rounded(points)
+        with self._lock:
+            for i, a in enumerate(pts):
+                for j, b in enumerate(pts):
+                    self._legs[(a, b)] = (mx.distance[i][j], mx.duration[i][j])
+            while len(self._legs) > self.max_legs:
+                self._legs.popitem(last=False)
+
+
+def rounded(points: Sequence[Point]) -> list[Point]:
+    """Points as cache keys: six decimals (about 10 cm), as accounts store them."""
+    return [(round(p[0], 6), round(p[1], 6)) for p in points]
 
 
 _shared: dict[str, CachedMatrix] = {}
 
 
-def provider_for(routing_url: str = "", kmh: float = 65.0) -> MatrixProvider:
+def provider_key(routing_url: str = "", kmh: float = defaults.SPEED_KMH) -> str:
+    """The name travel times are kept under: one per routing service (or offline speed)."""
+    return f"osrm:{routing_url.rstrip('/')}" if routing_url else f"estimate:{kmh:g}"
+
+
+def provider_for(routing_url: str = "", kmh: float = defaults.SPEED_KMH) -> MatrixProvider:
     """The matrix provider the app uses: the configured OSRM service, else the offline estimate; cached per URL."""
     key = f"{routing_url}|{kmh}"
     if key not in _shared:

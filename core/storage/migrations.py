@@ -495,6 +495,24 @@ CREATE INDEX deals_closed ON deals(closed_on)
 """)
 
 
+@migrations()
+def m0004_travel_times(db: sqlite_utils.Database) -> None:
+    # Travel times from a routing service, kept per provider (e.g. 'osrm:https://…') so a re-plan of a
+    # known week, after a restart too, asks the service nothing. A cache like geocode_cache: derived
+    # data, rebuilt by asking again, so not change-logged or synced. Points are 'lat,lon' to 6 decimals.
+    run_sql(db, """
+CREATE TABLE travel_times (
+    provider TEXT NOT NULL,
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    distance_m REAL NOT NULL,
+    minutes REAL NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (provider, a, b)
+) WITHOUT ROWID
+""")
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]

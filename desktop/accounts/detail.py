@@ -15,11 +15,18 @@ from core import opening_hours
 from core.money import format_cents, parse_cents
 from core.reps import list_reps
 from desktop.accounts.actions import edit_accounts
+from desktop.accounts.visit_widgets import HoursEditor, WeekdaysEditor
 from desktop.context import AppContext
 
-FREQUENCY_LABELS = [("weekly", "Weekly"), ("biweekly", "Every 2 weeks"), ("monthly", "Every 4 weeks"),
+FREQUENCY_LABELS = [("weekly", "Weekly"), ("biweekly", "Every 2 weeks"), ("monthly", "Monthly (every 4 weeks)"),
                     ("quarterly", "Quarterly"), ("none", "No regular visits")]
 ERROR_STYLE = "border: 1px solid #c62828; background: #fff5f5;"
+
+
+def _same_hours(a: str | None, b: str | None) -> bool:
+    from core.account_value import hours_from_json
+
+    return hours_from_json(a) == hours_from_json(b)
 
 
 class AccountDetail(QWidget):
@@ -75,17 +82,26 @@ class AccountDetail(QWidget):
         line("annual_revenue_cents", "Annual revenue", "e.g. $1,250,000")
         line("potential_cents", "Potential", "e.g. $40,000")
         combo("tier", "Tier", [(None, "—"), ("A", "A"), ("B", "B"), ("C", "C")])
-        combo("visit_frequency", "Visits", FREQUENCY_LABELS)
-        line("visit_minutes", "Visit minutes", "e.g. 45")
         self.owner = combo("owner_id", "Owner", [(None, "Nobody")])
         combo("status", "Status", [(s, s.title()) for s in svc.STATUSES])
         locked = QCheckBox("Keep with owner when balancing")
         locked.toggled.connect(self._mark_dirty)
         self.fields["locked"] = locked
         form.addRow("Locked", locked)
+        combo("visit_frequency", "Visits", FREQUENCY_LABELS)
+        line("visit_minutes", "Visit minutes", "e.g. 45")
+        weekdays = WeekdaysEditor()
+        weekdays.edited.connect(self._mark_dirty)
+        self.fields["allowed_weekdays"] = weekdays
+        form.addRow("Visit on", weekdays)
         self.hours = QLabel()
         self.hours.setWordWrap(True)
+        self.hours.setStyleSheet("color: #555;")
         form.addRow("Open", self.hours)
+        hours = HoursEditor()
+        hours.edited.connect(self._mark_dirty)
+        self.fields["opening_hours"] = hours
+        form.addRow("", hours)
         self.location = QLabel()
         self.location.setWordWrap(True)
         form.addRow("Location", self.location)
@@ -170,7 +186,8 @@ class AccountDetail(QWidget):
             if key in ("annual_revenue_cents", "potential_cents") and value is not None:
                 value = format_cents(value, self.ctx.settings.currency)
             self._set_widget(w, value)
-        self.hours.setText(opening_hours.describe(data.get("opening_hours")) or "not known")
+        self.hours.setText(opening_hours.describe(data.get("opening_hours"))
+                           or "not known (any time in the rep's day)")
         if data.get("lat") is None:
             self.location.setText("not located yet")
         else:
@@ -188,6 +205,10 @@ class AccountDetail(QWidget):
             w.setChecked(bool(value))
         elif isinstance(w, QPlainTextEdit):
             w.setPlainText(value or "")
+        elif isinstance(w, HoursEditor):
+            w.set_hours(value)
+        elif isinstance(w, WeekdaysEditor):
+            w.set_weekdays(value)
         w.setStyleSheet("")
         w.blockSignals(False)
 
@@ -228,6 +249,16 @@ class AccountDetail(QWidget):
                 value = w.currentData()
             elif isinstance(w, QCheckBox):
                 value = 1 if w.isChecked() else 0
+            elif isinstance(w, HoursEditor):
+                value, bad = w.value()
+                if bad:
+                    problems += [svc.Problem(key, text, f"{day}: {reason}") for day, text, reason in bad]
+                    continue
+            elif isinstance(w, WeekdaysEditor):
+                value = w.value()
+                if value == "":
+                    problems.append(svc.Problem(key, "", "choose at least one day (all days: no restriction)"))
+                    continue
             else:
                 value = w.toPlainText() or None
             values[key] = value
@@ -236,6 +267,8 @@ class AccountDetail(QWidget):
     def changed_values(self) -> tuple[dict[str, Any], list[svc.Problem]]:
         values, problems = self.form_values()
         changed = {k: v for k, v in values.items() if self.original.get(k) != v}
+        if "opening_hours" in changed and _same_hours(changed["opening_hours"], self.original.get("opening_hours")):
+            del changed["opening_hours"]  # the same hours written another way (JSON spacing) are no edit
         return changed, problems
 
     def save(self) -> bool:
@@ -274,7 +307,8 @@ class AccountDetail(QWidget):
 
     def _show_problems(self, problems: list[svc.Problem]) -> None:
         labels = {"annual_revenue_cents": "Annual revenue", "potential_cents": "Potential", "visit_minutes":
-                  "Visit minutes", "postal_code": "ZIP", "owner_id": "Owner", "visit_frequency": "Visits"}
+                  "Visit minutes", "postal_code": "ZIP", "owner_id": "Owner", "visit_frequency": "Visits",
+                  "opening_hours": "Opening hours", "allowed_weekdays": "Visit on"}
         lines = []
         for p in problems:
             lines.append(f"• {labels.get(p.field, p.field.replace('_', ' ').capitalize())}: {p.reason}")

@@ -33,30 +33,40 @@ class AccountsView(QWidget):
         self.model = AccountsTableModel(ctx.store, ctx.settings.currency, self)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search name, city, ZIP, industry or CRM id  (Ctrl+F)")
+        self.search.setPlaceholderText("Search accounts  (Ctrl+F)")
+        self.search.setToolTip("Finds accounts by name, city, ZIP, industry or CRM id (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(320)
+        self.search.setMinimumWidth(240)
         self.owner_filter = QComboBox()
         self.tier_filter = QComboBox()
         self.state_filter = QComboBox()
         self.status_filter = QComboBox()
+        self.territory_filter = QComboBox()
+        # Territory names can be long; the list opens wide enough, the closed box stays compact.
+        self.territory_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.territory_filter.setMinimumContentsLength(10)
+        self.territory_filter.setToolTip("Only the accounts of one territory")
         self._fill_filters()
         self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #555;")
         self.new_button = QPushButton("New account")
         self.new_button.setToolTip("Add an account (Ctrl+N)")
+        self.visits_button = QPushButton("Set visits…")
+        self.visits_button.setToolTip("Set visit frequency, minutes, weekdays or hours on the selected accounts")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected accounts (Del); undo brings them back")
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
-        for label, combo in (("Owner", self.owner_filter), ("Tier", self.tier_filter),
-                             ("State", self.state_filter), ("Status", self.status_filter)):
-            bar.addWidget(QLabel(label))
+        bar.addWidget(QLabel("Owner"))
+        # The other boxes say what they filter ("Any territory", "Any tier"): the bar has no room for labels.
+        for combo in (self.owner_filter, self.territory_filter, self.tier_filter, self.state_filter,
+                      self.status_filter):
             bar.addWidget(combo)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
         bar.addWidget(self.new_button)
+        bar.addWidget(self.visits_button)
         bar.addWidget(self.delete_button)
 
         self.table = QTableView()
@@ -94,12 +104,14 @@ class AccountsView(QWidget):
 
         self._search_timer = QTimer(self, singleShot=True, interval=250, timeout=self.apply_filters)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        for combo in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter):
+        for combo in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter,
+                      self.territory_filter):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.new_button.clicked.connect(self.new_account)
         self.delete_button.clicked.connect(self.delete_selected)
+        self.visits_button.clicked.connect(self.set_visits)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_search)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_account)
         QShortcut(QKeySequence(Qt.Key.Key_Delete), self.table, activated=self.delete_selected)
@@ -127,20 +139,28 @@ class AccountsView(QWidget):
         self.owner_filter.setCurrentIndex(max(0, index))
         self.owner_filter.blockSignals(False)
         if self.tier_filter.count() == 0:
-            self.tier_filter.addItem("Any", None)
+            self.tier_filter.addItem("Any tier", None)
             for tier in svc.TIERS:
                 self.tier_filter.addItem(tier, tier)
-            self.status_filter.addItem("Any", None)
+            self.status_filter.addItem("Any status", None)
             for status in svc.STATUSES:
                 self.status_filter.addItem(status.title(), status)
         self.state_filter.blockSignals(True)
         current_state = self.state_filter.currentData()
         self.state_filter.clear()
-        self.state_filter.addItem("Any", None)
+        self.state_filter.addItem("Any state", None)
         for state in svc.distinct_values(self.ctx.store, "state"):
             self.state_filter.addItem(state, state)
         self.state_filter.setCurrentIndex(max(0, self.state_filter.findData(current_state)))
         self.state_filter.blockSignals(False)
+        self.territory_filter.blockSignals(True)
+        current_territory = self.territory_filter.currentData()
+        self.territory_filter.clear()
+        self.territory_filter.addItem("Any territory", None)
+        for territory_id, name in svc.territory_choices(self.ctx.store):
+            self.territory_filter.addItem(name, territory_id)
+        self.territory_filter.setCurrentIndex(max(0, self.territory_filter.findData(current_territory)))
+        self.territory_filter.blockSignals(False)
 
     def current_query(self) -> svc.AccountQuery:
         owner = self.owner_filter.currentData()
@@ -151,6 +171,7 @@ class AccountsView(QWidget):
             tier=self.tier_filter.currentData(),
             state=self.state_filter.currentData(),
             status=self.status_filter.currentData(),
+            territory_id=self.territory_filter.currentData(),
             sort_key=self.model.query.sort_key,
             descending=self.model.query.descending,
         )
@@ -180,7 +201,8 @@ class AccountsView(QWidget):
         rows = [self.model.row_of(aid) for aid in ids]
         if reveal and ids and any(r is None for r in rows) and self.current_query() != svc.AccountQuery(
                 sort_key=self.model.query.sort_key, descending=self.model.query.descending):
-            for w in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter):
+            for w in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter,
+                      self.territory_filter):
                 w.blockSignals(True)
                 w.setCurrentIndex(0)
                 w.blockSignals(False)
@@ -210,7 +232,9 @@ class AccountsView(QWidget):
         self.detail.show_account(self.model.account_id(current.row()) if current.isValid() else None)
 
     def _update_buttons(self) -> None:
-        self.delete_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
+        selected = bool(self.table.selectionModel().selectedRows())
+        self.delete_button.setEnabled(selected)
+        self.visits_button.setEnabled(selected)
 
     def _focus_search(self) -> None:
         self.search.setFocus()
@@ -238,8 +262,18 @@ class AccountsView(QWidget):
                 return
         self.ctx.undo_stack.push(DeleteAccountsCommand(self.ctx, ids))
 
+    def set_visits(self) -> None:
+        """Bulk edit: e.g. filter Tier A, select all (Ctrl+A), set weekly and 45 minutes; one undo step."""
+        from desktop.accounts.bulk import BulkVisitDialog
+
+        ids = self.selected_ids()
+        if ids:
+            if self.detail.is_dirty() and not self.detail.save():
+                return
+            BulkVisitDialog(self.ctx, ids, self).exec()
+
     def _on_changes(self, changes) -> None:
-        if changes.touched("reps"):
+        if changes.touched("reps") or changes.touched("territories"):
             self._fill_filters()
             self.detail.reload_reps()
         self.model.apply_changes(changes)

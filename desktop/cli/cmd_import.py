@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--show-mapping", action="store_true", help="print the column mapping and stop")
     add_json_argument(a)
     a.set_defaults(func=run)
+    from desktop.cli import deals_import  # `import deals` (issue #12) lives beside its feature
+
+    deals_import.register(what)
 
 
 def run(args: argparse.Namespace) -> int:

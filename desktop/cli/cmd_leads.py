@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from core.importing.reading import FileProblem
 from core.leads.importing import LeadImportProblem, import_leads
 from core.leads.queues import MODES, QueueProblem, find_queue, queue_overview, remove_member, save_queue, set_member
-from core.leads.routing import decisions_for, route_leads
+from core.leads.routing import decisions_for, list_leads, route_leads
 from core.leads.scoring import RuleProblem, parse_rule, rule_rows, save_rules
 from core.reps import find_rep
 from desktop.cli.common import BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store
@@ -130,15 +130,7 @@ def _route(args, store) -> int:
 
 
 def _list(args, store) -> int:
-    sql = ("SELECT l.id, l.company, l.name AS contact, l.source, l.industry, l.score, l.grade, l.status, "
-           "r.name AS rep, q.name AS queue, (SELECT reason FROM routing_decisions d WHERE d.lead_id = l.id "
-           "ORDER BY d.id DESC LIMIT 1) AS reason FROM leads l LEFT JOIN reps r ON r.id = l.rep_id "
-           "LEFT JOIN lead_queues q ON q.id = l.queue_id WHERE l.deleted_at IS NULL")
-    params: tuple = ()
-    if args.status:
-        sql += " AND l.status = ?"
-        params = (args.status,)
-    rows = [dict(r) for r in store.conn.execute(sql + " ORDER BY l.id LIMIT ?", (*params, args.limit))]
+    rows = list_leads(store, status=args.status, limit=args.limit)
     text = "\n".join(f"{r['id']:6} {r['grade'] or '-'} {r['score'] or 0:3}  {(r['company'] or '')[:32]:32} "
                      f"{r['status']:9} {r['rep'] or '':18} {r['reason'] or ''}" for r in rows) or "No leads."
     emit(args, text, {"leads": rows})

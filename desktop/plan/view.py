@@ -12,10 +12,12 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog
                                QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from core.planning import (WeekPlan, accept, load_accepted, plan_week, reoptimise, with_order)
+from core.planning import (WeekPlan, accept, load_accepted, plan_week, rep_accounts, reoptimise, with_order)
 from core.reps import list_reps
 from desktop.context import AppContext
+from desktop.plan.extras import ExtrasPanel
 from desktop.plan.itinerary import ItineraryTree
+from desktop.plan.route_sketch import RouteSketch
 from desktop.plan.visits_tab import VisitsTab
 from desktop.tasks import open_worker_store
 
@@ -138,11 +140,16 @@ class WeekTab(QWidget):
         self.gpx_button = QPushButton("Export GPX…")
         self.links_button = QPushButton("Copy phone links")
         self.links_button.setToolTip("Google Maps directions links, at most 9 stops between start and end each")
+        self.sketch = RouteSketch()
         side = QVBoxLayout()
+        side.addWidget(self.sketch, 2)
         side.addWidget(self.summary)
         side.addWidget(self.warnings)
-        side.addWidget(QLabel("Not planned"))
-        side.addWidget(self.unserved, 1)
+        self.extras = ExtrasPanel()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.unserved, "Not planned")
+        self.side_tabs.addTab(self.extras, "Hotels && appointments")
+        side.addWidget(self.side_tabs, 2)
         for w in (self.accept_button, self.map_button, self.ics_button, self.gpx_button, self.links_button):
             side.addWidget(w)
         side_w = QWidget()
@@ -177,7 +184,11 @@ class WeekTab(QWidget):
         self.links_button.clicked.connect(self._copy_links)
         self.tree.order_edited.connect(self.set_orders)
         self.rep.currentIndexChanged.connect(self.load_saved)
+        self.rep.currentIndexChanged.connect(self._rep_changed)
         self.start.dateChanged.connect(self.load_saved)
+        self.start.dateChanged.connect(lambda: self.extras.set_period(self.start_date()))
+        self._rep_changed()
+        self.extras.set_period(self.start_date())
         self.days.valueChanged.connect(self.load_saved)
         self._update_buttons()
         self.load_saved()
@@ -186,6 +197,10 @@ class WeekTab(QWidget):
         from core.routing import engine
 
         self._warm = ctx.tasks.run("Starting the route planner", lambda progress: engine.warm_up())
+
+    def _rep_changed(self) -> None:
+        rep = self.rep_row()
+        self.extras.set_accounts(rep_accounts(self.ctx.store, rep["id"]) if rep else [])
 
     # --- reading the controls -------------------------------------------------------------------
     def rep_row(self) -> dict | None:
@@ -241,7 +256,8 @@ class WeekTab(QWidget):
             callback()
 
     def when_ready(self, callback) -> None:
-        if self._loading is None:
+        """Call back once nothing is loading or solving (a screenshot waits for the plan)."""
+        if self._loading is None and self.task is None:
             callback()
         else:
             self._waiting.append(callback)
@@ -262,6 +278,7 @@ class WeekTab(QWidget):
         path, rep_id, start, days, seconds = self.ctx.store.path, rep["id"], self.start_date(), self.days.value(), \
             self.seconds.value()
         routing_url = self.ctx.settings.routing_url
+        hotels, appointments = self.extras.hotels(), self.extras.appointments()
 
         def work(progress):
             from core.planning import PlanOptions
@@ -269,7 +286,8 @@ class WeekTab(QWidget):
             store = open_worker_store(path)
             try:
                 return plan_week(store, rep_id, start, days, seconds=seconds, progress=progress,
-                                 options=PlanOptions(routing_url=routing_url), account_ids=account_ids)
+                                 options=PlanOptions(routing_url=routing_url, hotels=hotels, appointments=appointments),
+                                 account_ids=account_ids)
             finally:
                 store.close()
 
@@ -308,6 +326,10 @@ class WeekTab(QWidget):
         self.stop_button.setEnabled(False)
         self.plan_button.setEnabled(True)
         self._update_buttons()
+        if self._loading is None:
+            waiting, self._waiting = self._waiting, []
+            for callback in waiting:
+                callback()
 
     def _on_solved(self, plan: WeekPlan) -> None:
         self._task_ended()
@@ -328,6 +350,7 @@ class WeekTab(QWidget):
         self.orders = plan.orders() if plan else {}
         self.locked = set(plan.locked) if plan else set()
         self.tree.show_plan(plan, selected)
+        self.sketch.set_plan(plan)
         self.unserved.clear()
         self.move_day.clear()
         if plan is None:
@@ -347,7 +370,11 @@ class WeekTab(QWidget):
         self.summary.setText(f"{state} for {plan.rep['name']}: {len(r.served)} visits over "
                              f"{sum(1 for x in r.routes if x.visits)} days, {r.drive_minutes / 60:.1f} h driving, "
                              f"{r.distance / 1609.344:,.0f} mi; {len(r.unserved)} not planned."
-                             + (" Stopped early: best plan so far." if r.stopped_by == "cancelled" else ""))
+                             + (" Stopped early: best plan so far." if r.stopped_by == "cancelled" else "")
+                             + "".join(f"\n{plan.problem.shift(day).day} is {plan.fill(day):.0%} full: {why}."
+                                       for day, why in plan.notes.items())
+                             + "".join(f"\n{d:%a %d %b}: {why}." for d, why in sorted(plan.skipped.items())
+                                       if why != "weekend"))
         problems = [f"{x.shift_id}: {w}" for x in r.routes for w in x.warnings]
         self.warnings.setText("\n".join(problems[:12]) + (f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""))
         self._update_buttons()
@@ -479,3 +506,22 @@ class WeekTab(QWidget):
         QGuiApplication.clipboard().setText(text)
         self.summary.setText(self.summary.text() + f"\nCopied {sum(len(u) for u in links.values())} links "
                                                    f"(≤{MAX_WAYPOINTS} stops between start and end each).")
+
+
+def for_screenshot(plan_view: PlanView, rep: str, start: date, days: int, seconds: float = 2.0) -> WeekTab:
+    """`fieldatlas screenshot --view plan --rep R --start D --days N`: the Week plan tab solving that plan;
+    returns the tab to wait for (ready once the plan is shown)."""
+    week = plan_view.week
+    plan_view.setCurrentWidget(week)
+    wanted = rep.casefold()
+    index = next((i for i in range(week.rep.count())
+                  if wanted in (week.rep.itemData(i) or {}).get("name", "").casefold()
+                  or wanted == str((week.rep.itemData(i) or {}).get("id"))), -1)
+    if index < 0:
+        raise ValueError(f"--rep: no field rep matches {rep!r}")
+    week.rep.setCurrentIndex(index)
+    week.start.setDate(QDate(start.year, start.month, start.day))
+    week.days.setValue(days)
+    week.seconds.setValue(seconds)
+    week.solve()
+    return week

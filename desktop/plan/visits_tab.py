@@ -9,6 +9,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from core import defaults
 from core.planning import OUTCOMES, check_in, check_out, visits_on
 from core.reps import list_reps
 from desktop.context import AppContext
@@ -78,7 +79,7 @@ class VisitsTab(QWidget):
         d = self.day.date()
         self.rows = visits_on(self.ctx.store, rep["id"], date(d.year(), d.month(), d.day()), rep["time_zone"])
         self.table.setRowCount(len(self.rows))
-        tz = ZoneInfo(rep["time_zone"] or "America/Chicago")
+        tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
         for i, r in enumerate(self.rows):
             planned = _local(r["planned_start"], tz)
             if planned and r["planned_minutes"]:

@@ -26,7 +26,9 @@ def test_fresh_database_has_every_table_and_records_its_migrations(tmp_path):
                   "rate_tables", "expenses", "expense_reports", "attachments", "leads", "lead_queues", "goals",
                   "scenarios", "change_log", "sync_state", "conflicts"):
         assert table in tables
-    applied = [r[0] for r in store.query("SELECT name FROM _sqlite_migrations WHERE migration_set = 'fieldatlas'")]
+    # In the order applied (rowid): the primary-key index would list them by name, and m0004 came late.
+    applied = [r[0] for r in store.query(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'fieldatlas' ORDER BY rowid")]
     assert applied == mig.known_migration_names()
     cols = {r[1] for r in store.query("PRAGMA table_info(accounts)")}
     assert {"id", "external_id", "name", "lat", "lon", "owner_id", "deleted_at"} <= cols

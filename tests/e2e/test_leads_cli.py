@@ -52,3 +52,49 @@ def test_bad_rule_and_missing_file_are_one_line_errors(demo_db, capsys, tmp_path
     assert main(["leads", "import", str(tmp_path / "none.csv"), "--db", str(demo_db)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such file" in err[0]
+
+
+def test_import_deals_and_goals_report_with_exports(demo_db, capsys, tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal ID,Owner,Amount,Close Date,Stage\nX1,Hannah Allen,\"$50,000\",2026-11-02,Closed Won\n"
+                     "X2,Nobody,100,2026-11-02,won\n", encoding="utf-8")
+    assert main(["goals", "report", "--db", str(demo_db), "--period", "2026-Q4", "--json"]) == 0
+    before = {g["who"]: g["result"] for g in json.loads(capsys.readouterr().out)["goals"] if g["metric"] == "revenue_cents"}
+    assert main(["import", "deals", str(deals), "--db", str(demo_db), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["imported"] == 1 and out["rejects"][0]["reason"] == "no rep with this name or email"
+    assert main(["goals", "set", "--db", str(demo_db), "--rep", "Hannah Allen", "--period", "2026-Q4",
+                 "--metric", "new_accounts", "--target", "3"]) == 0
+    capsys.readouterr()
+    pdf = tmp_path / "q4.pdf"
+    assert main(["goals", "report", "--db", str(demo_db), "--period", "2026-Q4", "--out", str(pdf), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    after = {g["who"]: g["result"] for g in report["goals"] if g["metric"] == "revenue_cents"}
+    assert after["Hannah Allen"] == before["Hannah Allen"] + 5_000_000
+    assert any(g["metric"] == "new_accounts" and g["who"] == "Hannah Allen" for g in report["goals"])
+    assert pdf.read_bytes().startswith(b"%PDF") and report["exported"] == str(pdf)
+    assert main(["goals", "report", "--db", str(demo_db), "--out", str(tmp_path / "x.doc")]) == 1
+    assert "export to a .xlsx or .pdf" in capsys.readouterr().err
+
+
+def test_books_refresh_previews_then_applies_on_the_demo(demo_db, capsys):
+    args = ["books", "refresh", "--db", str(demo_db), "--today", "2026-11-20", "--json"]
+    assert main(args) == 0
+    preview = json.loads(capsys.readouterr().out)
+    assert preview["applied"] is False and preview["take_back"]
+    assert all(b["after"] <= b["max"] for b in preview["books"])
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == preview  # deterministic, and the preview changed nothing
+    assert main(args + ["--apply"]) == 0
+    applied = json.loads(capsys.readouterr().out)
+    assert applied["applied"] is True and applied["take_back"] == preview["take_back"]
+    # Two weeks later the rested accounts refill the books below capacity, within capacity.
+    assert main(["books", "refresh", "--db", str(demo_db), "--today", "2026-12-05", "--json"]) == 0
+    later = json.loads(capsys.readouterr().out)
+    assert later["refill"] and all(b["after"] <= b["max"] for b in later["books"])
+    assert all(m["rep_id"] != m["from_rep_id"] for m in later["refill"])
+    assert main(["books", "segments", "--db", str(demo_db), "--save", "Big", "--rule", '{"min_employees": 500}',
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["segments"][0]["accounts"] > 0
+    assert main(["books", "segments", "--db", str(demo_db), "--save", "Bad", "--rule", "{nope"]) == 1
+    assert "--rule: not JSON" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 
 import pytest
@@ -23,12 +24,17 @@ def team(empty_store):
     return store, reps
 
 
+_ARRIVALS = itertools.count()
+
+
 def add_leads(store, n, **values):
+    """n new leads arriving one second apart, after every lead added before (so routing order is adding order)."""
     rows = []
-    for i in range(n):
+    for _ in range(n):
+        i = next(_ARRIVALS)
         row = {"name": f"Contact {i}", "company": f"Company {i}", "source": "Web form", "state": "TX",
                "industry": None, "product": None, "postal_code": None, "status": "new",
-               "received_at": f"2026-11-18T{10 + i // 3600:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z"}
+               "received_at": f"2026-11-{18 + i // 43200:02d}T{(i // 3600) % 12:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z"}
         row.update(values)
         rows.append(row)
     with store.atomic():

@@ -169,13 +169,21 @@ def test_a_new_rep_joins_without_reshuffling_or_a_flood(team):
     assert got == {reps[0]: 2, reps[1]: 2, reps[2]: 2, reps[3]: 2}
 
 
-def test_specialists_take_their_industry_in_round_robin(team):
+def test_specialists_take_their_industry_while_it_is_their_turn(team):
     store, reps = team
     regular_queue(store, reps)
     add_leads(store, 3, industry="Healthcare")
+    add_leads(store, 1)
+    add_leads(store, 1, industry="Healthcare")
     result = route_leads(store, at=AT)
-    assert {a["rep_id"] for a in result.assignments} == {reps[1]}
+    got = [a["rep_id"] for a in result.assignments]
+    # Bob (Healthcare) takes the first; he has had his share of the round, so the next two go in turn.
+    assert got[:3] == [reps[1], reps[0], reps[2]]
     assert "among Healthcare specialists" in result.assignments[0]["reason"]
+    assert "Healthcare specialists have had their share this round" in result.assignments[1]["reason"]
+    # Dev completes the round; in the next one Bob is in turn again and takes the Healthcare lead
+    # ahead of Ann, whose turn it would otherwise be.
+    assert got[3:] == [reps[3], reps[1]] and running_spread_ok(result.assignments, reps)
 
 
 def test_best_available_prefers_skills_then_load_and_reaches_someone_when_the_zip_owner_is_away(team):

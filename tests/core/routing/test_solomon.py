@@ -50,3 +50,38 @@ def test_script_writes_routes_json(tmp_path):
                     "--out", str(out)], check=True, cwd=tmp_path)
     routes = json.loads(out.read_text())["routes"]
     assert sorted(c for r in routes for c in r) == list(range(1, 101))
+
+
+SMALL = """NEG1
+
+VEHICLE
+NUMBER     CAPACITY
+  2         100
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
+
+    0      0.0        0.0          0          0       1000          0
+    1     -12.5       7.25        10          0        900         10
+    2      30        -40.75       20          0        900         10
+    3     -5         -5            5          0        900         10
+"""
+
+
+def test_negative_and_decimal_coordinates_are_read_and_solved(tmp_path):
+    path = tmp_path / "neg.txt"
+    path.write_text(SMALL)
+    inst = read_instance(path)
+    assert [r[1:3] for r in inst.rows] == [(0.0, 0.0), (-12.5, 7.25), (30.0, -40.75), (-5.0, -5.0)]
+    result = solve(build_problem(inst), stop=NoImprovement(50), seed=1)
+    routes = [[int(s) for s in r.stop_ids] for r in result.routes if r.visits]
+    assert check(inst, routes)["feasible"]
+
+
+def test_a_value_that_is_not_a_number_names_its_line_and_column(tmp_path):
+    import pytest
+
+    path = tmp_path / "bad.txt"
+    path.write_text(SMALL.replace("-40.75", "-40,75"))
+    with pytest.raises(ValueError, match=r"line 12: y coordinate '-40,75' is not a number"):
+        read_instance(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from PySide6.QtCore import QDate
 
@@ -145,3 +147,75 @@ def test_stop_ends_a_long_search_within_a_second_and_shows_the_best_plan(qtbot, 
     assert time.perf_counter() - pressed < 1.0
     assert week.plan is not None and week.plan.result.served
     assert "Stopped early" in week.summary.text()
+
+
+def test_the_plan_is_drawn_on_the_small_map_beside_the_itinerary(qtbot, demo_store):
+    ctx, view = make_view(qtbot, demo_store)
+    week = solve_two_days(qtbot, view)
+    assert week.sketch.plan is week.plan
+    image = week.sketch.grab().toImage()
+    # Each day's route is drawn in its colour: find both day colours among the pixels.
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
+    assert {week.sketch.day_colour(0).name(), week.sketch.day_colour(1).name()} <= colours
+
+
+def test_screenshot_of_the_plan_view_renders_a_solved_plan(demo_db, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "plan.png"
+    proc = subprocess.run([sys.executable, "-m", "desktop.cli", "screenshot", "--db", str(demo_db), "--view", "plan",
+                           "--rep", "Lauren Lewis", "--start", "2026-11-23", "--days", "2", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out))
+    assert image.width() >= 1400  # the window's minimum width (all sections) may make it wider
+    from desktop.plan.route_sketch import DAY_COLOURS
+
+    colours = {image.pixelColor(x, y).name() for x in range(image.width() - 500, image.width(), 2)
+               for y in range(80, 500, 2)}
+    assert DAY_COLOURS[0].lower() in colours and DAY_COLOURS[1].lower() in colours
+
+
+def test_hotel_night_and_appointment_added_in_the_view_shape_the_plan(qtbot, demo_store):
+    from datetime import datetime
+
+    from PySide6.QtCore import QDateTime, QTime
+
+    ctx, view = make_view(qtbot, demo_store)
+    week = view.week
+    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
+    week.start.setDate(QDate(2026, 11, 23))
+    week.days.setValue(2)
+    week.seconds.setValue(1)
+    extras = week.extras
+    # A place that is not one is refused with the reason, and nothing is added.
+    extras.hotel_place.setText("Waco")
+    extras.add_hotel_button.click()
+    assert "latitude, longitude" in extras.error.text() and extras.items.count() == 0
+    extras.hotel_night.setDate(QDate(2026, 11, 23))
+    extras.hotel_place.setText("31.5493, -97.1467")
+    extras.add_hotel_button.click()
+    account_id = extras.account.itemData(3)
+    extras.account.setCurrentIndex(3)
+    extras.when.setDateTime(QDateTime(QDate(2026, 11, 24), QTime(10, 0)))
+    extras.add_appointment_button.click()
+    assert extras.items.count() == 2 and not extras.error.text()
+    assert extras.hotels() == {date(2026, 11, 23): (31.5493, -97.1467)}
+    assert extras.appointments() == {account_id: datetime(2026, 11, 24, 10, 0)}
+
+    week.plan_button.click()
+    qtbot.waitUntil(lambda: week.task is None and week.plan is not None, timeout=30_000)
+    plan = week.plan
+    monday, tuesday = plan.problem.shifts
+    assert monday.end_point == (31.5493, -97.1467) and tuesday.start == (31.5493, -97.1467)
+    visit = next(v for r in plan.result.routes for v in r.visits if v.stop_id == account_id)
+    assert plan.at(visit.start).strftime("%Y-%m-%d %H:%M") == "2026-11-24 10:00"
+
+    # Removing the hotel takes it out of the next plan.
+    extras.items.setCurrentRow(0)
+    extras.remove_button.click()
+    assert extras.hotels() == {}

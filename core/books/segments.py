@@ -1,0 +1,127 @@
+"""Segments: named account filters (industry, size, recent visits, deal stage, score) with live counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from core.changes import Changes
+from core.storage import writes
+from core.storage.database import Store
+
+# Rule keys and what they mean; every key is optional and they all must hold.
+RULE_KEYS = {
+    "industries": "industry is one of these",
+    "min_employees": "at least this many employees",
+    "max_employees": "at most this many employees",
+    "tiers": "tier is one of these (A, B, C)",
+    "visited_within_days": "visited (done) in the last N days",
+    "not_visited_days": "not visited for N days (or never)",
+    "deal_stage": "has a closed deal with this stage (won or lost)",
+    "min_score": "fit + timing score at least this",
+    "owned": "true: has an owner; false: in the pool",
+}
+
+
+class SegmentProblem(ValueError):
+    pass
+
+
+def check_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    unknown = [k for k in rule if k not in RULE_KEYS]
+    if unknown:
+        raise SegmentProblem(f"segment rule: unknown key {unknown[0]!r} (known: {', '.join(RULE_KEYS)})")
+    for key in ("min_employees", "max_employees", "visited_within_days", "not_visited_days", "min_score"):
+        if key in rule and (not isinstance(rule[key], int) or rule[key] < 0):
+            raise SegmentProblem(f"segment rule: {key} must be a whole number of zero or more, not {rule[key]!r}")
+    if "deal_stage" in rule and rule["deal_stage"] not in ("won", "lost"):
+        raise SegmentProblem("segment rule: deal_stage is won or lost")
+    return rule
+
+
+def where_clause(rule: dict[str, Any], today: date) -> tuple[str, list[Any]]:
+    """SQL conditions on `accounts a` for a rule (all must hold)."""
+    sql = ["a.deleted_at IS NULL"]
+    params: list[Any] = []
+    if rule.get("industries"):
+        sql.append(f"lower(a.industry) IN ({','.join('?' * len(rule['industries']))})")
+        params += [i.lower() for i in rule["industries"]]
+    if "min_employees" in rule:
+        sql.append("a.employees >= ?")
+        params.append(rule["min_employees"])
+    if "max_employees" in rule:
+        sql.append("a.employees <= ?")
+        params.append(rule["max_employees"])
+    if rule.get("tiers"):
+        sql.append(f"a.tier IN ({','.join('?' * len(rule['tiers']))})")
+        params += [t.upper() for t in rule["tiers"]]
+    if "visited_within_days" in rule:
+        sql.append("a.last_visit_at >= ?")
+        params.append((today - timedelta(days=rule["visited_within_days"])).isoformat())
+    if "not_visited_days" in rule:
+        sql.append("(a.last_visit_at IS NULL OR a.last_visit_at < ?)")
+        params.append((today - timedelta(days=rule["not_visited_days"])).isoformat())
+    if "deal_stage" in rule:
+        sql.append("EXISTS (SELECT 1 FROM deals d WHERE d.account_id = a.id AND d.deleted_at IS NULL AND d.stage = ?)")
+        params.append(rule["deal_stage"])
+    if "min_score" in rule:
+        sql.append("coalesce(a.fit_score, 0) + coalesce(a.timing_score, 0) >= ?")
+        params.append(rule["min_score"])
+    if "owned" in rule:
+        sql.append("a.owner_id IS NOT NULL" if rule["owned"] else "a.owner_id IS NULL")
+    return " AND ".join(sql), params
+
+
+def count(store: Store, rule: dict[str, Any], today: date | None = None) -> int:
+    clause, params = where_clause(check_rule(rule), today or date.today())
+    return store.scalar(f"SELECT count(*) FROM accounts a WHERE {clause}", params)
+
+
+def account_ids(store: Store, rule: dict[str, Any], today: date | None = None) -> set[int]:
+    clause, params = where_clause(check_rule(rule), today or date.today())
+    return {r[0] for r in store.conn.execute(f"SELECT a.id FROM accounts a WHERE {clause}", params)}
+
+
+def describe(rule: dict[str, Any]) -> str:
+    parts = []
+    for key, value in rule.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, bool):
+            value = "yes" if value else "no (in the pool)"
+        parts.append(f"{key.replace('_', ' ')} {value}")
+    return "; ".join(parts) or "every account"
+
+
+def save_segment(store: Store, name: str, rule: dict[str, Any]) -> tuple[int, Changes]:
+    if not name.strip():
+        raise SegmentProblem("a segment needs a name")
+    check_rule(rule)
+    with store.atomic():
+        row = store.conn.execute("SELECT id FROM segments WHERE deleted_at IS NULL AND lower(name) = lower(?)",
+                                 (name.strip(),)).fetchone()
+        text = json.dumps(rule, sort_keys=True)
+        if row:
+            writes.update(store, "segments", row["id"], {"rule": text})
+            return row["id"], Changes.of("segments", [row["id"]], "segment changed")
+        sid = writes.insert(store, "segments", {"name": name.strip(), "rule": text})
+    return sid, Changes.of("segments", [sid], "segment saved")
+
+
+def find_segment(store: Store, name: str) -> dict[str, Any]:
+    row = store.conn.execute("SELECT * FROM segments WHERE deleted_at IS NULL AND (lower(name) = lower(?) "
+                             "OR CAST(id AS TEXT) = ?)", (name, name)).fetchone()
+    if row is None:
+        raise SegmentProblem(f"no segment {name!r}")
+    return {**dict(row), "rule": json.loads(row["rule"])}
+
+
+def list_segments(store: Store, today: date | None = None) -> list[dict[str, Any]]:
+    """Every segment with its live count (counted now, not stored)."""
+    out = []
+    for r in store.conn.execute("SELECT * FROM segments WHERE deleted_at IS NULL ORDER BY name"):
+        rule = json.loads(r["rule"])
+        out.append({"id": r["id"], "name": r["name"], "rule": rule, "describe": describe(rule),
+                    "accounts": count(store, rule, today)})
+    return out

@@ -1,0 +1,114 @@
+"""Bulk edit of visit parameters: one dialog sets frequency, minutes, weekdays and hours on every selected account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from core import accounts as svc
+from core import opening_hours
+from desktop.accounts.actions import edit_accounts
+from desktop.accounts.visit_widgets import WeekdaysEditor
+from desktop.context import AppContext
+
+KEEP = "keep"
+
+
+def _stacked(*widgets: QWidget) -> QWidget:
+    """A 'Set to' box above the editor it unlocks, as one form row."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        column.addWidget(w)
+    return box
+
+
+class BulkVisitDialog(QDialog):
+    """Each field starts at 'leave as it is'; only the ones the user sets are written (one undoable edit)."""
+
+    def __init__(self, ctx: AppContext, account_ids: list[int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.ids = list(account_ids)
+        self.setWindowTitle("Set visits")
+        self.setObjectName("bulk-visits")
+        intro = QLabel(f"Set visit parameters on {len(self.ids):,} selected account{'s' if len(self.ids) != 1 else ''}. "
+                       "Fields left as they are are not changed. Undo (Ctrl+Z) puts every account back.")
+        intro.setWordWrap(True)
+        self.frequency = QComboBox()
+        self.frequency.addItem("Leave as it is", KEEP)
+        for value, label in svc.FREQUENCY_LABELS.items():
+            self.frequency.addItem(label, value)
+        self.set_minutes = QCheckBox("Set to")
+        self.minutes = QSpinBox()
+        self.minutes.setRange(0, 1440)
+        self.minutes.setValue(45)
+        self.minutes.setSuffix(" min")
+        self.minutes.setEnabled(False)
+        self.set_minutes.toggled.connect(self.minutes.setEnabled)
+        self.set_weekdays = QCheckBox("Set to")
+        self.weekdays = WeekdaysEditor()
+        self.weekdays.setEnabled(False)
+        self.set_weekdays.toggled.connect(self.weekdays.setEnabled)
+        self.hours = QLineEdit()
+        self.hours.setPlaceholderText("leave as they are, or e.g. Mon-Fri 8am-5pm; Sat 9-12")
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #c62828;")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+
+        form = QFormLayout()
+        form.addRow("Visits", self.frequency)
+        form.addRow("Visit minutes", _stacked(self.set_minutes, self.minutes))
+        form.addRow("Visit on", _stacked(self.set_weekdays, self.weekdays))
+        form.addRow("Opening hours", self.hours)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")
+        buttons.accepted.connect(self.apply)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(440)
+
+    def values(self) -> dict[str, Any]:
+        """The fields to set; raises ValueError with a plain reason for hours or weekdays it cannot use."""
+        values: dict[str, Any] = {}
+        if self.frequency.currentData() != KEEP:
+            values["visit_frequency"] = self.frequency.currentData()
+        if self.set_minutes.isChecked():
+            values["visit_minutes"] = self.minutes.value()
+        if self.set_weekdays.isChecked():
+            days = self.weekdays.value()
+            if days == "":
+                raise ValueError("Visit on: choose at least one day")
+            values["allowed_weekdays"] = days
+        if self.hours.text().strip():
+            try:
+                values["opening_hours"] = opening_hours.normalise(self.hours.text())
+            except ValueError as exc:
+                raise ValueError(f"Opening hours: {exc}") from None
+        return values
+
+    def apply(self) -> None:
+        try:
+            values = self.values()
+        except ValueError as exc:
+            self.problem.setText(str(exc))
+            self.problem.show()
+            return
+        if values and self.ids:
+            try:
+                edit_accounts(self.ctx, {aid: dict(values) for aid in self.ids},
+                              f"Set visits on {len(self.ids):,} account{'s' if len(self.ids) != 1 else ''}")
+            except svc.ValidationError as exc:
+                self.problem.setText(str(exc))
+                self.problem.show()
+                return
+        self.accept()

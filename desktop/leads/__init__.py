@@ -1,0 +1,1 @@
+"""The Leads section: inbound leads and their routing, queues, and dynamic books."""

@@ -1,0 +1,381 @@
+"""The Leads section: leads with score and routing reason, queues with their fairness, and the books refresh preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from core.books.refresh import BooksPlan, apply_refresh, book_sizes, plan_refresh
+from core.books.segments import list_segments
+from core.changes import Changes
+from core.leads.importing import import_leads
+from core.leads.queues import queue_overview, set_member
+from core.leads.routing import RoutingResult, lead_counts, list_leads, route_leads
+from desktop.context import AppContext
+from desktop.tasks import open_worker_store
+from desktop.territories.balance import if_alive
+
+LEAD_COLUMNS = (("id", "Lead"), ("company", "Company"), ("contact", "Contact"), ("source", "Source"),
+                ("industry", "Industry"), ("score", "Score"), ("grade", "Grade"), ("status", "Status"),
+                ("rep", "Rep"), ("queue", "Queue"), ("reason", "Why"))
+MOVE_COLUMNS = ("Account", "From", "To", "Score", "Why")
+WATCHED = {"leads", "routing_decisions", "lead_queues", "queue_members", "reps", "accounts", "lead_rules", "segments"}
+
+
+def create_view(ctx: AppContext) -> "LeadsView":
+    return LeadsView(ctx)
+
+
+@dataclass
+class Snapshot:
+    leads: list[dict[str, Any]]
+    counts: dict[str, int]
+    queues: list[dict[str, Any]]
+    books: list[dict[str, Any]]
+    segments: list[dict[str, Any]]
+    reps: list[dict[str, Any]]
+
+
+def _with_store(path: Path, fn: Callable[[Any], Any]) -> Any:
+    store = open_worker_store(path)
+    try:
+        return fn(store)
+    finally:
+        store.close()
+
+
+def _snapshot(store) -> Snapshot:
+    return Snapshot(list_leads(store), lead_counts(store), queue_overview(store), book_sizes(store),
+                    list_segments(store), [{"id": b["rep_id"], "name": b["rep"]} for b in book_sizes(store)])
+
+
+def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(columns)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().hide()
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
+    table.setSortingEnabled(False)
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            item = QTableWidgetItem()
+            if isinstance(value, int):
+                item.setData(Qt.ItemDataRole.DisplayRole, value)
+            else:
+                item.setText("" if value is None else str(value))
+                item.setToolTip(item.text() if len(item.text()) > 40 else "")
+            table.setItem(r, c, item)
+
+
+class LeadsView(QWidget):
+    """Reads on a worker; imports, routing and refreshes run on workers through core services."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("leads-view")
+        self.snapshot: Snapshot | None = None
+        self.plan: BooksPlan | None = None
+        self.last_routing: RoutingResult | None = None
+        self._ready: list[Callable[[], None]] = []
+        self._loading = False
+        self._again = False
+        self.message = QLabel("Loading leads…")
+        self.message.setObjectName("leads-message")
+        self.message.setWordWrap(True)
+
+        # Leads tab
+        self.import_button = QPushButton("Import leads…")
+        self.import_button.clicked.connect(lambda: self.import_file())
+        self.route_button = QPushButton("Route new leads")
+        self.route_button.setObjectName("route-leads")
+        self.route_button.clicked.connect(self.route)
+        self.status = QComboBox()
+        self.status.addItem("All leads", None)
+        for s in ("new", "assigned", "converted", "rejected"):
+            self.status.addItem(s.capitalize(), s)
+        self.status.currentIndexChanged.connect(lambda _i: self._fill_leads())
+        self.counts_label = QLabel("")
+        top = QHBoxLayout()
+        for w in (self.import_button, self.route_button, QLabel("Show:"), self.status):
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.counts_label)
+        self.leads_table = _table(tuple(t for _k, t in LEAD_COLUMNS), "leads-table")
+        self.leads_table.currentCellChanged.connect(self._show_reason)
+        leads_tab = QWidget()
+        lay = QVBoxLayout(leads_tab)
+        lay.addLayout(top)
+        lay.addWidget(self.leads_table, 1)
+
+        # Queues tab
+        self.queue_tree = QTreeWidget()
+        self.queue_tree.setObjectName("queue-tree")
+        self.queue_tree.setHeaderLabels(["Queue / rep", "Mode or weight", "Daily cap", "Leads", "Takes"])
+        self.queue_tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.fairness_label = QLabel("")
+        self.fairness_label.setWordWrap(True)
+        self.member_queue = QComboBox()
+        self.member_rep = QComboBox()
+        self.member_weight = QSpinBox()
+        self.member_weight.setRange(1, 100)
+        self.member_cap = QSpinBox()
+        self.member_cap.setRange(0, 1000)
+        self.member_cap.setSpecialValueText("no cap")
+        self.member_button = QPushButton("Add or change")
+        self.member_button.clicked.connect(self.save_member)
+        form = QHBoxLayout()
+        for w in (QLabel("Queue:"), self.member_queue, QLabel("Rep:"), self.member_rep, QLabel("Weight:"),
+                  self.member_weight, QLabel("Daily cap:"), self.member_cap, self.member_button):
+            form.addWidget(w)
+        form.addStretch(1)
+        queues_tab = QWidget()
+        lay = QVBoxLayout(queues_tab)
+        lay.addWidget(self.queue_tree, 1)
+        lay.addWidget(self.fairness_label)
+        lay.addLayout(form)
+
+        # Books tab
+        self.untouched = QSpinBox()
+        self.untouched.setRange(1, 3650)
+        self.untouched.setValue(60)
+        self.untouched.setSuffix(" days untouched")
+        self.rest = QSpinBox()
+        self.rest.setRange(0, 365)
+        self.rest.setValue(14)
+        self.rest.setSuffix(" days rest")
+        self.preview_button = QPushButton("Preview refresh")
+        self.preview_button.setObjectName("preview-books")
+        self.preview_button.clicked.connect(self.preview_books)
+        self.apply_button = QPushButton("Apply refresh")
+        self.apply_button.setObjectName("apply-books")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self.apply_books)
+        bar = QHBoxLayout()
+        for w in (QLabel("Take back accounts after"), self.untouched, QLabel("and let them rest"), self.rest,
+                  self.preview_button, self.apply_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.books_table = _table(("Rep", "Accounts", "Capacity", "After refresh"), "books-table")
+        self.books_table.setMinimumHeight(290)
+        self.books_table.setMaximumHeight(330)
+        self.moves_table = _table(MOVE_COLUMNS, "moves-table")
+        self.segments_label = QLabel("")
+        self.segments_label.setWordWrap(True)
+        books_tab = QWidget()
+        lay = QVBoxLayout(books_tab)
+        lay.addLayout(bar)
+        lay.addWidget(self.books_table)
+        lay.addWidget(QLabel("<b>Moves</b> (a preview changes nothing until Apply)"))
+        lay.addWidget(self.moves_table, 1)
+        lay.addWidget(self.segments_label)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("leads-tabs")
+        self.tabs.addTab(leads_tab, "Leads")
+        self.tabs.addTab(queues_tab, "Queues")
+        self.tabs.addTab(books_tab, "Books")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.message)
+        ctx.changed.connect(self._changed)
+        self.reload()
+
+    # --- loading ---------------------------------------------------------------------------
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        if self.snapshot is not None and not self._loading:
+            callback()
+        else:
+            self._ready.append(callback)
+
+    def reload(self) -> None:
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        path = self.ctx.store.path
+        task = self.ctx.tasks.run("Reading leads", lambda progress: _with_store(path, _snapshot))
+        task.on_done(if_alive(self, self._loaded)).on_error(if_alive(self, self._failed))
+
+    def _failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self.message.setText(f"Could not read the leads: {exc}")
+        self._fire_ready()
+
+    def _loaded(self, snapshot: Snapshot) -> None:
+        self._loading = False
+        if self._again:
+            self._again = False
+            self.reload()
+            return
+        self.snapshot = snapshot
+        self._fill_leads()
+        self._fill_queues()
+        self._fill_books()
+        if self.message.text() == "Loading leads…":
+            self.message.setText("")
+        self._fire_ready()
+
+    def _fire_ready(self) -> None:
+        callbacks, self._ready = self._ready, []
+        for cb in callbacks:
+            cb()
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.tables & WATCHED:
+            self.reload()
+
+    # --- filling ---------------------------------------------------------------------------
+    def _fill_leads(self) -> None:
+        if self.snapshot is None:
+            return
+        status = self.status.currentData()
+        rows = [r for r in self.snapshot.leads if status is None or r["status"] == status]
+        _fill(self.leads_table, [[r[k] for k, _t in LEAD_COLUMNS] for r in rows])
+        counts = self.snapshot.counts
+        self.counts_label.setText(f"{sum(counts.values()):,} leads: " + ", ".join(
+            f"{counts.get(s, 0):,} {s}" for s in ("new", "assigned", "converted", "rejected") if counts.get(s)))
+        self.route_button.setEnabled(bool(counts.get("new")))
+
+    def _show_reason(self, row: int, *_rest) -> None:
+        """The full reason of the selected lead's latest decision (the column shows its start)."""
+        lead = self.leads_table.item(row, 0)
+        why = self.leads_table.item(row, len(LEAD_COLUMNS) - 1)
+        if lead is not None and why is not None and why.text():
+            self.message.setText(f"Lead {lead.text()}: {why.text()}")
+
+    def _fill_queues(self) -> None:
+        snap = self.snapshot
+        assert snap is not None
+        self.queue_tree.clear()
+        for q in snap.queues:
+            top = QTreeWidgetItem([q["name"], q["mode"].replace("_", " ") + f", priority {q['priority']}",
+                                   "", str(sum(m["leads"] for m in q["members"])), q["takes"]
+                                   + ("; working hours only" if q["hours_only"] else "")])
+            for m in q["members"]:
+                top.addChild(QTreeWidgetItem([m["rep"] + ("" if m["active"] else " (paused)"), f"weight {m['weight']}",
+                                              "none" if m["daily_cap"] is None else str(m["daily_cap"]),
+                                              str(m["leads"]), ""]))
+            self.queue_tree.addTopLevelItem(top)
+            top.setExpanded(True)
+        self.member_queue.clear()
+        for q in snap.queues:
+            self.member_queue.addItem(q["name"], q["id"])
+        self.member_rep.clear()
+        for r in snap.reps:
+            self.member_rep.addItem(r["name"], r["id"])
+        if self.last_routing and self.last_routing.fairness:
+            self.fairness_label.setText("Last routing: " + "; ".join(
+                f"{f['queue']}: {f['leads']} leads, {f['min']}–{f['max']} per rep (spread {f['spread']})"
+                for f in self.last_routing.fairness))
+
+    def _fill_books(self) -> None:
+        snap = self.snapshot
+        assert snap is not None
+        after = {b["rep_id"]: b["after"] for b in self.plan.books} if self.plan and not self.plan.applied else {}
+        _fill(self.books_table, [[b["rep"], b["accounts"],
+                                  f"{b['book_min'] or 0}–{b['book_max']}" if b["book_max"] else "not in books",
+                                  after.get(b["rep_id"], "")] for b in snap.books])
+        self.segments_label.setText("<b>Segments</b>: " + ("; ".join(
+            f"{s['name']} ({s['accounts']:,} accounts: {s['describe']})" for s in snap.segments)
+            or "none yet (fieldatlas books segments --save NAME --rule JSON)"))
+
+    # --- actions ---------------------------------------------------------------------------
+    def import_file(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Import leads", str(Path.home()),
+                                                  "Lead files (*.csv *.xlsx);;All files (*)")
+            if not path:
+                return
+        self.message.setText(f"Importing {Path(path).name}…")
+        db = self.ctx.store.path
+        task = self.ctx.tasks.run("Importing leads", lambda progress: _with_store(
+            db, lambda store: import_leads(store, path, progress=progress)))
+        task.on_done(if_alive(self, self._imported)).on_error(if_alive(self, self._action_failed))
+
+    def _imported(self, result) -> None:
+        text = result.summary()
+        if result.rejects:
+            text += " First: " + "; ".join(r.text() for r in result.rejects[:3])
+        self.message.setText(text)
+        self.ctx.apply(result.changes)
+
+    def route(self) -> None:
+        self.route_button.setEnabled(False)
+        self.message.setText("Routing new leads…")
+        db = self.ctx.store.path
+        task = self.ctx.tasks.run("Routing leads", lambda progress: _with_store(
+            db, lambda store: route_leads(store, progress=progress)))
+        task.on_done(if_alive(self, self._routed)).on_error(if_alive(self, self._action_failed))
+
+    def _routed(self, result: RoutingResult) -> None:
+        self.last_routing = result
+        self.message.setText(result.summary().replace("\n  ", " · "))
+        self.ctx.apply(result.changes)
+
+    def save_member(self) -> None:
+        queue_id, rep_id = self.member_queue.currentData(), self.member_rep.currentData()
+        if queue_id is None or rep_id is None:
+            return
+        cap = self.member_cap.value() or None
+        try:
+            changes = set_member(self.ctx.store, queue_id, rep_id, weight=self.member_weight.value(), daily_cap=cap)
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.setText(f"{self.member_rep.currentText()} is in {self.member_queue.currentText()} "
+                             f"(weight {self.member_weight.value()}, {'cap ' + str(cap) if cap else 'no cap'}).")
+        self.ctx.apply(changes)
+
+    def preview_books(self) -> None:
+        db = self.ctx.store.path
+        untouched, rest = self.untouched.value(), self.rest.value()
+        self.message.setText("Working out the refresh…")
+        task = self.ctx.tasks.run("Previewing the books refresh", lambda progress: _with_store(
+            db, lambda store: plan_refresh(store, untouched_days=untouched, rest_days=rest)))
+        task.on_done(if_alive(self, self._previewed)).on_error(if_alive(self, self._action_failed))
+
+    def _previewed(self, plan: BooksPlan) -> None:
+        self.plan = plan
+        names = {b["rep_id"]: b["rep"] for b in plan.books}
+        moves = [[m.account, names.get(m.from_rep_id, "the pool") if m.from_rep_id else "the pool", m.rep, m.score,
+                  m.reason] for m in plan.take_back + plan.refill]
+        _fill(self.moves_table, moves)
+        self._fill_books()
+        self.apply_button.setEnabled(bool(moves))
+        self.message.setText(plan.summary().split("\n")[0])
+
+    def apply_books(self) -> None:
+        if self.plan is None:
+            return
+        plan = self.plan
+        self.apply_button.setEnabled(False)
+        db = self.ctx.store.path
+        task = self.ctx.tasks.run("Applying the books refresh", lambda progress: _with_store(
+            db, lambda store: apply_refresh(store, plan)))
+        task.on_done(if_alive(self, self._applied)).on_error(if_alive(self, self._action_failed))
+
+    def _applied(self, plan: BooksPlan) -> None:
+        self.plan = plan
+        self.message.setText(plan.summary().split("\n")[0])
+        self.ctx.apply(plan.changes)
+
+    def _action_failed(self, exc: BaseException) -> None:
+        self.message.setText(f"That did not work: {exc}")
+        self.route_button.setEnabled(True)

@@ -1,0 +1,1 @@
+"""The Reports section: goals against results and field activity as charts."""
