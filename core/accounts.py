@@ -56,6 +56,7 @@ class AccountQuery:
     tier: str | None = None
     state: str | None = None
     status: str | None = None
+    territory_id: int | None = None
     unowned: bool = False
     include_deleted: bool = False
     sort_key: str = "name"
@@ -103,6 +104,9 @@ def _where(query: AccountQuery) -> tuple[str, list[Any]]:
     if query.status:
         clauses.append("a.status = ?")
         params.append(query.status)
+    if query.territory_id is not None:
+        clauses.append("a.territory_id = ?")
+        params.append(query.territory_id)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -323,6 +327,12 @@ def distinct_values(store: Store, column: str) -> list[str]:
         raise ValueError(column)
     return [r[0] for r in store.conn.execute(
         f"SELECT DISTINCT {column} FROM accounts WHERE deleted_at IS NULL AND {column} IS NOT NULL ORDER BY 1")]
+
+
+def territory_choices(store: Store) -> list[tuple[int, str]]:
+    """(id, name) of the territories, by name, for the accounts list's Territory filter."""
+    return [(r[0], r[1]) for r in store.conn.execute(
+        "SELECT id, name FROM territories WHERE deleted_at IS NULL ORDER BY name COLLATE NOCASE, id")]
 
 
 def visits_per_year(account: Mapping[str, Any]) -> int:

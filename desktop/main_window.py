@@ -146,7 +146,9 @@ class MainWindow(QMainWindow):
                 if key in SECTION_BY_KEY and key not in self.views:
                     self.view(key)
 
-        QTimer.singleShot(delay_ms, prepare)
+        # The window is the timer's context: a window closed (or a test torn down) within the delay
+        # drops the call instead of reaching for deleted widgets.
+        QTimer.singleShot(delay_ms, self, prepare)
 
     def _show_row(self, row: int) -> None:
         if row < 0:

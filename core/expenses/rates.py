@@ -242,3 +242,13 @@ def set_rate(store: Store, scheme: str, effective_from: date, rate: str | Decima
 def rate_list(store: Store, scheme: str | None = None) -> list[Rate]:
     schemes = [scheme.upper()] if scheme else list(SCHEMES)
     return [r for s in schemes for r in rates_for(store, s)]
+
+
+def set_rep_scheme(store: Store, rep_id: int, scheme: str) -> Changes:
+    """Which rates pay this rep's future trips (IRS, CRA, HMRC); trips already logged keep theirs."""
+    scheme = scheme.strip().upper()
+    if scheme not in SCHEMES:
+        raise ExpenseError(f"scheme: {scheme!r} is not one of {', '.join(SCHEMES)}")
+    with store.atomic():
+        old = writes.update(store, "reps", rep_id, {"mileage_scheme": scheme})
+    return Changes.of("reps", [rep_id], f"mileage paid under {scheme} from now on") if old else Changes()

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from core import defaults
 from core.changes import Changes
 from core.expenses.common import (ExpenseError, MILE_M, audit, check_unlocked, km, miles, open_report_for, parse_day,
-                                  person)
+                                  person, today_utc)
 from core.expenses.rates import pay_trips, rate_on, rates_for
 from core.routing.matrix import MatrixProvider, provider_for
 from core.storage import writes
@@ -297,3 +297,36 @@ def list_trips(store: Store, *, first: date, last: date, rep_id: int | None = No
         r["amount_cents"] = p.amount_cents
         r["currency"] = p.currency
     return rows
+
+
+def week_so_far(store: Store, rep_id: int, day: date, today: date | None = None) -> list[date]:
+    """The rep's working days from the Monday of `day`'s week up to that day (time off left out)."""
+    from core.planning.week import working_days
+
+    monday = date.fromordinal(day.toordinal() - day.weekday())
+    limit = min(day, today or today_utc())
+    return [d for d in working_days(store, rep_id, monday, 7) if d <= limit]
+
+
+def add_trips_for_days(store: Store, rep_id: int, days: Sequence[date], *, matrix: MatrixProvider | None = None,
+                       vehicle: str | None = None, actor_id: int | None = None,
+                       today: date | None = None) -> tuple[list[int], list[str], Changes]:
+    """Log several days' routes (e.g. the week so far); a day with nothing to log is skipped with its reason.
+
+    Returns (trip ids, one line per skipped day, Changes). Each day is its own transaction, so a
+    skipped day never undoes the others.
+    """
+    ids: list[int] = []
+    skipped: list[str] = []
+    changes = Changes()
+    for day in days:
+        try:
+            new, c = add_trips_from_route(store, rep_id, day, matrix=matrix, vehicle=vehicle, actor_id=actor_id,
+                                          today=today)
+        except ExpenseError as exc:
+            skipped.append(f"{day.isoformat()}: {exc}")
+            continue
+        ids += new
+        changes = changes.merge(c)
+    note = f"{len(ids)} trips from {len(days) - len(skipped)} of {len(days)} days"
+    return ids, skipped, Changes(changes.rows, note)

@@ -40,6 +40,11 @@ class AccountsView(QWidget):
         self.tier_filter = QComboBox()
         self.state_filter = QComboBox()
         self.status_filter = QComboBox()
+        self.territory_filter = QComboBox()
+        # Territory names can be long; the list opens wide enough, the closed box stays compact.
+        self.territory_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.territory_filter.setMinimumContentsLength(12)
+        self.territory_filter.setToolTip("Only the accounts of one territory")
         self._fill_filters()
         self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #555;")
@@ -52,9 +57,10 @@ class AccountsView(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
-        for label, combo in (("Owner", self.owner_filter), ("Tier", self.tier_filter),
-                             ("State", self.state_filter), ("Status", self.status_filter)):
-            bar.addWidget(QLabel(label))
+        for label, combo in (("Owner", self.owner_filter), ("", self.territory_filter),
+                             ("Tier", self.tier_filter), ("State", self.state_filter), ("Status", self.status_filter)):
+            if label:  # the territory box says "Any territory" itself: the bar has no room for a label
+                bar.addWidget(QLabel(label))
             bar.addWidget(combo)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
@@ -97,7 +103,8 @@ class AccountsView(QWidget):
 
         self._search_timer = QTimer(self, singleShot=True, interval=250, timeout=self.apply_filters)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        for combo in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter):
+        for combo in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter,
+                      self.territory_filter):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
@@ -145,6 +152,14 @@ class AccountsView(QWidget):
             self.state_filter.addItem(state, state)
         self.state_filter.setCurrentIndex(max(0, self.state_filter.findData(current_state)))
         self.state_filter.blockSignals(False)
+        self.territory_filter.blockSignals(True)
+        current_territory = self.territory_filter.currentData()
+        self.territory_filter.clear()
+        self.territory_filter.addItem("Any territory", None)
+        for territory_id, name in svc.territory_choices(self.ctx.store):
+            self.territory_filter.addItem(name, territory_id)
+        self.territory_filter.setCurrentIndex(max(0, self.territory_filter.findData(current_territory)))
+        self.territory_filter.blockSignals(False)
 
     def current_query(self) -> svc.AccountQuery:
         owner = self.owner_filter.currentData()
@@ -155,6 +170,7 @@ class AccountsView(QWidget):
             tier=self.tier_filter.currentData(),
             state=self.state_filter.currentData(),
             status=self.status_filter.currentData(),
+            territory_id=self.territory_filter.currentData(),
             sort_key=self.model.query.sort_key,
             descending=self.model.query.descending,
         )
@@ -184,7 +200,8 @@ class AccountsView(QWidget):
         rows = [self.model.row_of(aid) for aid in ids]
         if reveal and ids and any(r is None for r in rows) and self.current_query() != svc.AccountQuery(
                 sort_key=self.model.query.sort_key, descending=self.model.query.descending):
-            for w in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter):
+            for w in (self.owner_filter, self.tier_filter, self.state_filter, self.status_filter,
+                      self.territory_filter):
                 w.blockSignals(True)
                 w.setCurrentIndex(0)
                 w.blockSignals(False)
@@ -255,7 +272,7 @@ class AccountsView(QWidget):
             BulkVisitDialog(self.ctx, ids, self).exec()
 
     def _on_changes(self, changes) -> None:
-        if changes.touched("reps"):
+        if changes.touched("reps") or changes.touched("territories"):
             self._fill_filters()
             self.detail.reload_reps()
         self.model.apply_changes(changes)

@@ -7,8 +7,9 @@ from datetime import date
 
 from core import settings as settings_mod
 from core.expenses import (SCHEMES, add_trip, add_trips_from_route, delete_trip, list_trips, rate_list,
-                           set_rate, update_trip)
-from core.expenses.common import check_period
+                           set_rate, set_rep_scheme, update_trip)
+from core.expenses.common import check_period, parse_day
+from core.expenses.trips import add_trips_for_days, week_so_far
 from core.money import format_cents
 from core.routing.matrix import provider_for
 from core.storage.database import Store
@@ -45,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fr.add_argument("--rep", default=None)
     fr.add_argument("--date", required=True, help="YYYY-MM-DD")
     fr.add_argument("--vehicle", default=None)
+    fr.add_argument("--week", action="store_true",
+                    help="every working day from that week's Monday to --date (days with nothing to log are skipped)")
     add_actor_argument(fr)
     add_json_argument(fr)
     ls = verbs.add_parser("list", help="a month's trips with miles, rate and amount")
@@ -80,6 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("--above", default=None, help="rate beyond the yearly tier (CRA, HMRC)")
     st.add_argument("--tier-limit", type=int, default=None, help="miles or km per tax year at --rate")
     add_json_argument(st)
+    sc = verbs.add_parser("scheme", help="which rates pay a rep's trips (IRS, CRA, HMRC)")
+    add_db_argument(sc)
+    sc.add_argument("--rep", required=True)
+    sc.add_argument("--scheme", choices=tuple(SCHEMES), required=True)
+    add_json_argument(sc)
     p.set_defaults(func=run)
 
 
@@ -109,12 +117,22 @@ def _run(store: Store, args: argparse.Namespace) -> int:
         emit(args, "Trip " + _trip_line(t).strip(), _json(t))
     elif args.verb == "from-route":
         settings = settings_mod.load()
-        ids, changes = add_trips_from_route(store, person_id(store, args.rep, "--rep"), args.date,
-                                            matrix=provider_for(settings.routing_url), vehicle=args.vehicle,
-                                            actor_id=actor_id(store, args))
-        day = date.fromisoformat(args.date)
-        rows = [t for t in list_trips(store, first=day, last=day) if t["id"] in set(ids)]
-        emit(args, f"Logged {len(ids)} trips:\n" + "\n".join(_trip_line(t) for t in rows), [_json(t) for t in rows])
+        rep_id = person_id(store, args.rep, "--rep")
+        day = parse_day(args.date, "--date")
+        matrix = provider_for(settings.routing_url)
+        skipped: list[str] = []
+        if args.week:
+            ids, skipped, changes = add_trips_for_days(store, rep_id, week_so_far(store, rep_id, day), matrix=matrix,
+                                                       vehicle=args.vehicle, actor_id=actor_id(store, args))
+            if not ids:
+                raise CliError("nothing to log: " + "; ".join(skipped))
+        else:
+            ids, changes = add_trips_from_route(store, rep_id, day, matrix=matrix, vehicle=args.vehicle,
+                                                actor_id=actor_id(store, args))
+        first = date.fromordinal(day.toordinal() - day.weekday()) if args.week else day
+        rows = [t for t in list_trips(store, first=first, last=day, rep_id=rep_id) if t["id"] in set(ids)]
+        emit(args, f"Logged {len(ids)} trips ({changes.note}):\n" + "\n".join(_trip_line(t) for t in rows)
+             + "".join(f"\nskipped {s}" for s in skipped), [_json(t) for t in rows])
     elif args.verb == "list":
         first, last = check_period(args.period)
         rep_id = person_id(store, args.rep, "--rep") if args.rep else None
@@ -136,6 +154,10 @@ def _run(store: Store, args: argparse.Namespace) -> int:
         emit(args, "\n".join(f"{r.scheme:5} {r.effective_from} to {r.effective_to or 'open':10}  {r.describe():48} "
                              f"{'built in' if r.id is None else 'set'}: {r.source}" for r in rates),
              [dict(r.__dict__) for r in rates])
+    elif args.verb == "scheme":
+        rep_id = person_id(store, args.rep, "--rep")
+        changes = set_rep_scheme(store, rep_id, args.scheme)
+        emit(args, f"{args.rep}: {changes.note or 'already ' + args.scheme}", {"rep_id": rep_id, "scheme": args.scheme})
     else:
         rid, changes = set_rate(store, args.scheme, args.effective_from, args.rate, effective_to=args.effective_to,
                                 tier_limit=args.tier_limit, above=args.above)

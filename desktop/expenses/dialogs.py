@@ -9,7 +9,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from core.expenses import CATEGORIES, ExpenseError, add_expense, add_trip
+from core.expenses import CATEGORIES, SCHEMES, ExpenseError, add_expense, add_trip, rate_list, set_rate, set_rep_scheme
 
 if TYPE_CHECKING:  # the type only; sections do not touch storage
     from core.storage.database import Store
@@ -141,3 +141,93 @@ class ExpenseDialog(_Form):
                            currency=self.currency.text(), merchant=self.merchant.text(), purpose=self.purpose.text(),
                            notes=self.notes.text(), receipt=self.receipt.text().strip() or None, per_diem=per_diem,
                            partial_day=self.partial.isChecked(), actor_id=self.actor_id)
+
+
+class RatesDialog(QDialog):
+    """The mileage rates in force (built in and set), a form to set one from a date, and the rep's scheme."""
+
+    def __init__(self, store: Store, rep: dict | None, parent=None) -> None:
+        from PySide6.QtWidgets import QHeaderView, QTableView
+
+        from desktop.territories.tables import RowsModel
+
+        super().__init__(parent)
+        self.setWindowTitle("Mileage rates")
+        self.store, self.rep = store, rep
+        self.changes: list = []
+        self.model = RowsModel(("Scheme", "From", "To", "Rate", "Source", ""), parent=self)
+        table = QTableView()
+        table.setObjectName("rates-table")
+        table.setModel(self.model)
+        table.verticalHeader().hide()
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.scheme = QComboBox()
+        self.scheme.addItems(list(SCHEMES))
+        self.start = _date_edit(date(date.today().year, 1, 1))
+        self.rate = QLineEdit()
+        self.rate.setPlaceholderText("per mile or km, e.g. 0.725")
+        self.above = QLineEdit()
+        self.above.setPlaceholderText("beyond the yearly tier (CRA, HMRC); empty for none")
+        self.tier = QLineEdit()
+        self.tier.setPlaceholderText("miles or km per tax year at the first rate")
+        add = QPushButton("Set rate")
+        add.setObjectName("rates-add")
+        add.clicked.connect(self.add_rate)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b00020")
+        self.error.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Scheme", self.scheme)
+        form.addRow("In force from", self.start)
+        form.addRow("Rate", self.rate)
+        form.addRow("Above the tier", self.above)
+        form.addRow("Tier", self.tier)
+        form.addRow("", add)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table, 1)
+        layout.addLayout(form)
+        if rep is not None:
+            self.rep_scheme = QComboBox()
+            self.rep_scheme.setObjectName("rates-rep-scheme")
+            self.rep_scheme.addItems(list(SCHEMES))
+            self.rep_scheme.setCurrentText(rep.get("mileage_scheme") or "IRS")
+            self.rep_scheme.currentTextChanged.connect(self.set_rep_scheme)
+            row = QHBoxLayout()
+            row.addWidget(QLabel(f"{rep['name']}'s future trips are paid under"))
+            row.addWidget(self.rep_scheme)
+            row.addStretch(1)
+            layout.addLayout(row)
+        layout.addWidget(self.error)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.accept)
+        layout.addWidget(close)
+        self.resize(760, 520)
+        self.refresh()
+
+    def refresh(self) -> None:
+        rates = rate_list(self.store)
+        self.model.set_rows([(r.scheme, r.effective_from, r.effective_to or "", r.describe(), r.source,
+                              "built in" if r.id is None else "set") for r in rates])
+
+    def add_rate(self) -> bool:
+        try:
+            tier = int(self.tier.text()) if self.tier.text().strip() else None
+        except ValueError:
+            self.error.setText(f"tier: not a whole number: {self.tier.text()!r}")
+            return False
+        try:
+            _, changes = set_rate(self.store, self.scheme.currentText(), self.start.date().toPython(), self.rate.text(),
+                                  tier_limit=tier, above=self.above.text().strip() or None)
+        except ExpenseError as exc:
+            self.error.setText(str(exc))
+            return False
+        self.error.setText("")
+        self.changes.append(changes)
+        self.refresh()
+        return True
+
+    def set_rep_scheme(self, scheme: str) -> None:
+        try:
+            self.changes.append(set_rep_scheme(self.store, self.rep["id"], scheme))
+        except ExpenseError as exc:
+            self.error.setText(str(exc))

@@ -21,7 +21,7 @@ from core.expenses.receipts import receipt_path
 from core.expenses.reports import PeriodReport, list_reports
 from core.money import format_cents
 from desktop.context import AppContext
-from desktop.expenses.dialogs import ExpenseDialog, TripDialog
+from desktop.expenses.dialogs import ExpenseDialog, RatesDialog, TripDialog
 from desktop.territories.editor import NOBODY, combo_value, select_value
 from desktop.territories.tables import RowsModel
 from desktop.tasks import open_worker_store
@@ -116,10 +116,18 @@ class ExpensesView(QWidget):
         self.from_route_button = QPushButton("Add from today's route")
         self.from_route_button.setObjectName("trips-from-route")
         self.from_route_button.setToolTip("One trip per leg of the day's accepted route (or visits), purpose from the accounts")
-        self.from_route_button.clicked.connect(self.add_from_route)
+        self.from_route_button.clicked.connect(lambda: self.add_from_route())
         self.route_day.dateChanged.connect(self._route_day_changed)
+        self.week_button = QPushButton("Add the week so far")
+        self.week_button.setObjectName("trips-week")
+        self.week_button.setToolTip("Every working day from that week's Monday to the chosen day; days already "
+                                    "logged or without visits are skipped")
+        self.week_button.clicked.connect(lambda: self.add_from_route(week=True))
         self.add_trip_button = QPushButton("Add trip…")
         self.add_trip_button.clicked.connect(self.add_trip_clicked)
+        self.rates_button = QPushButton("Mileage rates…")
+        self.rates_button.setToolTip("IRS, CRA and HMRC rates by date; set next year's, and choose the rep's scheme")
+        self.rates_button.clicked.connect(self.rates_clicked)
         self.kind_combo = QComboBox()
         self.kind_combo.addItems(["business", "commute", "personal"])
         self.mark_button = QPushButton("Mark as")
@@ -132,7 +140,9 @@ class ExpensesView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.route_day)
         top.addWidget(self.from_route_button)
+        top.addWidget(self.week_button)
         top.addWidget(self.add_trip_button)
+        top.addWidget(self.rates_button)
         top.addStretch(1)
         top.addWidget(self.mark_button)
         top.addWidget(self.kind_combo)
@@ -319,6 +329,9 @@ class ExpensesView(QWidget):
              e["business_purpose"] or e["notes"] or "", e["report_state"] or "not on a report") for e in p.expenses],
             [e["id"] for e in p.expenses],
             flagged={(i, 5) for i, e in enumerate(p.expenses) if e["duplicate_of"]})
+        # One rep's items need no Rep column; everyone's do.
+        self.trip_table.setColumnHidden(1, rep_id is not None)
+        self.expense_table.setColumnHidden(1, rep_id is not None)
         reports = list_reports(self.ctx.store, period=period, rep_id=rep_id)
         self.report_model.set_rows([
             (r["period"], r["rep_name"], r["state"], r["trips"], r["expenses"],
@@ -347,7 +360,7 @@ class ExpensesView(QWidget):
         self.approve_button.setToolTip(tip)
         self.reject_button.setToolTip(tip)
         has_rep = combo_value(self.rep) is not None
-        for b in (self.add_trip_button, self.add_expense_button, self.from_route_button):
+        for b in (self.add_trip_button, self.add_expense_button, self.from_route_button, self.week_button):
             b.setEnabled(has_rep)
             b.setToolTip("" if has_rep else "Choose whose trips and expenses these are (Rep)")
 
@@ -444,30 +457,44 @@ class ExpensesView(QWidget):
         me = self._actor()
         return me["id"] if me else None
 
-    def add_from_route(self) -> None:
-        """Log the chosen day's route leg by leg on a worker (the travel matrix may ask a routing service)."""
+    def add_from_route(self, week: bool = False) -> None:
+        """Log the chosen day's (or its week's) route leg by leg on a worker: the travel matrix may ask a server."""
         rep_id = combo_value(self.rep)
         if rep_id is None:
             return
         day = self.route_day.date().toPython()
         path, actor, routing_url = self.ctx.store.path, self._actor_id(), self.ctx.settings.routing_url
-        self.from_route_button.setEnabled(False)
-        self._say(f"Logging the route of {day.isoformat()}…")
+        buttons = (self.from_route_button, self.week_button)
+        for b in buttons:
+            b.setEnabled(False)
+        self._say(f"Logging the route{'s of the week to' if week else ' of'} {day.isoformat()}…")
 
         def work(progress):
-            from core.expenses import add_trips_from_route
+            from core.expenses import add_trips_for_days, add_trips_from_route
+            from core.expenses.trips import week_so_far
             from core.routing.matrix import provider_for
 
+            matrix = provider_for(routing_url)
             with open_worker_store(path) as store:
-                return add_trips_from_route(store, rep_id, day, matrix=provider_for(routing_url), actor_id=actor)[1]
+                if not week:
+                    return add_trips_from_route(store, rep_id, day, matrix=matrix, actor_id=actor)[1], []
+                ids, skipped, changes = add_trips_for_days(store, rep_id, week_so_far(store, rep_id, day),
+                                                           matrix=matrix, actor_id=actor)
+                if not ids:
+                    raise ExpenseError("Nothing to log: " + "; ".join(skipped))
+                return changes, skipped
 
-        def done(changes: Changes) -> None:
-            self.from_route_button.setEnabled(True)
+        def done(result) -> None:
+            changes, skipped = result
+            for b in buttons:
+                b.setEnabled(True)
             self.ctx.apply(changes)
-            self._say(changes.note + " — purposes come from the visited accounts; double-click a trip to edit one")
+            self._say(changes.note + (f"; skipped {len(skipped)}: " + "; ".join(skipped) if skipped else "")
+                      + " — purposes come from the visited accounts; double-click a trip to edit one")
 
         def failed(exc: BaseException) -> None:
-            self.from_route_button.setEnabled(True)
+            for b in buttons:
+                b.setEnabled(True)
             self._say(str(exc), error=True)
 
         self.ctx.tasks.run("Trips from the route", work).on_done(done).on_error(failed)
@@ -480,6 +507,18 @@ class ExpensesView(QWidget):
         if dialog.exec() and dialog.changes is not None:
             self.ctx.apply(dialog.changes)
             self._say(dialog.changes.note)
+
+    def rates_dialog(self) -> RatesDialog:
+        rep_id = combo_value(self.rep)
+        rep = (dict(self.ctx.store.conn.execute("SELECT id, name, mileage_scheme FROM reps WHERE id = ?",
+                                                (rep_id,)).fetchone()) if rep_id is not None else None)
+        return RatesDialog(self.ctx.store, rep, self)
+
+    def rates_clicked(self) -> None:
+        dialog = self.rates_dialog()
+        dialog.exec()
+        for changes in dialog.changes:
+            self.ctx.apply(changes)
 
     def add_expense_clicked(self) -> None:
         rep_id = combo_value(self.rep)

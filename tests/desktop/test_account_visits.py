@@ -76,9 +76,16 @@ def test_showing_an_account_is_not_an_edit(qtbot, demo_store):
 def test_bulk_edit_sets_tier_a_weekly_45_minutes_in_one_undo_step(qtbot, demo_store):
     window = make_window(qtbot, demo_store)
     view = window.view("accounts")
+    territory = demo_store.scalar("SELECT territory_id FROM accounts WHERE tier = 'A' AND territory_id IS NOT NULL "
+                                  "AND deleted_at IS NULL LIMIT 1")
     view.tier_filter.setCurrentIndex(view.tier_filter.findData("A"))
+    view.territory_filter.setCurrentIndex(view.territory_filter.findData(territory))
     ids = list(view.model.ids)
-    assert ids and all(svc.get_account(demo_store, i)["tier"] == "A" for i in ids[:20])
+    assert ids == [r[0] for r in demo_store.conn.execute(
+        "SELECT id FROM accounts WHERE tier = 'A' AND territory_id = ? AND deleted_at IS NULL ORDER BY name COLLATE "
+        "NOCASE, id", (territory,))]
+    untouched = demo_store.scalar("SELECT id FROM accounts WHERE tier = 'A' AND territory_id != ? LIMIT 1", (territory,))
+    untouched_before = svc.get_account(demo_store, untouched)
     view.table.selectAll()
     assert view.visits_button.isEnabled() and len(view.selected_ids()) == len(ids)
     before = {i: (a.visit_frequency, a.visit_minutes) for i in ids if (a := read_account(demo_store, i))}
@@ -96,6 +103,7 @@ def test_bulk_edit_sets_tier_a_weekly_45_minutes_in_one_undo_step(qtbot, demo_st
     for i in ids:
         a = read_account(demo_store, i)
         assert (a.visit_frequency, a.visit_minutes, a.hours.open_weekdays()) == ("weekly", 45, WEEKDAYS[:5])
+    assert svc.get_account(demo_store, untouched) == untouched_before   # outside the selection
     assert view.ctx.undo_stack.undoText() == f"Set visits on {len(ids):,} accounts"
     window.undo_action.trigger()
     assert {i: (a.visit_frequency, a.visit_minutes) for i in ids if (a := read_account(demo_store, i))} == before

@@ -176,3 +176,18 @@ def test_map_request_before_the_map_was_opened_reaches_it(qtbot, demo_store, mon
     window.ctx.show_on_map.emit({"territory_id": 3})
     assert window.current_section() == "map"
     assert received == [{"territory_id": 3}]
+
+
+def test_background_preparation_is_dropped_when_the_window_goes_first(qtbot, demo_store):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from desktop.main_window import MainWindow as Window
+
+    ctx = AppContext(demo_store, settings_mod.Settings(), persist_settings=False)
+    window = Window(ctx)
+    window.prepare_in_background(("map",), delay_ms=50)
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # Before the fix the timer still fired and raised "Internal C++ object already deleted" in the
+    # event loop, failing whichever test ran next; pytest-qt reports such exceptions here.
+    qtbot.wait(200)

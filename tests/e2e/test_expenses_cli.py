@@ -95,3 +95,30 @@ def test_a_text_file_is_not_a_receipt(demo_db, tmp_path, capsys):
     code, _, err = _run(capsys, "expense", "add", "--db", str(demo_db), "--date", "2026-11-02", "--amount", "5",
                         "--category", "Meals", "--rep", "Lauren Lewis", "--receipt", str(fake))
     assert code == 1 and "receipt.jpg is not a JPEG, PNG or PDF file" in err
+
+
+def test_the_weeks_accepted_routes_become_the_mileage_log(demo_db, capsys):
+    from core.storage import open_database, writes
+
+    with open_database(demo_db) as s:
+        rep = s.scalar("SELECT id FROM reps WHERE name = 'Megan Nguyen'")
+        accounts = [r["id"] for r in s.query("SELECT id FROM accounts WHERE owner_id = ? AND lat IS NOT NULL "
+                                             "ORDER BY id LIMIT 6", (rep,))]
+        accepted = {}
+        with s.atomic():  # what accepting Monday-Wednesday's plan writes: routes with ordered stops
+            for k, day in enumerate(("2026-11-23", "2026-11-24", "2026-11-25")):
+                accepted[day] = writes.insert(s, "routes", {"rep_id": rep, "day": day, "status": "accepted"})
+                writes.insert_many(s, "route_stops", [{"route_id": accepted[day], "seq": n, "account_id": a}
+                                                      for n, a in enumerate(accounts[2 * k:2 * k + 2], 1)])
+    code, out, err = _run(capsys, "trip", "from-route", "--db", str(demo_db), "--rep", "Megan Nguyen", "--date",
+                          "2026-11-25", "--week", "--json")
+    assert code == 0, err
+    trips = json.loads(out)
+    assert [t["day"] for t in trips] == ["2026-11-23"] * 3 + ["2026-11-24"] * 3 + ["2026-11-25"] * 3
+    assert all(t["distance_source"] == "route" and t["route_id"] == accepted[t["day"]] for t in trips)
+    with pytest.raises(SystemExit) as exit_:  # argparse refuses an unknown scheme
+        main(["trip", "scheme", "--db", str(demo_db), "--rep", "Megan Nguyen", "--scheme", "XX"])
+    assert exit_.value.code == 2
+    assert _run(capsys, "trip", "scheme", "--db", str(demo_db), "--rep", "Megan Nguyen", "--scheme", "CRA")[0] == 0
+    with open_database(demo_db) as s:
+        assert s.scalar("SELECT mileage_scheme FROM reps WHERE id = ?", (rep,)) == "CRA"

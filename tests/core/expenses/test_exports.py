@@ -113,3 +113,17 @@ def test_unknown_format_and_missing_folder_are_refused(month, tmp_path):
     with pytest.raises(ExpenseError, match="does not exist"):
         export_mileage(month, report, tmp_path / "nowhere" / "m.csv")
     assert list(tmp_path.glob(".export-*")) == []
+
+
+def test_without_pypdf_pdf_receipts_are_listed_not_lost(month, tmp_path, monkeypatch):
+    import sys
+
+    out = tmp_path / "e.pdf"
+    report = build_period(month, "2026-11", month.people["rep"])
+    monkeypatch.setitem(sys.modules, "pypdf", None)  # as if it were not installed
+    export_expenses(month, report, out)
+    monkeypatch.undo()
+    reader = pypdf.PdfReader(out)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "PDF receipts (attached separately)" in text and "hotel.pdf" in text
+    assert "Hotel folio 1234" not in text

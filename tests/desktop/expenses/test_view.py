@@ -118,3 +118,61 @@ def test_export_from_the_view_writes_the_month(qtbot, demo_store, tmp_path):
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0][0] == "Date" and rows[-1][0] == "Total"
     assert len(rows) - 2 == view.trip_model.rowCount()
+
+
+def test_week_so_far_from_the_plan_and_a_pdf_receipt_preview(qtbot, demo_store, tmp_path):
+    from desktop.expenses.dialogs import ExpenseDialog
+    from tests.core.expenses.conftest import pdf_bytes
+
+    window, view = _window(qtbot, demo_store)
+    hannah = _person(demo_store, "Hannah Allen")
+    view.set_filters(acting=hannah, rep=hannah, month="2026-11")
+    before = view.trip_model.rowCount()
+    view.route_day.setDate(QDate(2026, 11, 12))  # a Thursday: Monday to Thursday
+    _click(qtbot, view.week_button)
+    qtbot.waitUntil(lambda: view.week_button.isEnabled() and "days" in view.status.text(), timeout=15000)
+    days = {r[0] for r in view.trip_model.rows[before:]} | {r[0] for r in view.trip_model.rows}
+    assert "trips from 4 of 4 days" in view.status.text() or "of 4 days" in view.status.text()
+    assert {"2026-11-09", "2026-11-12"} <= days
+    assert view.trip_model.rowCount() > before + 8
+    assert view.trip_table.isColumnHidden(1)  # one rep: no Rep column
+
+    folio = tmp_path / "folio.pdf"
+    folio.write_bytes(pdf_bytes("Hampton Inn folio"))
+    dialog = ExpenseDialog(demo_store, hannah, hannah, date(2026, 11, 10), parent=view)
+    dialog.category.setCurrentText("Lodging")
+    dialog.amount.setText("139.00")
+    dialog.merchant.setText("Hampton Inn Round Rock")
+    dialog.receipt.setText(str(folio))
+    dialog.save()
+    view.ctx.apply(dialog.changes)
+    view.tabs.setCurrentIndex(1)
+    row = next(i for i, r in enumerate(view.expense_model.rows) if r[3] == "Hampton Inn Round Rock")
+    view.expense_table.selectRow(row)
+    pix = view.preview.pixmap()
+    assert pix is not None and not pix.isNull()  # the PDF's first page, rendered
+
+
+def test_rates_dialog_sets_a_rate_and_the_reps_scheme(qtbot, demo_store):
+    window, view = _window(qtbot, demo_store)
+    ryan = _person(demo_store, "Ryan Clark")
+    view.set_filters(acting=ryan, rep=ryan, month="2026-11")
+    dialog = view.rates_dialog()
+    qtbot.addWidget(dialog)
+    schemes = {r[0] for r in dialog.model.rows}
+    assert schemes == {"IRS", "CRA", "HMRC"}
+    dialog.scheme.setCurrentText("IRS")
+    dialog.start.setDate(QDate(2026, 7, 1))
+    dialog.rate.setText("-1")
+    assert not dialog.add_rate() and "not a rate" in dialog.error.text()
+    dialog.rate.setText("0.75")
+    assert dialog.add_rate()
+    assert any(r[1] == "2026-07-01" and r[3].startswith("0.75 USD/mi") for r in dialog.model.rows)
+    dialog.rep_scheme.setCurrentText("HMRC")
+    assert demo_store.scalar("SELECT mileage_scheme FROM reps WHERE id = ?", (ryan,)) == "HMRC"
+    for changes in dialog.changes:
+        view.ctx.apply(changes)
+    # The July trips now pay 75 cents (trips of a report not yet submitted are recomputed).
+    july = [t for t in __import__("core.expenses", fromlist=["list_trips"]).list_trips(
+        demo_store, first=date(2026, 11, 1), last=date(2026, 11, 30), rep_id=ryan)]
+    assert {t["pay"].rate_text() for t in july if t["report_state"] == "draft"} <= {"0.75"}
