@@ -48,7 +48,7 @@ class PlanOptions:
     fill_days: bool = True
     min_days_since_visit: int = 14
     # Minutes of driving worth one minute less between the longest and the shortest day.
-    balance: float = 0.5
+    balance: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,13 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
             out.append(row)
     out.sort(key=lambda a: (PRIORITY_BY_TIER.get(a["tier"], 3), -a["overdue_days"], a["id"]))
     return out[:limit] if limit else out
+
+
+def rep_accounts(store: Store, rep_id: int) -> list[dict]:
+    """The rep's active, located accounts by name (id, name, city): what an appointment can be made with."""
+    return [dict(r) for r in store.conn.execute(
+        "SELECT id, name, city FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' "
+        "AND lat IS NOT NULL ORDER BY name COLLATE NOCASE, id", (rep_id,))]
 
 
 def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Iterable[int] = (),

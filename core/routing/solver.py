@@ -32,7 +32,7 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     stop: a criterion (best_cost) -> bool such as MaxRuntime(5) | NoImprovement(2000); default grows with size.
     progress: a core Progress; its cancel ends the search early and the best plan so far is returned.
     """
-    started = time.perf_counter()
+    called = started = time.perf_counter()
     mx = matrix or problem.matrix.matrix(problem.points())
     idx = Index(problem)
     unserved: list[Unserved] = []
@@ -56,6 +56,8 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     if candidates and problem.shifts:
         data, client_stop = _build_model(problem, mx, idx, candidates)
         run = engine.run(data, criterion, seed, deadline, cancel=lambda: cancel(0.0))
+        # The passes below share what is left of the limit; the worker server's first start is not part of it.
+        started += run.startup
         iterations = run.iterations
         stopped_by = {"deadline": "limit (engine stopped)", "failed": "engine failed"}.get(run.stopped_by,
                                                                                          run.stopped_by)
@@ -73,7 +75,7 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
         polish = 0.1 + 0.2 * (time.perf_counter() - started)
         if budget is not None:
             left = started + budget + 0.3 - time.perf_counter()
-            polish = min(polish, left / 2 if balancing else left - 0.1)
+            polish = min(polish, left / 3 if balancing else left - 0.1)
         if engine_name == "insertion":
             polish = max(0.25, polish if budget is None else started + budget + 0.3 - time.perf_counter())
         routes, unserved = _promote(problem, mx, idx, routes, unserved, budget=max(0.02, polish))
@@ -86,7 +88,7 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     unserved.sort(key=lambda u: order[u.stop_id])
     cost = sum((r.drive_minutes if problem.objective == "drive_time" else r.distance) for r in routes)
     return RoutingResult(routes=tuple(routes), unserved=tuple(unserved), cost=cost,
-                         runtime=time.perf_counter() - started, iterations=iterations,
+                         runtime=time.perf_counter() - called, iterations=iterations,
                          stopped_by=stopped_by, engine=engine_name)
 
 
@@ -427,12 +429,16 @@ def _balance(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route
                             guesses.append((gain, s_k, sid, k, q))
         guesses.sort(key=lambda g: -g[0])
         moved = False
-        for _, s_k, sid, k, q in guesses[:10]:
+        without: dict[tuple[int, Any], Route] = {}  # the source day re-timed without the stop, once per stop
+        for _, s_k, sid, k, q in guesses[:8]:
             if time.perf_counter() > deadline:
                 break
             src_route = routes[s_k]
-            src = time_route(problem, mx, problem.shift(src_route.shift_id),
-                             [x for x in src_route.stop_ids if x != sid], idx, vehicle=src_route.vehicle)
+            if (s_k, sid) not in without:
+                without[(s_k, sid)] = time_route(problem, mx, problem.shift(src_route.shift_id),
+                                                 [x for x in src_route.stop_ids if x != sid], idx,
+                                                 vehicle=src_route.vehicle)
+            src = without[(s_k, sid)]
             order = routes[k].stop_ids
             dst = time_route(problem, mx, problem.shift(routes[k].shift_id), order[:q] + [sid] + order[q:], idx,
                              vehicle=routes[k].vehicle)

@@ -17,6 +17,16 @@ from desktop.context import AppContext
 KEEP = "keep"
 
 
+def _stacked(*widgets: QWidget) -> QWidget:
+    """A 'Set to' box above the editor it unlocks, as one form row."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        column.addWidget(w)
+    return box
+
+
 class BulkVisitDialog(QDialog):
     """Each field starts at 'leave as it is'; only the ones the user sets are written (one undoable edit)."""
 
@@ -53,18 +63,8 @@ class BulkVisitDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Visits", self.frequency)
-        minutes_row = QWidget()
-        row = QVBoxLayout(minutes_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.set_minutes)
-        row.addWidget(self.minutes)
-        form.addRow("Visit minutes", minutes_row)
-        days_row = QWidget()
-        row = QVBoxLayout(days_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.set_weekdays)
-        row.addWidget(self.weekdays)
-        form.addRow("Visit on", days_row)
+        form.addRow("Visit minutes", _stacked(self.set_minutes, self.minutes))
+        form.addRow("Visit on", _stacked(self.set_weekdays, self.weekdays))
         form.addRow("Opening hours", self.hours)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")

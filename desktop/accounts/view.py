@@ -33,9 +33,10 @@ class AccountsView(QWidget):
         self.model = AccountsTableModel(ctx.store, ctx.settings.currency, self)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search name, city, ZIP, industry or CRM id  (Ctrl+F)")
+        self.search.setPlaceholderText("Search accounts  (Ctrl+F)")
+        self.search.setToolTip("Finds accounts by name, city, ZIP, industry or CRM id (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(320)
+        self.search.setMinimumWidth(240)
         self.owner_filter = QComboBox()
         self.tier_filter = QComboBox()
         self.state_filter = QComboBox()
@@ -43,7 +44,7 @@ class AccountsView(QWidget):
         self.territory_filter = QComboBox()
         # Territory names can be long; the list opens wide enough, the closed box stays compact.
         self.territory_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.territory_filter.setMinimumContentsLength(12)
+        self.territory_filter.setMinimumContentsLength(10)
         self.territory_filter.setToolTip("Only the accounts of one territory")
         self._fill_filters()
         self.count_label = QLabel()
@@ -57,10 +58,10 @@ class AccountsView(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
-        for label, combo in (("Owner", self.owner_filter), ("", self.territory_filter),
-                             ("Tier", self.tier_filter), ("State", self.state_filter), ("Status", self.status_filter)):
-            if label:  # the territory box says "Any territory" itself: the bar has no room for a label
-                bar.addWidget(QLabel(label))
+        bar.addWidget(QLabel("Owner"))
+        # The other boxes say what they filter ("Any territory", "Any tier"): the bar has no room for labels.
+        for combo in (self.owner_filter, self.territory_filter, self.tier_filter, self.state_filter,
+                      self.status_filter):
             bar.addWidget(combo)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
@@ -138,16 +139,16 @@ class AccountsView(QWidget):
         self.owner_filter.setCurrentIndex(max(0, index))
         self.owner_filter.blockSignals(False)
         if self.tier_filter.count() == 0:
-            self.tier_filter.addItem("Any", None)
+            self.tier_filter.addItem("Any tier", None)
             for tier in svc.TIERS:
                 self.tier_filter.addItem(tier, tier)
-            self.status_filter.addItem("Any", None)
+            self.status_filter.addItem("Any status", None)
             for status in svc.STATUSES:
                 self.status_filter.addItem(status.title(), status)
         self.state_filter.blockSignals(True)
         current_state = self.state_filter.currentData()
         self.state_filter.clear()
-        self.state_filter.addItem("Any", None)
+        self.state_filter.addItem("Any state", None)
         for state in svc.distinct_values(self.ctx.store, "state"):
             self.state_filter.addItem(state, state)
         self.state_filter.setCurrentIndex(max(0, self.state_filter.findData(current_state)))

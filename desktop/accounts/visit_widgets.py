@@ -11,7 +11,9 @@ from core.opening_hours import WEEKDAYS, WeeklyHours
 DAY_TITLES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SHORT_TITLES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 DAY_STYLE = ("QToolButton { padding: 2px 0; border: 1px solid #9e9e9e; border-radius: 3px; background: #fafafa; } "
-             "QToolButton:checked { background: #1976d2; color: white; border-color: #0d47a1; }")
+             "QToolButton:checked { background: #1976d2; color: white; border-color: #0d47a1; } "
+             "QToolButton:disabled { background: #eeeeee; color: #9e9e9e; border-color: #bdbdbd; } "
+             "QToolButton:checked:disabled { background: #b0bec5; color: #f5f5f5; }")
 
 
 def _window_text(windows) -> str:

@@ -26,7 +26,7 @@ class RouteSketch(QWidget):
         self.setObjectName("plan-route-sketch")
         self.plan: WeekPlan | None = None
         self.selected_day: str | None = None
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("The plan's routes, one colour a day (home ⌂, hotel ▲)")
 

@@ -12,9 +12,10 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog
                                QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from core.planning import (WeekPlan, accept, load_accepted, plan_week, reoptimise, with_order)
+from core.planning import (WeekPlan, accept, load_accepted, plan_week, rep_accounts, reoptimise, with_order)
 from core.reps import list_reps
 from desktop.context import AppContext
+from desktop.plan.extras import ExtrasPanel
 from desktop.plan.itinerary import ItineraryTree
 from desktop.plan.route_sketch import RouteSketch
 from desktop.plan.visits_tab import VisitsTab
@@ -144,8 +145,11 @@ class WeekTab(QWidget):
         side.addWidget(self.sketch, 2)
         side.addWidget(self.summary)
         side.addWidget(self.warnings)
-        side.addWidget(QLabel("Not planned"))
-        side.addWidget(self.unserved, 1)
+        self.extras = ExtrasPanel()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.unserved, "Not planned")
+        self.side_tabs.addTab(self.extras, "Hotels && appointments")
+        side.addWidget(self.side_tabs, 2)
         for w in (self.accept_button, self.map_button, self.ics_button, self.gpx_button, self.links_button):
             side.addWidget(w)
         side_w = QWidget()
@@ -180,7 +184,11 @@ class WeekTab(QWidget):
         self.links_button.clicked.connect(self._copy_links)
         self.tree.order_edited.connect(self.set_orders)
         self.rep.currentIndexChanged.connect(self.load_saved)
+        self.rep.currentIndexChanged.connect(self._rep_changed)
         self.start.dateChanged.connect(self.load_saved)
+        self.start.dateChanged.connect(lambda: self.extras.set_period(self.start_date()))
+        self._rep_changed()
+        self.extras.set_period(self.start_date())
         self.days.valueChanged.connect(self.load_saved)
         self._update_buttons()
         self.load_saved()
@@ -189,6 +197,10 @@ class WeekTab(QWidget):
         from core.routing import engine
 
         self._warm = ctx.tasks.run("Starting the route planner", lambda progress: engine.warm_up())
+
+    def _rep_changed(self) -> None:
+        rep = self.rep_row()
+        self.extras.set_accounts(rep_accounts(self.ctx.store, rep["id"]) if rep else [])
 
     # --- reading the controls -------------------------------------------------------------------
     def rep_row(self) -> dict | None:
@@ -266,6 +278,7 @@ class WeekTab(QWidget):
         path, rep_id, start, days, seconds = self.ctx.store.path, rep["id"], self.start_date(), self.days.value(), \
             self.seconds.value()
         routing_url = self.ctx.settings.routing_url
+        hotels, appointments = self.extras.hotels(), self.extras.appointments()
 
         def work(progress):
             from core.planning import PlanOptions
@@ -273,7 +286,8 @@ class WeekTab(QWidget):
             store = open_worker_store(path)
             try:
                 return plan_week(store, rep_id, start, days, seconds=seconds, progress=progress,
-                                 options=PlanOptions(routing_url=routing_url), account_ids=account_ids)
+                                 options=PlanOptions(routing_url=routing_url, hotels=hotels, appointments=appointments),
+                                 account_ids=account_ids)
             finally:
                 store.close()
 

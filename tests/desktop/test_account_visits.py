@@ -10,15 +10,7 @@ from core.account_value import read_account
 from core.opening_hours import WEEKDAYS
 from desktop.accounts.bulk import BulkVisitDialog
 from desktop.context import AppContext
-from desktop.main_window import MainWindow
-
-
-def make_window(qtbot, store):
-    window = MainWindow(AppContext(store, settings_mod.Settings(), persist_settings=False))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+from tests.desktop.test_main_window import make_window
 
 
 def test_hours_editor_per_weekday_saves_and_undoes(qtbot, demo_store):
