@@ -144,10 +144,14 @@ class ExpensesView(QWidget):
         top.addWidget(self.add_trip_button)
         top.addWidget(self.rates_button)
         top.addStretch(1)
-        top.addWidget(self.mark_button)
-        top.addWidget(self.kind_combo)
-        top.addWidget(self.edit_purpose_button)
-        top.addWidget(self.delete_trip_button)
+        # The editing buttons get their own row so the section never widens the window.
+        edit_row = QHBoxLayout()
+        edit_row.addStretch(1)
+        edit_row.addWidget(QLabel("Selected trips:"))
+        edit_row.addWidget(self.mark_button)
+        edit_row.addWidget(self.kind_combo)
+        edit_row.addWidget(self.edit_purpose_button)
+        edit_row.addWidget(self.delete_trip_button)
         self.trip_model = RowsModel(TRIP_COLUMNS, right_aligned=(5, 6, 7, 8), parent=self)
         self.trip_table = _table(self.trip_model, "trips-table")
         self.trip_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -156,6 +160,7 @@ class ExpensesView(QWidget):
             self.trip_table.setColumnWidth(col, width)
         layout = QVBoxLayout(w)
         layout.addLayout(top)
+        layout.addLayout(edit_row)
         layout.addWidget(self.trip_table, 1)
         return w
 
