@@ -43,21 +43,24 @@ def push(store: ServerStore, who: Principal, ops: list[dict]) -> list[dict]:
     An op already applied (same op_id) returns its first result and changes nothing: a client that
     lost our answer and sends the batch again gets the same answers.
     """
+    return store.write_grouped(lambda tx: _push(tx, who, ops))
+
+
+def _push(tx: Tx, who: Principal, ops: list[dict]) -> list[dict]:
     results = []
-    with store.transaction() as tx:
-        scope = scope_of(tx, who)
-        seq = _Seq(tx)
-        for op in ops:
-            done = tx.one("SELECT result FROM applied_ops WHERE op_id = ?", (op["op_id"],))
-            if done is not None:
-                result = json.loads(done["result"])
-                result["status"] = "duplicate" if result["status"] == "applied" else result["status"]
-                results.append(result)
-                continue
-            result = _apply(tx, who, scope, seq, op)
-            tx.execute("INSERT INTO applied_ops (op_id, user_id, result, applied_at) VALUES (?, ?, ?, ?)",
-                       (op["op_id"], who.user_id, _dumps(result), _now()))
+    scope = scope_of(tx, who)
+    seq = _Seq(tx)
+    for op in ops:
+        done = tx.one("SELECT result FROM applied_ops WHERE op_id = ?", (op["op_id"],))
+        if done is not None:
+            result = json.loads(done["result"])
+            result["status"] = "duplicate" if result["status"] == "applied" else result["status"]
             results.append(result)
+            continue
+        result = _apply(tx, who, scope, seq, op)
+        tx.execute("INSERT INTO applied_ops (op_id, user_id, result, applied_at) VALUES (?, ?, ?, ?)",
+                   (op["op_id"], who.user_id, _dumps(result), _now()))
+        results.append(result)
     return results
 
 

@@ -1,11 +1,11 @@
 """Who may read and write which rows, decided on the server from its own data, never from the client.
 
-A rep reads and writes only rows they own (accounts they own; their visits, trips, expenses, reports,
-routes, plans, time off) and the rows that hang off those; a manager the same for their team (the
-reps whose manager_id is them) and unassigned accounts; finance reads expense data; admin everything.
-Reference data (reps, territories, rates, ...) is readable by rep and manager roles; only managers
-and admins change it, except a rep's own rep row and receipts (attachments).
-"""
+A rep reads and writes only rows they own (accounts they own; their visits, trips, expenses,
+reports, routes, plans, time off, leads and deals) and the rows that hang off those; a manager the
+same for their team (the reps whose manager_id is them) and unassigned accounts and leads; finance
+reads expense data; admin everything. Reference data (reps, territories, rates, ...) is readable by
+rep and manager roles; only managers and admins change it, except a rep's own rep row and receipts
+(attachments)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,13 @@ from server.storage import Tx
 OWNER_COLUMN = {
     "accounts": "owner_id", "visits": "rep_id", "trips": "rep_id", "expenses": "rep_id",
     "expense_reports": "rep_id", "routes": "rep_id", "rotation_plans": "rep_id", "time_off": "rep_id",
+    "deals": "rep_id", "leads": "rep_id",
 }
 # table -> (column, parent table): the row belongs to whoever owns its parent
 PARENT = {
     "route_stops": ("route_id", "routes"), "rotation_slots": ("plan_id", "rotation_plans"),
     "assignments": ("account_id", "accounts"), "expense_audit": ("report_id", "expense_reports"),
+    "routing_decisions": ("lead_id", "leads"),
 }
 EXPENSE_TABLES = frozenset({"expenses", "expense_reports", "expense_audit", "trips", "rate_tables",
                             "per_diem_rates", "attachments", "reps"})

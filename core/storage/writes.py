@@ -133,18 +133,20 @@ def _sql_json_matches(store: Store, table: str, names: Sequence[str], records: S
     if len(names) > _SQL_JSON_MAX_COLUMNS:
         return False
     affinity = _affinities(store, table)
-    for name, column in zip(names, list(zip(*records))[offset:]):
-        kinds = set(map(type, column))
-        kinds.discard(type(None))
-        if not kinds:
-            continue
-        if not kinds <= _SQL_JSON_TYPES.get(affinity.get(name, "BLOB"), set()):
-            return False
-        if str in kinds and "\x00" in "".join(v for v in column if type(v) is str):
-            return False  # SQLite's JSON text stops at a NUL character
-        if float in kinds and not _json_exact_floats(column):
-            return False
-    return True
+    return all(_json_exact_column(column, _SQL_JSON_TYPES.get(affinity.get(name, "BLOB"), set()))
+               for name, column in zip(names, list(zip(*records))[offset:]))
+
+
+def _json_exact_column(column: Sequence[Any], allowed: set[type]) -> bool:
+    """True when SQLite's json_object() writes each value (None or of an allowed type) as _encode_object would."""
+    kinds = set(map(type, column))
+    kinds.discard(type(None))
+    if not kinds <= allowed:
+        return False  # (e.g. True binds as 1, which Python's JSON writes as true)
+    if str in kinds and "\x00" in "".join(filter(None, column) if kinds == {str} else
+                                        (v for v in column if type(v) is str)):
+        return False  # SQLite's JSON text stops at a NUL character
+    return float not in kinds or _json_exact_floats(column)
 
 
 def insert(store: Store, table: str, values: Mapping[str, Any]) -> int:
@@ -296,16 +298,7 @@ def _apply_updates(store: Store, table: str, groups: dict[tuple[str, ...], list[
 
 def _json_plain(keys: Sequence[str], params: Sequence[tuple]) -> bool:
     """True when SQLite's json_object() writes these bound values exactly as _encode_object would."""
-    for column in list(zip(*params))[:len(keys)]:
-        kinds = set(map(type, column))
-        kinds.discard(type(None))
-        if not kinds <= {str, int, float}:
-            return False  # (True binds as 1, which JSON would write as true)
-        if str in kinds and "\x00" in "".join(v for v in column if type(v) is str):
-            return False
-        if float in kinds and not _json_exact_floats(column):
-            return False
-    return True
+    return all(_json_exact_column(column, {str, int, float}) for column in list(zip(*params))[:len(keys)])
 
 
 def _log_updates_from_values(conn: sqlite3.Connection, table: str, node: str, keys: Sequence[str],

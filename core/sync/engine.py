@@ -204,11 +204,14 @@ def _apply_remote(store: Store, ids: _Ids, known: set[str], report: SyncReport, 
         return "skipped"  # a table from a newer FieldAtlas; its rows stay on the server
     local_versions = _versions(store, table, uid)
     forced = set(force)
-    winners = {c: v for c, v in values.items()
-               if c in forced or (c in versions and versions[c] > max(local_versions.get(c, ""), pending.get(c, "")))}
+    # A forced column (the server refused our edit and says what it keeps) takes the server's value
+    # even at an equal reading, which is what we held before the refused edit; a later edit still wins.
+    winners = {c: v for c, v in values.items() if c in versions and (
+        versions[c] > max(local_versions.get(c, ""), pending.get(c, ""))
+        or (c in forced and versions[c] >= max(local_versions.get(c, ""), pending.get(c, ""))))}
     merged_versions = dict(local_versions)
     for column, hlc in versions.items():
-        if column in forced or hlc > merged_versions.get(column, ""):
+        if hlc > merged_versions.get(column, ""):
             merged_versions[column] = hlc
     known_columns = set(writes.columns(store, table))
     local: dict[str, Any] = {}
@@ -321,6 +324,7 @@ def push(store: Store, server: Server, report: SyncReport, *, batch: int = PUSH_
             raise SyncError("the server answered a push with the wrong number of results; nothing was marked sent")
         now = _now()
         with store.atomic():
+            later: list[tuple] = []
             for edit, op, result in zip(edits, ops, results):
                 if result.get("op_id") != op["op_id"]:
                     raise SyncError("the server answered a push out of order; nothing was marked sent")
@@ -331,22 +335,44 @@ def push(store: Store, server: Server, report: SyncReport, *, batch: int = PUSH_
                         if edit.hlc > versions.get(column, ""):
                             versions[column] = edit.hlc
                     _save_versions(store, edit.table, edit.row_uid, versions)
-                    lost = result.get("lost") or {}
-                    if lost:  # the server holds a later value: take it (the conflict comes with the pull)
-                        _apply_remote(store, ids, known, report, edit.table, edit.row_uid,
-                                      {c: v[0] for c, v in lost.items()}, {c: v[1] for c, v in lost.items()}, {})
                     report.pushed += 1
+                    if result.get("lost"):
+                        later.append((edit, op, result))
                 else:
-                    _refused(store, ids, known, report, edit, op, result)
+                    report.rejected += 1
+                    later.append((edit, op, result))
+            # Only now, with every acknowledged edit of the batch counted, take the server's values
+            # where ours lost or were refused: a later edit of ours (in this batch or not sent yet)
+            # still wins over them.
+            for edit, op, result in later:
+                pending = _unpushed_row(store, edit.table, edit.row_uid)
+                if result["status"] in ("applied", "duplicate"):
+                    lost = result["lost"]  # the conflict itself comes with the pull
+                    _apply_remote(store, ids, known, report, edit.table, edit.row_uid,
+                                  {c: v[0] for c, v in lost.items()}, {c: v[1] for c, v in lost.items()}, pending)
+                else:
+                    _refused(store, ids, known, report, edit, op, result, pending)
         after = edits[-1].seq
         if progress:
             progress(f"sent {report.pushed + report.rejected} changes")
 
 
-def _refused(store: Store, ids: _Ids, known: set[str], report: SyncReport, edit, op: dict, result: dict) -> None:
+def _unpushed_row(store: Store, table: str, uid: str) -> dict[str, str]:
+    """The newest reading per column of this row's local edits not sent yet."""
+    out: dict[str, str] = {}
+    for value, hlc, column in store.conn.execute(
+            "SELECT value, hlc, column_name FROM change_log WHERE pushed_at IS NULL AND table_name = ? AND row_uid = ?",
+            (table, uid)):
+        for name in ([column] if column else json.loads(value or "{}")):
+            if hlc > out.get(name, ""):
+                out[name] = hlc
+    return out
+
+
+def _refused(store: Store, ids: _Ids, known: set[str], report: SyncReport, edit, op: dict, result: dict,
+             pending: dict[str, str]) -> None:
     """The server would not take this edit: keep the local value as a conflict (so it can be seen and
     restored later) and show the server's value again where the server told us what it is."""
-    report.rejected += 1
     current = result.get("current") or {}
     for column, value in op["values"].items():
         kept = current.get(column, [None, None])
@@ -358,7 +384,7 @@ def _refused(store: Store, ids: _Ids, known: set[str], report: SyncReport, edit,
         report.conflicts += 1
     if current:
         _apply_remote(store, ids, known, report, edit.table, edit.row_uid, {c: v[0] for c, v in current.items()},
-                      {c: v[1] for c, v in current.items() if v[1]}, {}, force=current)
+                      {c: v[1] for c, v in current.items() if v[1]}, pending, force=current)
 
 
 def pull(store: Store, server: Server, report: SyncReport, *, page: int = PULL_PAGE,

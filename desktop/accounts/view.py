@@ -36,7 +36,7 @@ class AccountsView(QWidget):
         self.search.setPlaceholderText("Search accounts  (Ctrl+F)")
         self.search.setToolTip("Finds accounts by name, city, ZIP, industry or CRM id (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(240)
+        self.search.setMinimumWidth(200)
         self.owner_filter = QComboBox()
         self.tier_filter = QComboBox()
         self.state_filter = QComboBox()
@@ -66,7 +66,6 @@ class AccountsView(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.count_label)
         bar.addWidget(self.new_button)
-        bar.addWidget(self.visits_button)
         bar.addWidget(self.delete_button)
 
         self.table = QTableView()
@@ -89,9 +88,24 @@ class AccountsView(QWidget):
             self.table.setColumnWidth(n, DEFAULT_WIDTHS.get(column.key, 100))
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
 
+        # Bulk edits act on the selection, so they sit under the table (the filter bar is full at 1200 px).
+        self.selection_label = QLabel()
+        self.selection_label.setStyleSheet("color: #555;")
+        under = QHBoxLayout()
+        under.setContentsMargins(0, 2, 0, 2)
+        under.addWidget(self.selection_label)
+        under.addWidget(self.visits_button)
+        under.addStretch(1)
+        table_box = QWidget()
+        table_column = QVBoxLayout(table_box)
+        table_column.setContentsMargins(0, 0, 0, 0)
+        table_column.setSpacing(0)
+        table_column.addWidget(self.table)
+        table_column.addLayout(under)
+
         self.detail = AccountDetail(ctx)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(table_box)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
@@ -232,9 +246,10 @@ class AccountsView(QWidget):
         self.detail.show_account(self.model.account_id(current.row()) if current.isValid() else None)
 
     def _update_buttons(self) -> None:
-        selected = bool(self.table.selectionModel().selectedRows())
-        self.delete_button.setEnabled(selected)
-        self.visits_button.setEnabled(selected)
+        count = len(self.table.selectionModel().selectedRows())
+        self.delete_button.setEnabled(bool(count))
+        self.visits_button.setEnabled(bool(count))
+        self.selection_label.setText(f"{count:,} selected" if count else "Select accounts to edit them together")
 
     def _focus_search(self) -> None:
         self.search.setFocus()

@@ -44,14 +44,14 @@ class RotationTab(QWidget):
         self._coverage_stale = True
 
         self.rep = QComboBox()
-        self.rep.setMinimumWidth(180)
+        self.rep.setMinimumWidth(150)
         self.weeks = QSpinBox()
         self.weeks.setRange(1, 13)
         self.weeks.setValue(4)
         self.weeks.setSuffix(" weeks")
         self.start = QDateEdit()
         self.start.setCalendarPopup(True)
-        self.start.setDisplayFormat("ddd d MMM yyyy")
+        self.start.setDisplayFormat("d MMM yyyy")
         first = next_monday(date.today())
         self.start.setDate(QDate(first.year, first.month, first.day))
         self.seconds = QDoubleSpinBox()
@@ -75,7 +75,7 @@ class RotationTab(QWidget):
         controls.addWidget(self.saturdays)
         controls.addWidget(self.solve_button)
         controls.addWidget(self.cancel_button)
-        controls.addWidget(self.progress, 1)
+        controls.addStretch(1)
 
         self.coverage_label = QLabel("Choose a rep to check coverage.")
         self.coverage_label.setWordWrap(True)
@@ -122,6 +122,8 @@ class RotationTab(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        # On its own row (shown only while solving) so the controls fit beside a wider sidebar.
+        layout.addWidget(self.progress)
         layout.addWidget(self.coverage_label)
         layout.addWidget(split, 1)
         layout.addLayout(bottom)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 
-from core import accounts
 from core.storage import open_database
 from desktop.cli import main
 
@@ -68,20 +67,27 @@ def test_two_laptops_from_the_readme_instructions(tmp_path, capsys, monkeypatch)
         assert main(["demo", "--db", str(a), "--accounts", "60", "--reps", "3"]) == 0
         assert run_json(capsys, "login", "--db", str(a), "--server", server, *ADMIN)["role"] == "admin"
         first = run_json(capsys, "sync", "--db", str(a))
-        assert first["pushed"] > 60 and first["rejected"] == 0
+        assert first["pushed"] > 60 and first["rejected"] == 0, run_json(capsys, "sync", "--db", str(a), "--conflicts")[:3]
         run_json(capsys, "login", "--db", str(b), "--server", server, *ADMIN)
         assert run_json(capsys, "sync", "--db", str(b))["pulled"] > 60
 
         store = open_database(a)
         uid = store.scalar("SELECT uid FROM accounts WHERE deleted_at IS NULL ORDER BY id LIMIT 1")
-        accounts.update_account(store, store.scalar("SELECT id FROM accounts WHERE uid = ?", (uid,)),
-                                {"phone": "512-555-0101", "city": "Round Rock"})
         store.close()
-        store = open_database(b)
-        accounts.update_account(store, store.scalar("SELECT id FROM accounts WHERE uid = ?", (uid,)),
-                                {"phone": "512-555-0202", "notes": "Ask for the buyer"})
-        store.close()
-        assert run_json(capsys, "sync", "--db", str(b), "--status")["pending"] == 1
+
+        def account_id(path: Path) -> str:
+            store = open_database(path)
+            try:
+                return str(store.scalar("SELECT id FROM accounts WHERE uid = ?", (uid,)))
+            finally:
+                store.close()
+
+        # Offline on both laptops: the same field (phone) and one other field each.
+        for laptop, field, value in ((a, "phone", "512-555-0101"), (a, "city", "Round Rock"),
+                                     (b, "phone", "512-555-0202"), (b, "notes", "Ask for the buyer")):
+            run_json(capsys, "account", "set", "--db", str(laptop), "--id", account_id(laptop), "--field", field,
+                     "--value", value)
+        assert run_json(capsys, "sync", "--db", str(a), "--status")["pending"] == 2
 
         for laptop in (b, a, b):
             run_json(capsys, "sync", "--db", str(laptop))

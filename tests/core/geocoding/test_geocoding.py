@@ -67,9 +67,15 @@ def test_city_centroid_when_zip_is_missing_and_unmatched_are_listed(empty_store)
 def test_manual_pins_are_never_overwritten(empty_store):
     pinned = add(empty_store, postal_code="78701", lat=30.5, lon=-97.5, geocode_precision="manual")
     unpinned = add(empty_store, name="B", postal_code="78701")
-    geocode_accounts(empty_store, redo=True)
+    add(empty_store, name="C", postal_code="78702", lat=30.4, lon=-97.4, geocode_precision="manual")
+    gone = add(empty_store, name="D", postal_code="78702", lat=30.4, lon=-97.4, geocode_precision="manual")
+    writes.delete(empty_store, "accounts", gone)
+    result = geocode_accounts(empty_store, redo=True)
     assert empty_store.query("SELECT lat, geocode_precision FROM accounts WHERE id = ?", (pinned,))[0][:] == (30.5, "manual")
     assert empty_store.scalar("SELECT geocode_precision FROM accounts WHERE id = ?", (unpinned,)) == "zip"
+    assert (result.manual_kept, result.considered, result.located_total) == (2, 1, 1), "deleted pins not counted"
+    again = geocode_accounts(empty_store)
+    assert (again.manual_kept, again.considered, again.located_total) == (2, 0, 0)
 
 
 class FakeNominatim(FakeHandler):

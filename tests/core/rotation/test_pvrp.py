@@ -76,3 +76,20 @@ def test_short_solve_of_p01_is_feasible(tmp_path):
     assert problems == []
     # Not better than the best known; loose upper bound because a 4 s run on a loaded CI machine is short.
     assert 524.61 - 1e-6 <= cost < 524.61 * 1.5
+
+
+@pytest.mark.skipif(not (P01.parent / "p04.txt").exists(), reason="Cordeau data not present")
+def test_whole_cycle_search_moves_visits_between_days_and_stays_feasible():
+    from core.rotation.cordeau import read_instance
+    from core.rotation.periodic import PeriodicSolution, check_solution, first_fit, optimise_cycle, route_cost
+
+    # p04: 75 customers seen once, each on either of 2 days: the day of a visit is the main choice.
+    problem, _ = read_instance(P01.parent / "p04.txt")
+    start = first_fit(problem, route_iterations=50)
+    out = optimise_cycle(problem, start.routes, start.pattern, seconds=2, seed=0)
+    assert out is not None
+    routes, pattern = out
+    cost = sum(route_cost(problem.travel, r) for day in routes for r in day)
+    assert cost < start.cost - 1
+    assert not check_solution(problem, PeriodicSolution(routes, pattern, [], cost))
+    assert any(pattern[c] != start.pattern[c] for c in pattern)  # some visits changed day

@@ -9,7 +9,8 @@ def test_screenshot_of_the_rotation_tab_shows_a_solved_cycle(qapp, demo_db, tmp_
     out = tmp_path / "rotation.png"
     assert main(["screenshot", "--db", str(demo_db), "--view", "rotation", "--out", str(out)]) == 0
     image = QImage(str(out))
-    assert (image.width(), image.height()) == (1400, 860)
+    # At least the asked size (a view's minimum width can make the window wider than asked).
+    assert image.width() >= 1400 and image.height() == 860
     # Days with visits are shaded (r, 225, b) by load; an unsolved grid is white.
     shaded = 0
     for x in range(200, 900, 9):

@@ -1,0 +1,219 @@
+"""PyVRP routing for the periodic solver: one day re-routed (a quick descent or a short search), or the whole cycle.
+
+PyVRP has no periodic model, so each day is its own VRP; optimise_cycle turns the whole cycle into one VRP
+(one vehicle type and one stretch of time per day) so that its search can move a visit to another day.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.rotation.pvrp_model import EPS, PeriodicProblem, route_cost, route_duration
+
+# PyVRP wants integers: travel and service are scaled by this before rounding.
+SCALE = 1000
+# Granular neighbourhood of the quick per-iteration descents (PyVRP's default is 40).
+DESCENT_NEIGHBOURS = 15
+
+
+def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
+    """PyVRP data for one day's customers (client j of the data = clients[j])."""
+    import pyvrp
+
+    nodes = [0, *clients]
+    sub = problem.travel[np.ix_(nodes, nodes)]
+    dist = np.rint(sub * SCALE).astype(np.int64)
+    dur = np.ceil(sub * SCALE - 1e-9).astype(np.int64)
+    locations = [pyvrp.Location(0, 0) for _ in nodes]
+    cap = problem.capacity[day]
+    dem = [int(round(problem.demand[c])) for c in clients]
+    capacity = int(cap) if cap is not None else max(1, sum(dem))
+    dmax = problem.max_duration[day]
+    vt_kwargs = {}
+    if dmax is not None:
+        vt_kwargs["shift_duration"] = int(math.floor(dmax * SCALE + 1e-6))
+    customers = [pyvrp.Client(j + 1, delivery=[dem[j]],
+                              service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)))
+                 for j, c in enumerate(clients)]
+    vehicle = pyvrp.VehicleType(num_available=max(1, problem.vehicles[day]), capacity=[capacity], **vt_kwargs)
+    return pyvrp.ProblemData(locations, customers, [pyvrp.Depot(0)], [vehicle], [dist], [dur])
+
+
+def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *, iterations: int | None = None,
+                 seconds: float | None = None, seed: int = 0) -> list[list[int]]:
+    """Re-route one day with PyVRP warm-started from `routes`; returns the better feasible of the two."""
+    import pyvrp
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    routes = [r for r in routes if r]
+    clients = [c for r in routes for c in r]
+    if len(clients) <= 1:
+        return routes
+    index = {c: j for j, c in enumerate(clients)}
+    data = _day_data(problem, day, clients)
+    criteria = []
+    if iterations is not None:
+        criteria.append(MaxIterations(iterations))
+    if seconds is not None:
+        criteria.append(MaxRuntime(seconds))
+    stop = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
+    init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
+    result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, initial_solution=init)
+    best = result.best
+    return _better_of(problem, day, routes, clients, best)
+
+
+def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], seed: int = 0) -> list[list[int]]:
+    """One exhaustive PyVRP local-search descent from `routes` (a few ms); keeps the better feasible plan."""
+    import pyvrp
+    from pyvrp.search import OPERATORS, LocalSearch, NeighbourhoodParams, compute_neighbours
+
+    routes = [r for r in routes if r]
+    clients = [c for r in routes for c in r]
+    if len(clients) <= 2:
+        return routes
+    index = {c: j for j, c in enumerate(clients)}
+    data = _day_data(problem, day, clients)
+    neighbours = compute_neighbours(data, NeighbourhoodParams(num_neighbours=DESCENT_NEIGHBOURS))
+    ls = LocalSearch(data, pyvrp.RandomNumberGenerator(seed=seed), neighbours)
+    for op in OPERATORS:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    evaluator = pyvrp.CostEvaluator([1e6], 1e6, 1e6)
+    init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
+    best = ls(init, evaluator, exhaustive=True)
+    return _better_of(problem, day, routes, clients, best)
+
+
+def _better_of(problem: PeriodicProblem, day: int, routes: list[list[int]], clients: list[int],
+               best) -> list[list[int]]:
+    """PyVRP's answer for one day when it is feasible, fits the day and is cheaper; else the routes we had."""
+    if not best.is_feasible() or not best.is_complete():
+        return routes
+    new = [[clients[a.idx] for a in r if a.is_client()] for r in best.routes()]
+    new = [r for r in new if r]
+    if len(new) > problem.vehicles[day] or not _routes_ok(problem, day, new):
+        return routes
+    old_cost = sum(route_cost(problem.travel, r) for r in routes)
+    new_cost = sum(route_cost(problem.travel, r) for r in new)
+    return new if new_cost < old_cost - EPS else routes
+
+
+def flexible_share(problem: PeriodicProblem) -> float:
+    """Share of customers visited once whose day is free among several: the part a whole-cycle route search moves."""
+    if not problem.n:
+        return 0.0
+    free = sum(1 for c in range(1, problem.n + 1)
+               if problem.patterns[c] and len(problem.patterns[c][0]) == 1 and len(problem.patterns[c]) > 1)
+    return free / problem.n
+
+
+def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], pattern: dict[int, int], *,
+                   seconds: float, seed: int = 0) -> tuple[list[list[list[int]]], dict[int, int]] | None:
+    """Route the whole cycle as one PyVRP problem, warm-started from `routes`; None unless it is better.
+
+    A day-by-day search cannot move a visit to another day; here every vehicle-day is one vehicle type
+    and each day is a separate stretch of time, so PyVRP's search moves visits between days too. A customer
+    visited once whose allowed days are one consecutive run gets a time window over those days (free to
+    change day); visits of customers seen several times (or on scattered days) keep their day, because
+    PyVRP cannot keep a customer's visits on one pattern. Capacity, duration and vehicles per day hold.
+    """
+    import pyvrp
+    from pyvrp.search import NeighbourhoodParams
+    from pyvrp.stop import MaxRuntime
+
+    t = problem.days
+    served = [c for c in range(1, problem.n + 1) if c in pattern]
+    if not served or seconds <= 0:
+        return None
+    # One stretch of time per day, longer than any route can last.
+    longest = float(problem.travel.max()) * 2 * (len(served) + 1) + sum(problem.service) + 1
+    if any(d is not None for d in problem.max_duration):
+        longest = min(longest, max(d for d in problem.max_duration if d is not None) + 1)
+    span = int(math.ceil(longest * SCALE)) + 10
+    visits: list[tuple[int, tuple[int, int]]] = []  # (customer, (first day, last day) it may take)
+    slot_of: dict[tuple[int, int], int] = {}
+    for c in served:
+        days = problem.patterns[c][pattern[c]]
+        allowed = sorted({p[0] for p in problem.patterns[c]}) if len(days) == 1 else []
+        if allowed and allowed == list(range(allowed[0], allowed[-1] + 1)):
+            slot_of[(c, days[0])] = len(visits)
+            visits.append((c, (allowed[0], allowed[-1])))
+            continue
+        for d in days:
+            slot_of[(c, d)] = len(visits)
+            visits.append((c, (d, d)))
+    nodes = [0, *[c for c, _ in visits]]
+    sub = problem.travel[np.ix_(nodes, nodes)]
+    dist = np.rint(sub * SCALE).astype(np.int64)
+    dur = np.ceil(sub * SCALE - 1e-9).astype(np.int64)
+    locations = [pyvrp.Location(0, 0) for _ in nodes]
+    clients = [pyvrp.Client(j + 1, delivery=[int(round(problem.demand[c]))],
+                            service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)),
+                            tw_early=lo * span, tw_late=hi * span + span - 1)
+               for j, (c, (lo, hi)) in enumerate(visits)]
+    total_demand = max(1, int(sum(problem.demand[c] * len(problem.patterns[c][pattern[c]]) for c in served)))
+    types, day_of_type = [], []
+    for d in range(t):
+        if not problem.vehicles[d]:
+            continue
+        cap = problem.capacity[d]
+        kwargs = {}
+        if problem.max_duration[d] is not None:
+            kwargs["shift_duration"] = int(math.floor(problem.max_duration[d] * SCALE + 1e-6))
+        types.append(pyvrp.VehicleType(num_available=problem.vehicles[d],
+                                       capacity=[int(cap) if cap is not None else total_demand],
+                                       tw_early=d * span, start_late=d * span, tw_late=d * span + span - 1,
+                                       **kwargs))
+        day_of_type.append(d)
+    type_of_day = {d: k for k, d in enumerate(day_of_type)}
+    data = pyvrp.ProblemData(locations, clients, [pyvrp.Depot(0)], types, [dist], [dur])
+    try:
+        init = pyvrp.Solution(data, [pyvrp.Route(data, [slot_of[(c, d)] for c in r], type_of_day[d])
+                                     for d in range(t) for r in routes[d] if r])
+    except (KeyError, RuntimeError):
+        return None
+    # Neighbours by distance alone: with the days as stretches of time, PyVRP's default (which counts waiting)
+    # would rank a free visit far from every visit fixed to a later day, and never move it next to them.
+    params = pyvrp.SolveParams(neighbourhood=NeighbourhoodParams(weight_wait_time=0.0))
+    result = pyvrp.solve(data, MaxRuntime(seconds), seed=seed, collect_stats=False, initial_solution=init,
+                         params=params)
+    best = result.best
+    if not best.is_feasible() or not best.is_complete():
+        return None
+    new_routes: list[list[list[int]]] = [[] for _ in range(t)]
+    days_of: dict[int, list[int]] = {}
+    for r in best.routes():
+        d = day_of_type[r.vehicle_type()]
+        route = [visits[a.idx][0] for a in r if a.is_client()]
+        if route:
+            new_routes[d].append(route)
+            for c in route:
+                days_of.setdefault(c, []).append(d)
+    new_pattern = {}
+    for c in served:
+        days = tuple(sorted(days_of.get(c, ())))
+        k = next((k for k, p in enumerate(problem.patterns[c]) if tuple(sorted(p)) == days), None)
+        if k is None:
+            return None
+        new_pattern[c] = k
+    for d in range(t):
+        if len(new_routes[d]) > problem.vehicles[d] or not _routes_ok(problem, d, new_routes[d]):
+            return None
+    old = sum(route_cost(problem.travel, r) for day in routes for r in day)
+    new = sum(route_cost(problem.travel, r) for day in new_routes for r in day)
+    return (new_routes, new_pattern) if new < old - EPS else None
+
+
+def _routes_ok(problem: PeriodicProblem, day: int, routes: list[list[int]]) -> bool:
+    cap, dmax = problem.capacity[day], problem.max_duration[day]
+    for r in routes:
+        if cap is not None and sum(problem.demand[c] for c in r) > cap + EPS:
+            return False
+        if dmax is not None and route_duration(problem, r) > dmax + EPS:
+            return False
+    return True
+
+
