@@ -102,7 +102,13 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.nav)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([180, 1180])
+        # The sidebar is as wide as its longest title ("Mileage & Expenses"), so no title is ever
+        # cut off when a narrow window or a wide section squeezes it.
+        nav_width = self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 8
+        self.nav.setMinimumWidth(nav_width)
+        self.nav.setMaximumWidth(max(200, nav_width))
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([nav_width, 1180])
         self.setCentralWidget(self.splitter)
 
         self._build_menus()

@@ -12,10 +12,10 @@ import json
 import math
 import time as time_module
 from collections import Counter, defaultdict
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
-from typing import Any
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from core.changes import Changes
@@ -183,8 +183,28 @@ class _QueueRun:
     def skipped(self) -> str:
         # Cached: the list only grows when a cap is reached, and every reason in a queue repeats it.
         if self._skipped is None or self._skipped[0] != len(self.away):
-            self._skipped = (len(self.away), f"; skipped {_names(self.away)}" if self.away else "")
+            # "Rep A (on time off today (Vacation))" entries grouped by why: one reason, many names.
+            groups: dict[str, list[str]] = {}
+            for entry in self.away:
+                name, _, why = entry.partition(" (")
+                groups.setdefault(why, []).append(name)
+            text = "; ".join(f"{_names(names)} ({why}" for why, names in groups.items())
+            self._skipped = (len(self.away), f"; skipped {text}" if self.away else "")
         return self._skipped[1]
+
+
+@contextmanager
+def _page_cache(store: Store, kib: int) -> Iterator[None]:
+    old = store.scalar("PRAGMA cache_size")
+    wanted = -kib
+    if old < 0 and old <= wanted or old > 0 and old * store.scalar("PRAGMA page_size") >= kib * 1024:
+        yield  # already big enough
+        return
+    store.conn.execute(f"PRAGMA cache_size = {wanted}")
+    try:
+        yield
+    finally:
+        store.conn.execute(f"PRAGMA cache_size = {old}")
 
 
 def _geo_owners(store: Store) -> dict[str, int]:
@@ -323,7 +343,14 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             result.waiting.append({"lead_id": lead_id, "queue_id": qid, "queue": queue.name if queue else None,
                                    "reason": reason})
     timings["decide_s"] = time_module.perf_counter() - started - timings["read_s"]
-    with store.atomic(), ExitStack() as big:
+    with ExitStack() as big:
+        if len(decisions) > 5000:
+            # A big run writes about 3 KB per lead (decision, lead, two change-log rows, indexes) in
+            # one transaction; once that outgrows the page cache SQLite spills pages mid-transaction,
+            # which doubled the time of 100,000 leads (benchmarks/leads.py). The cache grows for the
+            # run (at most 400 MB) and goes back after.
+            big.enter_context(_page_cache(store, min(400_000, len(decisions) * 3)))
+        big.enter_context(store.atomic())
         if len(decisions) > 5000:
             # A big run rebuilds the plain indexes once instead of maintaining them row by row.
             big.enter_context(indexes_rebuilt_after(store, "routing_decisions"))

@@ -36,15 +36,17 @@ class AccountsView(QWidget):
         self.search.setPlaceholderText("Search accounts  (Ctrl+F)")
         self.search.setToolTip("Finds accounts by name, city, ZIP, industry or CRM id (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(240)
+        self.search.setMinimumWidth(150)
         self.owner_filter = QComboBox()
         self.tier_filter = QComboBox()
         self.state_filter = QComboBox()
         self.status_filter = QComboBox()
         self.territory_filter = QComboBox()
-        # Territory names can be long; the list opens wide enough, the closed box stays compact.
-        self.territory_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.territory_filter.setMinimumContentsLength(10)
+        # Owner and territory names can be long; the list opens wide enough, the closed box stays
+        # compact, so the bar fits a 1200 px window beside the sidebar.
+        for combo, letters in ((self.owner_filter, 9), (self.territory_filter, 10)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(letters)
         self.territory_filter.setToolTip("Only the accounts of one territory")
         self._fill_filters()
         self.count_label = QLabel()
@@ -65,9 +67,6 @@ class AccountsView(QWidget):
             bar.addWidget(combo)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
-        bar.addWidget(self.new_button)
-        bar.addWidget(self.visits_button)
-        bar.addWidget(self.delete_button)
 
         self.table = QTableView()
         self.table.setObjectName("accounts-table")
@@ -89,9 +88,26 @@ class AccountsView(QWidget):
             self.table.setColumnWidth(n, DEFAULT_WIDTHS.get(column.key, 100))
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
 
+        # Actions on the selection (and New) sit under the table: the filter bar is full at 1200 px.
+        self.selection_label = QLabel()
+        self.selection_label.setStyleSheet("color: #555;")
+        under = QHBoxLayout()
+        under.setContentsMargins(0, 2, 0, 2)
+        under.addWidget(self.selection_label)
+        under.addWidget(self.visits_button)
+        under.addWidget(self.delete_button)
+        under.addStretch(1)
+        under.addWidget(self.new_button)
+        table_box = QWidget()
+        table_column = QVBoxLayout(table_box)
+        table_column.setContentsMargins(0, 0, 0, 0)
+        table_column.setSpacing(0)
+        table_column.addWidget(self.table)
+        table_column.addLayout(under)
+
         self.detail = AccountDetail(ctx)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(table_box)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
@@ -100,7 +116,7 @@ class AccountsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.splitter, 1)  # the table takes the height, the filter bar stays one line
 
         self._search_timer = QTimer(self, singleShot=True, interval=250, timeout=self.apply_filters)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
@@ -232,9 +248,10 @@ class AccountsView(QWidget):
         self.detail.show_account(self.model.account_id(current.row()) if current.isValid() else None)
 
     def _update_buttons(self) -> None:
-        selected = bool(self.table.selectionModel().selectedRows())
-        self.delete_button.setEnabled(selected)
-        self.visits_button.setEnabled(selected)
+        count = len(self.table.selectionModel().selectedRows())
+        self.delete_button.setEnabled(bool(count))
+        self.visits_button.setEnabled(bool(count))
+        self.selection_label.setText(f"{count:,} selected" if count else "Select accounts to edit them together")
 
     def _focus_search(self) -> None:
         self.search.setFocus()

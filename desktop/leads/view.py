@@ -18,6 +18,7 @@ from core.leads.importing import import_leads
 from core.leads.queues import queue_overview, set_member
 from core.leads.routing import RoutingResult, lead_counts, list_leads, route_leads
 from desktop.context import AppContext
+from desktop.leads.loading import LoadsOnWorker
 from desktop.tasks import open_worker_store
 from desktop.territories.balance import if_alive
 
@@ -55,7 +56,7 @@ def _snapshot(store) -> Snapshot:
                     list_segments(store), [{"id": b["rep_id"], "name": b["rep"]} for b in book_sizes(store)])
 
 
-def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
+def _table(columns: tuple[str, ...], name: str, widths: dict[int, int] | None = None) -> QTableWidget:
     table = QTableWidget(0, len(columns))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(columns)
@@ -65,7 +66,13 @@ def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
     table.setWordWrap(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    # The last column (a reason) takes the width that is left and is elided, instead of pushing
+    # the table sideways; the whole text is in its tooltip and below the table.
+    header.setSectionResizeMode(len(columns) - 1, QHeaderView.ResizeMode.Stretch)
+    for column, width in (widths or {}).items():  # long names get a set width, elided; the user can widen it
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(column, width)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
     return table
 
 
@@ -83,8 +90,10 @@ def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
             table.setItem(r, c, item)
 
 
-class LeadsView(QWidget):
+class LeadsView(LoadsOnWorker, QWidget):
     """Reads on a worker; imports, routing and refreshes run on workers through core services."""
+
+    load_title = "Reading leads"
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -93,9 +102,7 @@ class LeadsView(QWidget):
         self.snapshot: Snapshot | None = None
         self.plan: BooksPlan | None = None
         self.last_routing: RoutingResult | None = None
-        self._ready: list[Callable[[], None]] = []
-        self._loading = False
-        self._again = False
+        self._init_loading()
         self.message = QLabel("Loading leads…")
         self.message.setObjectName("leads-message")
         self.message.setWordWrap(True)
@@ -117,7 +124,7 @@ class LeadsView(QWidget):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.counts_label)
-        self.leads_table = _table(tuple(t for _k, t in LEAD_COLUMNS), "leads-table")
+        self.leads_table = _table(tuple(t for _k, t in LEAD_COLUMNS), "leads-table", {1: 210, 2: 130, 9: 150})
         self.leads_table.currentCellChanged.connect(self._show_reason)
         leads_tab = QWidget()
         lay = QVBoxLayout(leads_tab)
@@ -175,7 +182,7 @@ class LeadsView(QWidget):
         self.books_table = _table(("Rep", "Accounts", "Capacity", "After refresh"), "books-table")
         self.books_table.setMinimumHeight(290)
         self.books_table.setMaximumHeight(330)
-        self.moves_table = _table(MOVE_COLUMNS, "moves-table")
+        self.moves_table = _table(MOVE_COLUMNS, "moves-table", {0: 240})
         self.segments_label = QLabel("")
         self.segments_label.setWordWrap(True)
         books_tab = QWidget()
@@ -198,44 +205,20 @@ class LeadsView(QWidget):
         self.reload()
 
     # --- loading ---------------------------------------------------------------------------
-    def when_ready(self, callback: Callable[[], None]) -> None:
-        if self.snapshot is not None and not self._loading:
-            callback()
-        else:
-            self._ready.append(callback)
-
-    def reload(self) -> None:
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
+    def _load_job(self) -> Callable[[Any], Snapshot]:
         path = self.ctx.store.path
-        task = self.ctx.tasks.run("Reading leads", lambda progress: _with_store(path, _snapshot))
-        task.on_done(if_alive(self, self._loaded)).on_error(if_alive(self, self._failed))
+        return lambda progress: _with_store(path, _snapshot)
 
-    def _failed(self, exc: BaseException) -> None:
-        self._loading = False
+    def _show_error(self, exc: BaseException) -> None:
         self.message.setText(f"Could not read the leads: {exc}")
-        self._fire_ready()
 
-    def _loaded(self, snapshot: Snapshot) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.reload()
-            return
+    def _show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._fill_leads()
         self._fill_queues()
         self._fill_books()
         if self.message.text() == "Loading leads…":
             self.message.setText("")
-        self._fire_ready()
-
-    def _fire_ready(self) -> None:
-        callbacks, self._ready = self._ready, []
-        for cb in callbacks:
-            cb()
 
     def _changed(self, changes: Changes) -> None:
         if changes.tables & WATCHED:
@@ -248,6 +231,8 @@ class LeadsView(QWidget):
         status = self.status.currentData()
         rows = [r for r in self.snapshot.leads if status is None or r["status"] == status]
         _fill(self.leads_table, [[r[k] for k, _t in LEAD_COLUMNS] for r in rows])
+        if rows and self.leads_table.currentRow() < 0:
+            self.leads_table.setCurrentCell(0, 0)  # so the newest lead's whole reason shows below
         counts = self.snapshot.counts
         self.counts_label.setText(f"{sum(counts.values()):,} leads: " + ", ".join(
             f"{counts.get(s, 0):,} {s}" for s in ("new", "assigned", "converted", "rejected") if counts.get(s)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCharts import (QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QHorizontalBarSeries,
                               QLineSeries, QValueAxis)
@@ -16,6 +16,7 @@ from core.changes import Changes
 from core.goals.report import Report, build_report, export_report
 from core.goals.results import METRICS, periods_with_goals
 from desktop.context import AppContext
+from desktop.leads.loading import LoadsOnWorker
 from desktop.tasks import open_worker_store
 from desktop.territories.balance import if_alive
 
@@ -61,17 +62,17 @@ def _chart(title: str) -> tuple[QChart, QChartView]:
     return chart, view
 
 
-class ReportsView(QWidget):
+class ReportsView(LoadsOnWorker, QWidget):
     """Four charts for one period; the figures are read on a worker and drawn when they arrive."""
+
+    load_title = "Reading report figures"
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.setObjectName("reports-view")
         self.report: Report | None = None
-        self._ready: list[Callable[[], None]] = []
-        self._loading = False
-        self._again = False
+        self._init_loading()
 
         self.period = QComboBox()
         self.period.setObjectName("report-period")
@@ -116,33 +117,14 @@ class ReportsView(QWidget):
         self.reload()
 
     # --- loading -------------------------------------------------------------------------
-    def when_ready(self, callback: Callable[[], None]) -> None:
-        if self.report is not None and not self._loading:
-            callback()
-        else:
-            self._ready.append(callback)
+    def _load_job(self) -> Callable[[Any], tuple[Report, list[str]]]:
+        period, path = self.period.currentData(), self.ctx.store.path
+        return lambda progress: _load(path, period)
 
-    def reload(self) -> None:
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
-        period = self.period.currentData()
-        path = self.ctx.store.path
-        task = self.ctx.tasks.run("Reading report figures", lambda progress: _load(path, period))
-        task.on_done(if_alive(self, self._loaded)).on_error(if_alive(self, self._failed))
-
-    def _failed(self, exc: BaseException) -> None:
-        self._loading = False
+    def _show_error(self, exc: BaseException) -> None:
         self.summary.setText(f"Could not read the figures: {exc}")
-        self._fire_ready()
 
-    def _loaded(self, result: tuple[Report, list[str]]) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.reload()
-            return
+    def _show(self, result: tuple[Report, list[str]]) -> None:
         self.report, periods = result
         self.period.blockSignals(True)
         self.period.clear()
@@ -151,12 +133,6 @@ class ReportsView(QWidget):
         self.period.setCurrentIndex(self.period.findData(self.report.period))
         self.period.blockSignals(False)
         self._draw()
-        self._fire_ready()
-
-    def _fire_ready(self) -> None:
-        callbacks, self._ready = self._ready, []
-        for cb in callbacks:
-            cb()
 
     def _changed(self, changes: Changes) -> None:
         if changes.tables & WATCHED:

@@ -191,3 +191,14 @@ def test_background_preparation_is_dropped_when_the_window_goes_first(qtbot, dem
     # Before the fix the timer still fired and raised "Internal C++ object already deleted" in the
     # event loop, failing whichever test ran next; pytest-qt reports such exceptions here.
     qtbot.wait(200)
+
+
+def test_every_section_title_fits_in_the_sidebar_of_a_narrow_window(qtbot, demo_store):
+    window = make_window(qtbot, demo_store)
+    window.resize(1000, 700)
+    qtbot.wait(50)
+    metrics = window.nav.fontMetrics()
+    for row in range(window.nav.count()):
+        item = window.nav.item(row)
+        text_width = metrics.horizontalAdvance(item.text())
+        assert window.nav.visualItemRect(item).width() >= text_width + 16, item.text()

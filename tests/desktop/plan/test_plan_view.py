@@ -34,12 +34,17 @@ def _no_worker_left_behind(qtbot):
         _contexts.pop().tasks.wait(10_000)
 
 
+def choose(week, days: int, seconds: float, rep: str = "Lauren Lewis") -> None:
+    """Set the Week plan controls as a user would: rep, Monday 23 Nov 2026, days and search seconds."""
+    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == rep))
+    week.start.setDate(QDate(2026, 11, 23))
+    week.days.setValue(days)
+    week.seconds.setValue(seconds)
+
+
 def solve_two_days(qtbot, view):
     week = view.week
-    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
-    week.start.setDate(QDate(2026, 11, 23))
-    week.days.setValue(2)
-    week.seconds.setValue(0.5)
+    choose(week, 2, 0.5)
     week.plan_button.click()
     assert week.task is not None and week.stop_button.isEnabled()
     qtbot.waitUntil(lambda: week.task is None and week.plan is not None, timeout=30_000)
@@ -133,10 +138,7 @@ def test_stop_ends_a_long_search_within_a_second_and_shows_the_best_plan(qtbot, 
 
     ctx, view = make_view(qtbot, demo_store)
     week = view.week
-    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
-    week.start.setDate(QDate(2026, 11, 23))
-    week.days.setValue(5)
-    week.seconds.setValue(120)
+    choose(week, 5, 120)
     week.plan_button.click()
     # Wait until the engine is searching (its progress reports the seconds used), then press Stop.
     qtbot.waitUntil(lambda: "Optimising" in week.progress.toolTip(), timeout=30_000)
@@ -187,10 +189,7 @@ def test_hotel_night_and_appointment_added_in_the_view_shape_the_plan(qtbot, dem
 
     ctx, view = make_view(qtbot, demo_store)
     week = view.week
-    week.rep.setCurrentIndex(next(i for i in range(week.rep.count()) if week.rep.itemData(i)["name"] == "Lauren Lewis"))
-    week.start.setDate(QDate(2026, 11, 23))
-    week.days.setValue(2)
-    week.seconds.setValue(1)
+    choose(week, 2, 1)
     extras = week.extras
     # A place that is not one is refused with the reason, and nothing is added.
     extras.hotel_place.setText("Waco")
