@@ -49,8 +49,10 @@ def _summary(report: PeriodReport, title: str) -> list:
     miles = sum((t["miles"] for t in business), start=Decimal(0))
     data = [["Business trips", f"{len(business):,}", "Business miles", f"{miles:,.1f}"],
             ["Mileage", _money_text(report.mileage_totals), "Expenses", _money_text(report.expense_totals)],
-            ["Total to reimburse", _money_text(report.totals), "Receipts",
-             f"{sum(1 for e in report.expenses if e['receipt_sha256']):,}"]]
+            ["Total logged", _money_text(report.totals), "Receipts",
+             f"{sum(1 for e in report.expenses if e['receipt_sha256']):,}"],
+            # Only what a manager approved is paid; drafts and late items are listed, not reimbursed.
+            ["Approved to reimburse", _money_text(report.approved_totals), "", ""]]
     t = Table(data, colWidths=[38 * mm, 52 * mm, 38 * mm, 52 * mm])
     t.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 9), ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
                            ("FONTNAME", (2, 0), (2, -1), "Helvetica-Bold"),

@@ -157,6 +157,9 @@ def list_reports(store: Store, *, period: str | None = None, rep_id: int | None 
     return [dict(r) for r in store.conn.execute(sql + " ORDER BY er.period DESC, r.name", params)]
 
 
+SIGNED_STATES = ("approved", "exported")
+
+
 @dataclass(frozen=True)
 class PeriodReport:
     """A month's trips and expenses for one rep or everyone, with totals: what the exports and the view show."""
@@ -177,6 +180,22 @@ class PeriodReport:
         for d in (self.mileage_totals, self.expense_totals):
             for cur, cents in d.items():
                 out[cur] += cents
+        return dict(sorted(out.items()))
+
+    @property
+    def approved_totals(self) -> dict[str, int]:
+        """What a manager has signed: items on approved (or already exported) reports only.
+
+        The period's totals also count drafts and items logged after a submit; finance reimburses
+        only this, so the PDF shows both and names which is which.
+        """
+        out: dict[str, int] = defaultdict(int)
+        for t in self.trips:
+            if t["report_state"] in SIGNED_STATES and t["amount_cents"]:
+                out[t["currency"]] += t["amount_cents"]
+        for e in self.expenses:
+            if e["report_state"] in SIGNED_STATES:
+                out[e["currency"]] += e["amount_cents"]
         return dict(sorted(out.items()))
 
 

@@ -127,3 +127,23 @@ def test_without_pypdf_pdf_receipts_are_listed_not_lost(month, tmp_path, monkeyp
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "PDF receipts (attached separately)" in text and "hotel.pdf" in text
     assert "Hotel folio 1234" not in text
+
+
+def test_pdf_reimburses_only_what_a_manager_approved(month, tmp_path):
+    from core.expenses import approve, find_report, submit
+
+    rep, manager = month.people["rep"], month.people["manager"]
+    before = build_period(month, "2026-11", rep)
+    assert before.approved_totals == {}  # nothing signed yet: drafts are logged, not reimbursable
+    submit(month, find_report(month, rep, "2026-11")["id"], rep)
+    approve(month, find_report(month, rep, "2026-11")["id"], manager)
+    # Logged after the approval: listed in the month, but on no report, so never reimbursed.
+    add_expense(month, rep, "2026-11-20", category="Meals", amount="7.00", merchant="Late Lunch", today=TODAY)
+    after = build_period(month, "2026-11", rep)
+    assert after.totals["USD"] - after.approved_totals["USD"] == 700
+    assert after.approved_totals["CAD"] == 1500
+    out = tmp_path / "approved.pdf"
+    export_expenses(month, after, out)
+    text = pypdf.PdfReader(out).pages[0].extract_text()
+    approved_usd = f"${after.approved_totals['USD'] / 100:,.2f}"
+    assert "Approved to reimburse" in text and approved_usd in text
