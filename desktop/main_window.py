@@ -10,11 +10,10 @@ from PySide6.QtWidgets import (
 )
 
 import importlib
-import importlib.util
 
 from core import accounts as accounts_service
 from desktop.context import AppContext
-from desktop.navigation import SECTIONS, SECTION_BY_KEY, view_factory
+from desktop.navigation import SECTIONS, SECTION_BY_KEY, module_exists, view_factory
 from desktop.tasks import Task
 
 
@@ -23,13 +22,6 @@ FILE_ACTIONS = (
     ("&Geocode accounts…", "desktop.importer.geocode:start_geocode", "Ctrl+G"),
     ("&Export accounts…", "desktop.importer.export:export_accounts_dialog", "Ctrl+E"),
 )
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 class TaskIndicator(QWidget):
@@ -183,18 +175,17 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        # Feature actions live in their packages; an action whose package has not landed is disabled.
+        # Feature actions live in their packages; one whose package has not landed is left out,
+        # like a section (a greyed "not built" entry would be a promise).
         for title, target, shortcut in FILE_ACTIONS:
+            module_name, func_name = target.split(":")
+            if not module_exists(module_name):
+                continue
             action = QAction(title, self)
             if shortcut:
                 action.setShortcut(QKeySequence(shortcut))
-            module_name, func_name = target.split(":")
-            if _module_exists(module_name):
-                action.triggered.connect(
-                    lambda _=False, m=module_name, f=func_name: getattr(importlib.import_module(m), f)(self.ctx, self))
-            else:
-                action.setEnabled(False)
-                action.setToolTip("Not built yet")
+            action.triggered.connect(
+                lambda _=False, m=module_name, f=func_name: getattr(importlib.import_module(m), f)(self.ctx, self))
             file_menu.addAction(action)
         file_menu.addSeparator()
         self.settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences,

@@ -33,15 +33,20 @@ PLANNED_SECTIONS: tuple[Section, ...] = (
 )
 
 
-def is_built(section: Section) -> bool:
+def module_exists(name: str) -> bool:
+    """Whether a feature module has landed in this build (without importing it)."""
     try:
-        return importlib.util.find_spec(section.module) is not None
+        return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
         return False
 
 
-# A sidebar entry that only says "not built yet" is a promise, not a feature: the window lists
-# the sections whose view has landed, in the planned order.
+def is_built(section: Section) -> bool:
+    return module_exists(section.module)
+
+
+# A sidebar entry for a view that has not landed would be a promise, not a feature: the window
+# lists the sections whose view exists, in the planned order (menu actions follow the same rule).
 SECTIONS: tuple[Section, ...] = tuple(s for s in PLANNED_SECTIONS if is_built(s))
 SECTION_BY_KEY = {s.key: s for s in SECTIONS}
 
