@@ -7,14 +7,13 @@ failed export never leaves half a file under the name finance expects.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
 from core.expenses.common import ExpenseError, cents_to_decimal
 from core.expenses.reports import PeriodReport
+from core.files import CannotWrite, write_atomically
 from core.importing.export import FORMULA_STARTS, neutralise
 from core.money import format_cents
 from core.storage.database import Store
@@ -60,23 +59,10 @@ def _totals(totals: dict[str, int]) -> list[tuple[str, Decimal]]:
 
 
 def _write_atomic(out: Path, suffix: str, write: Callable[[str], None]) -> None:
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExpenseError(f"out: the folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".export-", suffix="." + suffix, dir=folder)
-    except OSError as exc:
-        raise ExpenseError(f"out: cannot write in {folder} ({exc.strerror})") from exc
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        write_atomically(out, write, suffix="." + suffix)
+    except CannotWrite as exc:
+        raise ExpenseError(f"out: {exc}") from exc
 
 
 def _csv(tmp: str, headers: tuple[str, ...], rows: list[list[Any]], totals: list[tuple[str, Decimal]],

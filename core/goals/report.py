@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from core.files import CannotWrite, write_atomically
 from core.goals.periods import period_range, quarter_of
 from core.goals.results import METRICS, GoalResult, goal_results, periods_with_goals
 from core.storage.database import Store
@@ -97,12 +98,10 @@ def export_report(report: Report, out: Path | str) -> Path:
     kind = out.suffix.lower()
     if kind not in (".xlsx", ".pdf"):
         raise ReportProblem(f"{out.name}: export to a .xlsx or .pdf file")
-    tmp = out.with_name(out.name + ".partial")
     try:
-        (_xlsx if kind == ".xlsx" else _pdf)(report, tmp)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+        write_atomically(out, lambda tmp: (_xlsx if kind == ".xlsx" else _pdf)(report, Path(tmp)), suffix=kind)
+    except CannotWrite as exc:
+        raise ReportProblem(f"{out.name}: {exc}") from exc
     return out
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 from core import opening_hours
 from core.accounts import FREQUENCY_LABELS
+from core.files import CannotWrite, write_atomically
 from core.progress import Progress, check_cancelled
 from core.storage.database import Store
 
@@ -65,17 +64,10 @@ def export_accounts(store: Store, out: Path | str, fmt: str | None = None, *,
     fmt = (fmt or out.suffix.lstrip(".") or "csv").lower()
     if fmt not in FORMATS:
         raise ExportProblem(f"unknown export format {fmt!r}; use csv or xlsx")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportProblem(f"the folder {folder} does not exist")
     total = store.scalar("SELECT count(*) FROM accounts WHERE deleted_at IS NULL") or 0
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".export-", suffix="." + fmt, dir=folder)
-    except OSError as exc:
-        raise ExportProblem(f"cannot write in {folder} ({exc.strerror})") from exc
-    os.close(fd)
-    count = 0
-    try:
+
+    def write(tmp: str) -> int:
+        count = 0
         if fmt == "csv":
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
@@ -110,13 +102,12 @@ def export_accounts(store: Store, out: Path | str, fmt: str | None = None, *,
                     if progress is not None:
                         progress.update(count, total, "writing")
             wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        return count
+
+    try:
+        count = write_atomically(out, write, suffix="." + fmt)
+    except CannotWrite as exc:
+        raise ExportProblem(str(exc)) from exc
     if progress is not None:
         progress.update(count, total, "done")
     return count

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
+from core.files import CannotWrite, write_atomically
 from core.planning import PlanOptions, WeekPlan, accept, plan_week
 from core.reps import find_rep
 from core.routing import clock
@@ -42,13 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _write(path: str, data: bytes | str) -> None:
     """Write via a temp file and rename so a failed export never leaves half a file."""
-    target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".fieldatlas-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, target)
+        write_atomically(path, lambda tmp: Path(tmp).write_bytes(payload))
+    except CannotWrite as exc:
+        raise CliError(f"{path}: {exc}") from exc
     except OSError as exc:
         raise CliError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 

@@ -479,16 +479,13 @@ class WeekTab(QWidget):
         plan = self.plan
 
         def work(progress):
-            import os
-            import tempfile
+            from pathlib import Path
 
             from core.exports import plan_to_gpx, plan_to_ics
+            from core.files import write_atomically
 
             data = plan_to_ics(plan) if kind == "ics" else plan_to_gpx(plan).encode("utf-8")
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".fieldatlas-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
+            write_atomically(path, lambda tmp: Path(tmp).write_bytes(data))
             return path
 
         task = self.ctx.tasks.run(f"Exporting {kind.upper()}", work)
