@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from core.changes import Changes
+from core.importing.mapping import find_columns
 from core.importing.reading import Table, open_table
 from core.money import parse_cents
 from core.leads.rejects import Reject, default_rejects_path, write_rejects
@@ -56,10 +56,6 @@ class DealImportResult:
                 "rejects_file": str(self.rejects_path) if self.rejects_path else None}
 
 
-def _key(h: str) -> str:
-    return re.sub(r"[\s_\-.#]+", "", (h or "").strip().lower())
-
-
 def _date(text: str) -> date:
     text = text.strip()
     try:
@@ -77,13 +73,7 @@ def _date(text: str) -> date:
 def import_deals(store: Store, source: Path | str | Table, *, rejects_path: Path | str | None = None) -> DealImportResult:
     """Import closed deals (good rows in one transaction; bad ones to a rejects CSV with the reason)."""
     table = source if isinstance(source, Table) else open_table(source)
-    keys = [_key(h) for h in table.headers]
-    cols: dict[str, int] = {}
-    for fld, names in HEADERS.items():
-        for i, k in enumerate(keys):
-            if k in names and i not in cols.values():
-                cols[fld] = i
-                break
+    cols = find_columns(table.headers, HEADERS)
     missing = [f for f in ("amount", "closed_on") if f not in cols]
     if missing:
         raise DealImportProblem(f"no column for {' or '.join(m.replace('closed_on', 'close date') for m in missing)} "

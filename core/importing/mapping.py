@@ -213,6 +213,22 @@ def header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", header.casefold())
 
 
+def find_columns(headers: list[str], synonyms: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Field -> index of the first column whose header_key is one of the field's synonyms.
+
+    For files with a fixed set of fields (leads, deals); a column serves one field only, the first
+    that claims it in `synonyms`' order.
+    """
+    keys = [header_key(h or "") for h in headers]
+    found: dict[str, int] = {}
+    for fld, names in synonyms.items():
+        for i, k in enumerate(keys):
+            if k in names and i not in found.values():
+                found[fld] = i
+                break
+    return found
+
+
 @dataclass
 class ColumnMapping:
     """Account field -> file header, plus where the mapping came from."""

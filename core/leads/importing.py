@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.changes import Changes
+from core.importing.mapping import find_columns
 from core.importing.reading import FileProblem, Table, open_table
 from core.importing.values import zip5
 from core.leads.matching import AccountIndex
@@ -66,19 +67,9 @@ class LeadImportResult:
                 "rejects_file": str(self.rejects_path) if self.rejects_path else None, "lead_ids": self.lead_ids}
 
 
-def _key(header: str) -> str:
-    return re.sub(r"[\s_\-.#]+", "", header.strip().lower())
-
-
 def map_headers(headers: list[str]) -> dict[str, int]:
     """Lead field -> column index; raises when no column names a company, contact or email."""
-    found: dict[str, int] = {}
-    keys = [_key(h or "") for h in headers]
-    for fld, names in HEADERS.items():
-        for i, k in enumerate(keys):
-            if k in names and i not in found.values():
-                found[fld] = i
-                break
+    found = find_columns(headers, HEADERS)
     if not any(f in found for f in REQUIRED_ONE_OF):
         raise LeadImportProblem("no column for company, contact or email (headers: " + ", ".join(headers) + ")")
     return found
