@@ -242,7 +242,8 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
     utc_day = at.astimezone(timezone.utc).date().isoformat()
     result = RoutingResult()
     decisions: list[dict[str, Any]] = []
-    edits: list[tuple[int, str, dict[str, Any]]] = []
+    edits: list[tuple[int, str, dict[str, Any]]] = []  # waiting leads whose queue changed
+    assigned: list[int] = []
     no_queue = "no queue takes this lead"
 
     queues_for: dict[tuple, list[Queue]] = {}
@@ -331,8 +332,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             rep_name = reps[rep_id].name
             decisions.append({"lead_id": lead_id, "queue_id": qid, "rep_id": rep_id, "reason": reason,
                               "kind": kind, "day": reps[rep_id].local_day})
-            edits.append((lead_id, lead["uid"], {"status": "assigned", "queue_id": qid, "rep_id": rep_id,
-                                                  "assigned_at": now}))
+            assigned.append(lead_id)
             result.assignments.append({"lead_id": lead_id, "rep_id": rep_id, "rep": rep_name, "queue_id": qid,
                                        "queue": queue.name if queue else None, "kind": kind, "reason": reason})
         else:
@@ -355,13 +355,25 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             # A big run rebuilds the plain indexes once instead of maintaining them row by row.
             big.enter_context(indexes_rebuilt_after(store, "routing_decisions"))
             big.enter_context(indexes_rebuilt_after(store, "leads"))
+        uids = writes.new_uid_run(len(decisions))
+        for decision, uid in zip(decisions, uids):
+            decision["uid"] = uid
         decision_ids = writes.insert_many(store, "routing_decisions", decisions)
+        # An assigned lead takes its queue and rep from its decision: SQLite copies them across
+        # (and logs each lead's edit) without 100,000 edits built and bound in Python.
+        if decision_ids:
+            writes.update_from_query(
+                store, "leads", ("status", "queue_id", "rep_id", "assigned_at"),
+                "SELECT l.id, l.uid, 'assigned', d.queue_id, d.rep_id, ? FROM routing_decisions d "
+                "JOIN leads l ON l.id = d.lead_id WHERE d.id BETWEEN ? AND ? AND d.rep_id IS NOT NULL ORDER BY d.id",
+                (now, decision_ids[0], decision_ids[-1]))
         writes.update_known(store, "leads", edits)
     timings["write_s"] = time_module.perf_counter() - started - timings["read_s"] - timings["decide_s"]
     result.timings = timings
+    by_queue = Counter((a["queue_id"], a["rep_id"]) for a in result.assignments if a["kind"] != "owner")
     for q in queues:
         run = runs[q.id]
-        got = Counter(a["rep_id"] for a in result.assignments if a["queue_id"] == q.id and a["kind"] != "owner")
+        got = Counter({rep: n for (qid, rep), n in by_queue.items() if qid == q.id})
         if not run.member:
             continue
         # Fairness is judged among the reps who could take leads the whole run (not away, not capped).
@@ -370,7 +382,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                                 "reps": len(run.free_all_run), "min": min(per), "max": max(per),
                                 "spread": max(per) - min(per), "skipped": list(run.away),
                                 "per_rep": {reps[r].name: got.get(r, 0) for r in run.member}})
-    result.changes = Changes.of("leads", [e[0] for e in edits], f"{len(result.assignments)} leads routed").merge(
+    result.changes = Changes.of("leads", assigned + [e[0] for e in edits], f"{len(result.assignments)} leads routed").merge(
         Changes.of("routing_decisions", decision_ids))
     return result
 
