@@ -126,6 +126,23 @@ class BackgroundWork(QObject):
         if self.stopping and alive(self.status):
             self.status.setText(self.stopping)
 
+    def drop(self) -> None:
+        """Cancel the current run and ignore whatever it still reports (its answer is no longer wanted)."""
+        task, self.task, self._waiting = self.task, None, None
+        if task is None:
+            return
+        task.cancel()
+        self._busy(False)
+        self._idle()
+
+    @classmethod
+    def once(cls, owner: QWidget, tasks: TaskRunner, title: str, fn: Callable[[TaskProgress], Any],
+             done: Callable[[Any], None] | None = None, *, errors: ErrorPlace = None, **options) -> Task | None:
+        """One run of its own (e.g. an export: a second one must not cancel the first); the helper goes when it ends."""
+        work = cls(owner, tasks, title, errors=errors)
+        work.ended.connect(work.deleteLater)
+        return work.start(fn, done, **options)
+
     def when_idle(self, callback: Callable[[], None]) -> None:
         """Call back once no run is going (at once when none is)."""
         if self.running:

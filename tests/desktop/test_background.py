@@ -179,3 +179,29 @@ def test_when_idle_and_ended_come_after_the_outcome(qtbot, runner, owner):
     work.when_idle(lambda: order.append("idle"))
     qtbot.waitUntil(lambda: "ended" in order, timeout=5000)
     assert order == ["idle at once", ("done", False), "idle", "ended"]
+
+
+def test_drop_forgets_the_run_at_once(qtbot, runner, owner):
+    work = BackgroundWork(owner, runner, "Loading saved plan", progress=True)
+    got, idle = [], []
+    gate = threading.Event()
+    task = work.start(held(gate, "saved"), got.append)
+    work.when_idle(lambda: idle.append(True))
+    work.drop()
+    assert not work.running and idle == [True] and work.progress.isHidden() and task.progress.cancelled()
+    gate.set()
+    qtbot.waitUntil(lambda: task.done, timeout=5000)
+    qtbot.wait(50)
+    assert got == []
+
+
+def test_once_runs_beside_another_and_says_its_own_error(qtbot, runner, owner):
+    said, got = [], []
+    gate = threading.Event()
+    first = BackgroundWork.once(owner, runner, "Export ICS", held(gate, "a.ics"), got.append, errors=said.append)
+    BackgroundWork.once(owner, runner, "Export ICS", boom, errors=said.append, error="Could not write: {error}")
+    qtbot.waitUntil(lambda: bool(said), timeout=5000)
+    assert not first.progress.cancelled()
+    gate.set()
+    qtbot.waitUntil(lambda: got == ["a.ics"], timeout=5000)
+    assert said == ["Could not write: the file is empty"]
