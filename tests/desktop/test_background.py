@@ -32,11 +32,12 @@ def owner(qtbot):
 def held(gate: threading.Event, value, reports=()):
     """Work that reports `reports` as progress, then waits for `gate` (or a cancel), then returns `value`."""
     def work(progress):
-        for done, total, message in reports:
-            progress.update(done, total, message)
-        while not gate.wait(0.01):
+        while True:  # reports again and again: one sent before the view connected to the task is not heard
+            for done, total, message in reports:
+                progress.update(done, total, message)
+            if gate.wait(0.01):
+                return value
             check_cancelled(progress)
-        return value
     return work
 
 
