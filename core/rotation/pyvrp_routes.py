@@ -7,6 +7,8 @@ PyVRP has no periodic model, so each day is its own VRP; optimise_cycle turns th
 from __future__ import annotations
 
 import math
+import time
+from typing import Callable
 
 import numpy as np
 
@@ -14,8 +16,24 @@ from core.rotation.pvrp_model import EPS, PeriodicProblem, route_cost, route_dur
 
 # PyVRP wants integers: travel and service are scaled by this before rounding.
 SCALE = 1000
+# Loads are scaled too. PyVRP's penalty per unit of excess load is capped (PenaltyParams.max_penalty, 1e5), so
+# with unscaled loads one unit over capacity cost at most 100 units of (scaled) distance: on Cordeau's p30-p32
+# (capacity 20, routes ~1500 long) the whole-cycle search then lived among overloaded routes and rarely returned
+# a feasible improvement. Scaled by 1000, a unit over capacity can cost up to 100,000 distance units.
+LOAD_SCALE = 1000
 # Granular neighbourhood of the quick per-iteration descents (PyVRP's default is 40).
 DESCENT_NEIGHBOURS = 15
+
+
+class Until:
+    """A PyVRP stopping criterion: true once `clock` has run `seconds` (wall time, or CPU time for fair runs)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
+        self.end = clock() + seconds
+
+    def __call__(self, best_cost: float) -> bool:
+        return self.clock() >= self.end
 
 
 def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
@@ -28,8 +46,8 @@ def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
     dur = np.ceil(sub * SCALE - 1e-9).astype(np.int64)
     locations = [pyvrp.Location(0, 0) for _ in nodes]
     cap = problem.capacity[day]
-    dem = [int(round(problem.demand[c])) for c in clients]
-    capacity = int(cap) if cap is not None else max(1, sum(dem))
+    dem = [int(round(problem.demand[c] * LOAD_SCALE)) for c in clients]
+    capacity = int(math.floor(cap * LOAD_SCALE + 1e-6)) if cap is not None else max(1, sum(dem))
     dmax = problem.max_duration[day]
     vt_kwargs = {}
     if dmax is not None:
@@ -42,10 +60,11 @@ def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
 
 
 def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *, iterations: int | None = None,
-                 seconds: float | None = None, seed: int = 0) -> list[list[int]]:
+                 seconds: float | None = None, seed: int = 0,
+                 clock: Callable[[], float] = time.perf_counter) -> list[list[int]]:
     """Re-route one day with PyVRP warm-started from `routes`; returns the better feasible of the two."""
     import pyvrp
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxIterations, MultipleCriteria
 
     routes = [r for r in routes if r]
     clients = [c for r in routes for c in r]
@@ -57,7 +76,7 @@ def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *,
     if iterations is not None:
         criteria.append(MaxIterations(iterations))
     if seconds is not None:
-        criteria.append(MaxRuntime(seconds))
+        criteria.append(Until(seconds, clock))
     stop = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
     init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
     result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, initial_solution=init)
@@ -111,7 +130,8 @@ def flexible_share(problem: PeriodicProblem) -> float:
 
 
 def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], pattern: dict[int, int], *,
-                   seconds: float, seed: int = 0) -> tuple[list[list[list[int]]], dict[int, int]] | None:
+                   seconds: float, seed: int = 0, clock: Callable[[], float] = time.perf_counter
+                   ) -> tuple[list[list[list[int]]], dict[int, int]] | None:
     """Route the whole cycle as one PyVRP problem, warm-started from `routes`; None unless it is better.
 
     A day-by-day search cannot move a visit to another day; here every vehicle-day is one vehicle type
@@ -122,7 +142,6 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     """
     import pyvrp
     from pyvrp.search import NeighbourhoodParams
-    from pyvrp.stop import MaxRuntime
 
     t = problem.days
     served = [c for c in range(1, problem.n + 1) if c in pattern]
@@ -150,11 +169,12 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     dist = np.rint(sub * SCALE).astype(np.int64)
     dur = np.ceil(sub * SCALE - 1e-9).astype(np.int64)
     locations = [pyvrp.Location(0, 0) for _ in nodes]
-    clients = [pyvrp.Client(j + 1, delivery=[int(round(problem.demand[c]))],
+    clients = [pyvrp.Client(j + 1, delivery=[int(round(problem.demand[c] * LOAD_SCALE))],
                             service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)),
                             tw_early=lo * span, tw_late=hi * span + span - 1)
                for j, (c, (lo, hi)) in enumerate(visits)]
-    total_demand = max(1, int(sum(problem.demand[c] * len(problem.patterns[c][pattern[c]]) for c in served)))
+    total_demand = max(1, int(LOAD_SCALE * sum(problem.demand[c] * len(problem.patterns[c][pattern[c]])
+                                               for c in served)))
     types, day_of_type = [], []
     for d in range(t):
         if not problem.vehicles[d]:
@@ -164,7 +184,8 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
         if problem.max_duration[d] is not None:
             kwargs["shift_duration"] = int(math.floor(problem.max_duration[d] * SCALE + 1e-6))
         types.append(pyvrp.VehicleType(num_available=problem.vehicles[d],
-                                       capacity=[int(cap) if cap is not None else total_demand],
+                                       capacity=[int(math.floor(cap * LOAD_SCALE + 1e-6)) if cap is not None
+                                                 else total_demand],
                                        tw_early=d * span, start_late=d * span, tw_late=d * span + span - 1,
                                        **kwargs))
         day_of_type.append(d)
@@ -178,7 +199,7 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     # Neighbours by distance alone: with the days as stretches of time, PyVRP's default (which counts waiting)
     # would rank a free visit far from every visit fixed to a later day, and never move it next to them.
     params = pyvrp.SolveParams(neighbourhood=NeighbourhoodParams(weight_wait_time=0.0))
-    result = pyvrp.solve(data, MaxRuntime(seconds), seed=seed, collect_stats=False, initial_solution=init,
+    result = pyvrp.solve(data, Until(seconds, clock), seed=seed, collect_stats=False, initial_solution=init,
                          params=params)
     best = result.best
     if not best.is_feasible() or not best.is_complete():
