@@ -41,12 +41,19 @@ MAX_REMOVED = 15
 # the LNS (pattern choices) and a whole-cycle PyVRP search (moves visits between days). The cycle search gets
 # CYCLE_SHARE x the share of such customers of each round (at most CYCLE_MAX): on Cordeau's large set at 60 s a
 # flat 60 % fixed p13 (17.7 -> 2.8 %) but cost pr08 and p23 a point or two, where few visits are free to move.
-CYCLE_ROUNDS = 2
+# Four shorter rounds rather than two: each round restarts PyVRP from the LNS's best (session 4, p32/pr06).
+CYCLE_ROUNDS = 4
 CYCLE_SHARE = 0.85
 CYCLE_MAX = 0.8
-# ... and only when at least this share of customers is free to move (p13 0.90, p12 0.91, small p01-p09 ~1):
-# at 0.25-0.71 (pr08, p23, p32) three 60 s runs came out worse than the LNS alone, p32 by 3-10 points.
-CYCLE_MIN_FLEXIBLE = 0.8
+# ... and only when at least this share of customers is free to move (p13 0.90, p12 0.91, p30-p32 0.71,
+# pr03-pr06 0.50; p20/p23 0.43, pr08-pr10 0.25). Session 3 set 0.8 because p32 got nothing from the search;
+# the cause was PyVRP's capped load penalty (see LOAD_SCALE); with loads scaled, at 20 CPU-s p32 went 6-9 % ->
+# 3.3 % and pr06 5.6 -> 4.3 %, while p23 was better without it (2.1 vs 3.5 %), as was pr10.
+CYCLE_MIN_FLEXIBLE = 0.5
+# After a destroy/repair, a day with more routes than this is descended only on the routes that changed plus
+# the nearest others up to this many: on pr10 (12 routes a day of ~12 visits) a whole-day descent per touched
+# day made an LNS iteration cost ~80 ms; moves far from the changed routes were almost never found anyway.
+DESCENT_ROUTES = 4
 
 
 class _State:
@@ -353,6 +360,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             if c in cand.pattern:
                 days_touched.update(problem.patterns[c][cand.pattern[c]])
             cand.remove(c)
+        untouched = {d: {tuple(r) for r in current.routes[d]} for d in range(t)}
         rng.shuffle(removed)
         if rng.random() < 0.5:
             removed.sort(key=lambda c: -len(problem.patterns[c][0]) if problem.patterns[c] else 0)
@@ -363,7 +371,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             if cand.insert(c, noise=0.1 if rng.random() < 0.3 else 0.0, rng=rng):
                 days_touched.update(problem.patterns[c][cand.pattern[c]])
         for d in days_touched:
-            cand.routes[d] = descend_day(problem, d, cand.routes[d], seed=rng.randint(0, 10**6))
+            cand.routes[d] = _descend_changed(problem, d, cand.routes[d], untouched[d], rng.randint(0, 10**6))
         cand_cost = cand.cost()
         threshold = ACCEPT_THRESHOLD * max(0.0, 1 - frac)
         if cand_cost < current_cost * (1 + threshold) - EPS or cand_cost < current_cost - EPS:
@@ -398,6 +406,29 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         seconds=clock() - started,
         history=history,
     )
+
+
+def _descend_changed(problem: PeriodicProblem, d: int, routes: list[list[int]], untouched: set[tuple[int, ...]],
+                     seed: int) -> list[list[int]]:
+    """Descend day d's routes that the last destroy/repair changed, with their nearest neighbours (DESCENT_ROUTES)."""
+    routes = [r for r in routes if r]
+    if len(routes) <= DESCENT_ROUTES:
+        return descend_day(problem, d, routes, seed=seed)
+    changed = [i for i, r in enumerate(routes) if tuple(r) not in untouched]
+    if not changed:
+        return routes
+    if len(changed) < DESCENT_ROUTES:
+        # Nearest unchanged routes by centroid (travel from a changed route's centroid customer).
+        travel = problem.travel
+        heads = {i: routes[i][len(routes[i]) // 2] for i in range(len(routes))}
+        others = sorted((i for i in range(len(routes)) if i not in changed),
+                        key=lambda i: min(travel[heads[i], heads[j]] for j in changed))
+        changed += others[: DESCENT_ROUTES - len(changed)]
+    part = [routes[i] for i in changed]
+    spare = problem.vehicles[d] - len(routes)
+    new_part = descend_day(problem, d, part, seed=seed, vehicles=len(part) + max(0, spare))
+    keep = [routes[i] for i in range(len(routes)) if i not in set(changed)]
+    return keep + new_part
 
 
 def first_fit(problem: PeriodicProblem, route_iterations: int = 200) -> PeriodicSolution:

@@ -36,8 +36,8 @@ class Until:
         return self.clock() >= self.end
 
 
-def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
-    """PyVRP data for one day's customers (client j of the data = clients[j])."""
+def _day_data(problem: PeriodicProblem, day: int, clients: list[int], vehicles: int | None = None):
+    """PyVRP data for one day's customers (client j of the data = clients[j]); `vehicles` defaults to the day's."""
     import pyvrp
 
     nodes = [0, *clients]
@@ -55,7 +55,8 @@ def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
     customers = [pyvrp.Client(j + 1, delivery=[dem[j]],
                               service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)))
                  for j, c in enumerate(clients)]
-    vehicle = pyvrp.VehicleType(num_available=max(1, problem.vehicles[day]), capacity=[capacity], **vt_kwargs)
+    available = problem.vehicles[day] if vehicles is None else vehicles
+    vehicle = pyvrp.VehicleType(num_available=max(1, available), capacity=[capacity], **vt_kwargs)
     return pyvrp.ProblemData(locations, customers, [pyvrp.Depot(0)], [vehicle], [dist], [dur])
 
 
@@ -84,8 +85,12 @@ def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *,
     return _better_of(problem, day, routes, clients, best)
 
 
-def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], seed: int = 0) -> list[list[int]]:
-    """One exhaustive PyVRP local-search descent from `routes` (a few ms); keeps the better feasible plan."""
+def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], seed: int = 0,
+                vehicles: int | None = None) -> list[list[int]]:
+    """One exhaustive PyVRP local-search descent from `routes` (a few ms); keeps the better feasible plan.
+
+    `routes` may be a part of the day; `vehicles` then says how many routes that part may use.
+    """
     import pyvrp
     from pyvrp.search import OPERATORS, LocalSearch, NeighbourhoodParams, compute_neighbours
 
@@ -94,7 +99,7 @@ def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], see
     if len(clients) <= 2:
         return routes
     index = {c: j for j, c in enumerate(clients)}
-    data = _day_data(problem, day, clients)
+    data = _day_data(problem, day, clients, vehicles)
     neighbours = compute_neighbours(data, NeighbourhoodParams(num_neighbours=DESCENT_NEIGHBOURS))
     ls = LocalSearch(data, pyvrp.RandomNumberGenerator(seed=seed), neighbours)
     for op in OPERATORS:
@@ -103,17 +108,17 @@ def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], see
     evaluator = pyvrp.CostEvaluator([1e6], 1e6, 1e6)
     init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
     best = ls(init, evaluator, exhaustive=True)
-    return _better_of(problem, day, routes, clients, best)
+    return _better_of(problem, day, routes, clients, best, vehicles)
 
 
 def _better_of(problem: PeriodicProblem, day: int, routes: list[list[int]], clients: list[int],
-               best) -> list[list[int]]:
+               best, vehicles: int | None = None) -> list[list[int]]:
     """PyVRP's answer for one day when it is feasible, fits the day and is cheaper; else the routes we had."""
     if not best.is_feasible() or not best.is_complete():
         return routes
     new = [[clients[a.idx] for a in r if a.is_client()] for r in best.routes()]
     new = [r for r in new if r]
-    if len(new) > problem.vehicles[day] or not _routes_ok(problem, day, new):
+    if len(new) > (problem.vehicles[day] if vehicles is None else vehicles) or not _routes_ok(problem, day, new):
         return routes
     old_cost = sum(route_cost(problem.travel, r) for r in routes)
     new_cost = sum(route_cost(problem.travel, r) for r in new)
