@@ -100,8 +100,8 @@ def _affinities(store: Store, table: str) -> dict[str, str]:
     return cache[table]
 
 
-def _json_exact_floats(values: Iterable[float]) -> bool:
-    """_json_exact_float for many values, the common case decided on their repr lengths in C."""
+def json_exact_floats(values: Iterable[float]) -> bool:
+    """json_exact_float for many values, the common case decided on their repr lengths in C."""
     values = [v for v in values if type(v) is float]
     texts = list(map(repr, values))
     joined = ",".join(texts)
@@ -109,10 +109,11 @@ def _json_exact_floats(values: Iterable[float]) -> bool:
     # (and its sign) is left to the careful check.
     if "e" not in joined and "n" not in joined and max(map(len, texts), default=0) <= 16 and 0.0 not in values:
         return True
-    return all(_json_exact_float(v) for v in values)
+    return all(json_exact_float(v) for v in values)
 
 
-def _json_exact_float(value: float) -> bool:
+def json_exact_float(value: float) -> bool:
+    """True when SQLite's json_object() writes this float as Python's json does."""
     # SQLite writes a REAL into JSON with 15 significant digits (%!.15g), Python with the shortest
     # round trip: the same text for finite numbers of at most 15 digits written without an exponent.
     return (value == 0.0 and str(value) == "0.0") or (
@@ -146,7 +147,7 @@ def _json_exact_column(column: Sequence[Any], allowed: set[type]) -> bool:
     if str in kinds and "\x00" in "".join(filter(None, column) if kinds == {str} else
                                         (v for v in column if type(v) is str)):
         return False  # SQLite's JSON text stops at a NUL character
-    return float not in kinds or _json_exact_floats(column)
+    return float not in kinds or json_exact_floats(column)
 
 
 def insert(store: Store, table: str, values: Mapping[str, Any]) -> int:
@@ -296,6 +297,72 @@ def _apply_updates(store: Store, table: str, groups: dict[tuple[str, ...], list[
             _update_rows(store.conn, table, keys, params, extra=2)
 
 
+# UPDATE ... FROM (3.33) and window functions (3.25): update_joined needs both.
+CAN_UPDATE_JOINED = sqlite3.sqlite_version_info >= (3, 33, 0)
+
+
+def update_joined(store: Store, table: str, values: Mapping[str, str], source: str, where: str,
+                  params: Mapping[str, Any]) -> list[int]:
+    """Set columns of the rows `where` picks from `table` (as t) joined with `source`, logging each row
+    as update() would; returns the changed ids in id order (the order of their clock readings).
+
+    `values` maps each column set to an SQL expression over t and `source` (named parameters from
+    `params`). For bulk edits whose new values are already in the database, e.g. offline geocoding
+    joins accounts to a temporary ZIP table: no row passes through Python, and the log rows are
+    written by INSERT ... SELECT (one per row, its JSON made by json_object()). So the expressions
+    must give values json_object() writes as _encode_object would — text without NUL, integers,
+    floats of at most 15 digits without exponent — which the caller checks where the values come from.
+    """
+    if not CAN_UPDATE_JOINED:
+        raise RuntimeError("update_joined needs SQLite 3.33 or later")
+    if not values or _AUDIT_COLUMNS.intersection(values):
+        raise ValueError("update_joined sets at least one column, never id, uid or audit columns")
+    _check_columns(store, table, values)
+    names = {"fa_table": table, "fa_node": store.node_id, "fa_now": utc_now()}
+    clash = names.keys() & params.keys()
+    if clash:
+        raise ValueError(f"parameter name {sorted(clash)[0]!r} is update_joined's own")
+    conn = store.conn
+    keys = list(values)
+    with store.atomic():
+        # The picked rows are written once to a temporary table in id order, so their rowids number
+        # them 1..n for the clock readings, and the log and the UPDATE read the same rows.
+        conn.execute(f"DROP TABLE IF EXISTS {_PICKED}")
+        conn.execute(f"CREATE TABLE {_PICKED} (n INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE, uid TEXT NOT NULL, "
+                     f"{', '.join(f'v{i}' for i in range(len(keys)))})")
+        try:
+            count = conn.execute(
+                f"INSERT INTO {_PICKED} (id, uid, {', '.join(f'v{i}' for i in range(len(keys)))}) "
+                f"SELECT t.id, t.uid, {', '.join(values.values())} FROM {table} AS t, {source} WHERE {where} "
+                f"ORDER BY t.id", params).rowcount
+            if count <= 0:
+                return []
+            millis, counter = store.clock.reserve(count)
+            per = MAX_COUNTER_SPAN
+            obj = ", ".join(f"'{k}', p.v{i}" for i, k in enumerate(keys))
+            # Reading n - 1 (0-based) as HybridLogicalClock.reserve defines it, so that log order (seq)
+            # is clock order; the log first, as in _apply_updates.
+            conn.execute(
+                f"INSERT INTO change_log ({', '.join(_LOG_COLUMNS)}) "
+                f"SELECT :fa_table, p.id, p.uid, 'update', NULL, json_object({obj}), "
+                f"printf('%015d-%05d-%s', :fa_millis + (:fa_counter + p.n - 1) / {per}, "
+                f"(:fa_counter + p.n - 1) % {per}, :fa_node), :fa_node FROM {_PICKED} AS p ORDER BY p.n",
+                {**names, "fa_millis": millis, "fa_counter": counter})
+            sets = ", ".join(f"{k} = p.v{i}" for i, k in enumerate(keys))
+            updated = conn.execute(f"UPDATE {table} SET {sets}, updated_at = :fa_now FROM {_PICKED} AS p "
+                                   f"WHERE {table}.id = p.id", names).rowcount
+            if updated != count:
+                raise RuntimeError(f"update_joined: {count} rows picked but {updated} updated")
+            cursor = conn.cursor()
+            cursor.row_factory = None  # (plain tuples: a Row object each was a tenth of the time here)
+            return [r[0] for r in cursor.execute(f"SELECT id FROM {_PICKED} ORDER BY n").fetchall()]
+        finally:
+            conn.execute(f"DROP TABLE IF EXISTS {_PICKED}")
+
+
+_PICKED = "temp.fa_update_joined"
+
+
 def _json_plain(keys: Sequence[str], params: Sequence[tuple]) -> bool:
     """True when SQLite's json_object() writes these bound values exactly as _encode_object would."""
     return all(_json_exact_column(column, {str, int, float}) for column in list(zip(*params))[:len(keys)])
@@ -364,6 +431,11 @@ def _run_chunked(conn: sqlite3.Connection, rows: Sequence[tuple], width: int, st
         if len(chunk) not in statements:
             statements[len(chunk)] = statement_for(len(chunk))
         conn.execute(statements[len(chunk)], [*prefix, *itertools.chain.from_iterable(chunk)])
+
+
+def insert_plain(conn: sqlite3.Connection, table: str, names: Sequence[str], rows: Sequence[tuple]) -> None:
+    """INSERT rows into a table that is not synced (temporary tables, caches), many per statement; NOT logged."""
+    _insert_rows(conn, table, names, rows)
 
 
 def _insert_rows(conn: sqlite3.Connection, table: str, names: Sequence[str], rows: Sequence[tuple]) -> None:

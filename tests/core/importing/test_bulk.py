@@ -264,3 +264,34 @@ def test_update_columns_writes_and_logs_like_update_known(tmp_path, count):
     assert len(stores[1].query(log)) == count
     for store in stores:
         store.close()
+
+
+def test_update_joined_logs_each_row_like_update_and_refuses_a_join_that_matches_twice(empty_store):
+    ids = writes.insert_many(empty_store, "accounts", [{"name": f"A{i}", "postal_code": f"7870{i}"} for i in range(4)])
+    conn = empty_store.conn
+    conn.execute("CREATE TEMP TABLE points (code TEXT, lat REAL)")
+    conn.executemany("INSERT INTO temp.points VALUES (?, ?)", [("78701", 30.25), ("78702", 30.5), ("78709", 1.0)])
+    seq = empty_store.scalar("SELECT max(seq) FROM change_log")
+    changed = writes.update_joined(empty_store, "accounts", {"lat": "p.lat", "city": ":city"}, "temp.points AS p",
+                                   "p.code = t.postal_code", {"city": "Austin"})
+    assert changed == ids[1:3]
+    edits = list(change_log.edits(empty_store, since_seq=seq))
+    assert [(e.row_id, e.op, e.values) for e in edits] == [
+        (ids[1], "update", {"lat": 30.25, "city": "Austin"}), (ids[2], "update", {"lat": 30.5, "city": "Austin"})]
+    assert [e.row_uid for e in edits] == [
+        empty_store.scalar("SELECT uid FROM accounts WHERE id = ?", (i,)) for i in ids[1:3]]
+    assert edits[0].hlc < edits[1].hlc and edits[1].hlc < str(empty_store.clock.now())
+    assert [tuple(r) for r in empty_store.query("SELECT lat, city FROM accounts ORDER BY id")] == [
+        (None, None), (30.25, "Austin"), (30.5, "Austin"), (None, None)]
+    assert writes.update_joined(empty_store, "accounts", {"lat": "p.lat"}, "temp.points AS p", "0", {}) == []
+
+    conn.execute("INSERT INTO temp.points VALUES ('78703', 2.0)")
+    conn.execute("INSERT INTO temp.points VALUES ('78703', 3.0)")
+    before = empty_store.scalar("SELECT count(*) FROM change_log")
+    with pytest.raises(sqlite3.IntegrityError):
+        writes.update_joined(empty_store, "accounts", {"lat": "p.lat"}, "temp.points AS p",
+                             "p.code = t.postal_code", {})
+    assert empty_store.scalar("SELECT count(*) FROM change_log") == before, "nothing logged"
+    assert empty_store.scalar("SELECT lat FROM accounts WHERE id = ?", (ids[3],)) is None, "nothing written"
+    with pytest.raises(ValueError, match="audit"):
+        writes.update_joined(empty_store, "accounts", {"updated_at": "'x'"}, "temp.points AS p", "1", {})
