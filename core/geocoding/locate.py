@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -133,12 +134,14 @@ def geocode_accounts(store: Store, *, online: bool = False, geocoder: Callable[[
     return result
 
 
-# The temporary table the ZIP pass joins accounts with (per connection, dropped after use).
+# The temporary table the ZIP pass joins accounts with (per connection, dropped after use), and
+# whether this SQLite has the UPDATE ... FROM (3.33) that writes.update_from_query uses.
 _ZIP_TABLE = "temp.geocode_zip_points"
+SQL_ZIP_PASS = sqlite3.sqlite_version_info >= (3, 33, 0)
 
 
 def _offline_pass(store: Store, result: GeocodeResult, redo: bool, account_ids, progress) -> set[int]:
-    if redo or account_ids is not None or not writes.CAN_UPDATE_JOINED:
+    if redo or account_ids is not None or not SQL_ZIP_PASS:
         return _offline_rows(store, result, redo, account_ids, progress)
     # Most accounts have a five-digit ZIP the gazetteer knows: SQLite locates and logs those by a
     # join with the ZIP centroids (100,000 accounts without a row, a tuple or a dict in Python; see
@@ -168,19 +171,23 @@ def _locate_by_zip(store: Store) -> list[int]:
         writes.insert_plain(conn, _ZIP_TABLE, ("zip", "lat", "lon"), gazetteer().zip_points)
         # The spellings locate() takes for the US (it strips and casefolds; others go the row-by-row way).
         countries = sorted({"", *US_NAMES, *(n.upper() for n in US_NAMES), *(n.title() for n in US_NAMES)})
-        marks = ", ".join(f":country{i}" for i in range(len(countries)))
-        params: dict[str, Any] = {f"country{i}": c for i, c in enumerate(countries)}
-        params.update(precision="zip", now=writes.utc_now())
         digits = "[0-9]" * 5
-        return writes.update_joined(
-            store, "accounts", {"lat": "z.lat", "lon": "z.lon", "geocode_precision": ":precision",
-                                "geocoded_at": ":now"},
-            f"{_ZIP_TABLE} AS z",
-            "t.lat IS NULL AND t.deleted_at IS NULL AND (t.geocode_precision IS NULL OR t.geocode_precision != 'manual') "
-            f"AND (t.country IS NULL OR t.country IN ({marks})) "
+        before = store.scalar("SELECT max(seq) FROM change_log") or 0
+        query = (
+            "SELECT t.id, t.uid, z.lat, z.lon, 'zip', ? FROM accounts AS t, "
+            f"{_ZIP_TABLE} AS z WHERE t.lat IS NULL AND t.deleted_at IS NULL "
+            "AND (t.geocode_precision IS NULL OR t.geocode_precision != 'manual') "
+            f"AND (t.country IS NULL OR t.country IN ({', '.join('?' * len(countries))})) "
             # zip5() takes a code of five digits as it is and the first five of 12345-6789.
             f"AND (t.postal_code GLOB '{digits}' OR t.postal_code GLOB '{digits}-{'[0-9]' * 4}') "
-            "AND z.zip = CAST(substr(t.postal_code, 1, 5) AS INTEGER)", params)
+            "AND z.zip = CAST(substr(t.postal_code, 1, 5) AS INTEGER) ORDER BY t.id")
+        # (lat and lon are the gazetteer's zip_points, each checked with json_exact_float.)
+        if not writes.update_from_query(store, "accounts", FRESH_COLUMNS, query, [writes.utc_now(), *countries],
+                                        checked=("lat", "lon")):
+            return []
+        cursor = conn.cursor()
+        cursor.row_factory = None  # (plain tuples: a Row object each was a tenth of the time here)
+        return [r[0] for r in cursor.execute("SELECT row_id FROM change_log WHERE seq > ?", (before,)).fetchall()]
     finally:
         conn.execute(f"DROP TABLE IF EXISTS {_ZIP_TABLE}")
 

@@ -297,72 +297,6 @@ def _apply_updates(store: Store, table: str, groups: dict[tuple[str, ...], list[
             _update_rows(store.conn, table, keys, params, extra=2)
 
 
-# UPDATE ... FROM (3.33) and window functions (3.25): update_joined needs both.
-CAN_UPDATE_JOINED = sqlite3.sqlite_version_info >= (3, 33, 0)
-
-
-def update_joined(store: Store, table: str, values: Mapping[str, str], source: str, where: str,
-                  params: Mapping[str, Any]) -> list[int]:
-    """Set columns of the rows `where` picks from `table` (as t) joined with `source`, logging each row
-    as update() would; returns the changed ids in id order (the order of their clock readings).
-
-    `values` maps each column set to an SQL expression over t and `source` (named parameters from
-    `params`). For bulk edits whose new values are already in the database, e.g. offline geocoding
-    joins accounts to a temporary ZIP table: no row passes through Python, and the log rows are
-    written by INSERT ... SELECT (one per row, its JSON made by json_object()). So the expressions
-    must give values json_object() writes as _encode_object would — text without NUL, integers,
-    floats of at most 15 digits without exponent — which the caller checks where the values come from.
-    """
-    if not CAN_UPDATE_JOINED:
-        raise RuntimeError("update_joined needs SQLite 3.33 or later")
-    if not values or _AUDIT_COLUMNS.intersection(values):
-        raise ValueError("update_joined sets at least one column, never id, uid or audit columns")
-    _check_columns(store, table, values)
-    names = {"fa_table": table, "fa_node": store.node_id, "fa_now": utc_now()}
-    clash = names.keys() & params.keys()
-    if clash:
-        raise ValueError(f"parameter name {sorted(clash)[0]!r} is update_joined's own")
-    conn = store.conn
-    keys = list(values)
-    with store.atomic():
-        # The picked rows are written once to a temporary table in id order, so their rowids number
-        # them 1..n for the clock readings, and the log and the UPDATE read the same rows.
-        conn.execute(f"DROP TABLE IF EXISTS {_PICKED}")
-        conn.execute(f"CREATE TABLE {_PICKED} (n INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE, uid TEXT NOT NULL, "
-                     f"{', '.join(f'v{i}' for i in range(len(keys)))})")
-        try:
-            count = conn.execute(
-                f"INSERT INTO {_PICKED} (id, uid, {', '.join(f'v{i}' for i in range(len(keys)))}) "
-                f"SELECT t.id, t.uid, {', '.join(values.values())} FROM {table} AS t, {source} WHERE {where} "
-                f"ORDER BY t.id", params).rowcount
-            if count <= 0:
-                return []
-            millis, counter = store.clock.reserve(count)
-            per = MAX_COUNTER_SPAN
-            obj = ", ".join(f"'{k}', p.v{i}" for i, k in enumerate(keys))
-            # Reading n - 1 (0-based) as HybridLogicalClock.reserve defines it, so that log order (seq)
-            # is clock order; the log first, as in _apply_updates.
-            conn.execute(
-                f"INSERT INTO change_log ({', '.join(_LOG_COLUMNS)}) "
-                f"SELECT :fa_table, p.id, p.uid, 'update', NULL, json_object({obj}), "
-                f"printf('%015d-%05d-%s', :fa_millis + (:fa_counter + p.n - 1) / {per}, "
-                f"(:fa_counter + p.n - 1) % {per}, :fa_node), :fa_node FROM {_PICKED} AS p ORDER BY p.n",
-                {**names, "fa_millis": millis, "fa_counter": counter})
-            sets = ", ".join(f"{k} = p.v{i}" for i, k in enumerate(keys))
-            updated = conn.execute(f"UPDATE {table} SET {sets}, updated_at = :fa_now FROM {_PICKED} AS p "
-                                   f"WHERE {table}.id = p.id", names).rowcount
-            if updated != count:
-                raise RuntimeError(f"update_joined: {count} rows picked but {updated} updated")
-            cursor = conn.cursor()
-            cursor.row_factory = None  # (plain tuples: a Row object each was a tenth of the time here)
-            return [r[0] for r in cursor.execute(f"SELECT id FROM {_PICKED} ORDER BY n").fetchall()]
-        finally:
-            conn.execute(f"DROP TABLE IF EXISTS {_PICKED}")
-
-
-_PICKED = "temp.fa_update_joined"
-
-
 def _json_plain(keys: Sequence[str], params: Sequence[tuple]) -> bool:
     """True when SQLite's json_object() writes these bound values exactly as _encode_object would."""
     return all(_json_exact_column(column, {str, int, float}) for column in list(zip(*params))[:len(keys)])
@@ -464,3 +398,67 @@ def _update_rows(conn: sqlite3.Connection, table: str, keys: Sequence[str], rows
     sets = ", ".join(f"{k} = v.column{i}" for i, k in enumerate([*keys, "updated_at"], start=1))
     _run_chunked(conn, rows, width, lambda count: f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * count)}) "
                                                  f"AS v WHERE {table}.id = v.column{n + 2}")
+
+
+def new_uid_run(n: int) -> list[str]:
+    """n ids for one bulk insert: a random 64-bit prefix for the run, then a counter from a random start.
+
+    As unique as new_uids() for sync (64 random bits per run, and a run never repeats its counter),
+    but one after another in the table's unique uid index: 100,000 random ids scattered their index
+    entries over every page of it, a fifth of writing 100,000 routing decisions.
+    """
+    prefix = os.urandom(8).hex()
+    start = int.from_bytes(os.urandom(8), "big") & ((1 << 63) - 1)  # room to count on without wrapping
+    return [f"{prefix}{start + i:016x}" for i in range(n)]
+
+
+def update_from_query(store: Store, table: str, keys: Sequence[str], query: str, params: Sequence[Any] = (),
+                      checked: Sequence[str] = ()) -> int:
+    """Update rows of `table` from a query giving (id, uid, *values in keys order) per row, logged as update() logs.
+
+    The rows never pass through Python: SQLite fills a scratch table from the query, writes the
+    log rows (JSON by json_object, one clock reading each, in the query's order) and then the
+    UPDATE. For edits derived from rows just written, such as routing 100,000 leads from their
+    decisions, or from a table already in the database (offline geocoding joins accounts with
+    the ZIP centroids). Each row must appear once; a value that json_object would not write as the
+    log's JSON encoder does (a REAL, a BLOB, a NUL in text) sends the rows the Python way
+    (update_columns) — except REALs in the `checked` keys, whose every value the caller has
+    checked with json_exact_float where they came from. Returns the rows changed.
+    """
+    if _AUDIT_COLUMNS.intersection(keys):
+        raise ValueError("id, uid and audit columns cannot be edited")
+    _check_columns(store, table, keys)
+    names = [f"c{i}" for i in range(len(keys))]
+    conn = store.conn
+    with store.atomic():
+        conn.execute("DROP TABLE IF EXISTS temp.bulk_edits")
+        conn.execute(f"CREATE TEMP TABLE bulk_edits (seq INTEGER PRIMARY KEY, id, uid, {', '.join(names)})")
+        try:
+            conn.execute(f"INSERT INTO temp.bulk_edits (id, uid, {', '.join(names)}) {query}", params)
+            count, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM temp.bulk_edits").fetchone()
+            if count != distinct:
+                raise ValueError(f"update_from_query: the same {table} row twice")
+            if not count:
+                return 0
+            kinds = {False: "'text', 'integer', 'null'", True: "'text', 'integer', 'null', 'real'"}
+            odd = " OR ".join(f"typeof({c}) NOT IN ({kinds[k in checked]}) OR instr({c}, char(0)) > 0"
+                              for k, c in zip(keys, names))
+            if conn.execute(f"SELECT 1 FROM temp.bulk_edits WHERE {odd} LIMIT 1").fetchone():
+                rows = conn.execute(f"SELECT id, uid, {', '.join(names)} FROM temp.bulk_edits ORDER BY seq").fetchall()
+                return update_columns(store, table, keys, [tuple(r) for r in rows])
+            now = utc_now()
+            millis, counter = store.clock.reserve(count)
+            per = MAX_COUNTER_SPAN
+            obj = ", ".join(f"'{k}', {c}" for k, c in zip(keys, names))
+            # The log first, as in _apply_updates (faster before the UPDATE dirties the table's pages).
+            conn.execute(
+                f"INSERT INTO change_log ({', '.join(_LOG_COLUMNS)}) "
+                f"SELECT ?1, id, uid, 'update', NULL, json_object({obj}), "
+                f"printf('%015d-%05d-%s', ?2 + (?3 + seq - 1) / {per}, (?3 + seq - 1) % {per}, ?4), ?4 "
+                f"FROM temp.bulk_edits ORDER BY seq", (table, millis, counter, store.node_id))
+            sets = ", ".join(f"{k} = e.{c}" for k, c in zip(keys, names))
+            conn.execute(f"UPDATE {table} SET {sets}, updated_at = ? FROM temp.bulk_edits AS e "
+                         f"WHERE {table}.id = e.id", (now,))
+            return count
+        finally:
+            conn.execute("DROP TABLE IF EXISTS temp.bulk_edits")

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from core.books.refresh import BooksPlan, apply_refresh, book_sizes, plan_refresh
-from core.books.segments import list_segments
+from core.segments import list_segments
 from core.changes import Changes
 from core.leads.importing import import_leads
 from core.leads.queues import queue_overview, set_member

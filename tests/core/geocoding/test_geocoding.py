@@ -11,6 +11,7 @@ from tests.fakes import FakeHandler, serving
 
 from core.geo import haversine_m
 from core.geocoding import GeocoderProblem, OnlineGeocoder, geocode_accounts, unlocated
+from core.geocoding import locate
 from core.geocoding.offline import city_key, gazetteer
 from core.importing import import_accounts
 from core.storage import change_log, writes
@@ -212,7 +213,7 @@ _ACCOUNT = st.fixed_dictionaries({"postal_code": _CODES, "country": _COUNTRIES},
 
 def _geocoded(store, monkeypatch, sql_pass: bool):
     """Run offline geocoding inside a savepoint that is rolled back; return what it wrote and logged."""
-    monkeypatch.setattr(writes, "CAN_UPDATE_JOINED", sql_pass and writes.CAN_UPDATE_JOINED)
+    monkeypatch.setattr(locate, "SQL_ZIP_PASS", sql_pass and locate.SQL_ZIP_PASS)
     seq = store.scalar("SELECT max(seq) FROM change_log")
     try:
         with store.atomic():

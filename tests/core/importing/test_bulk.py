@@ -266,32 +266,69 @@ def test_update_columns_writes_and_logs_like_update_known(tmp_path, count):
         store.close()
 
 
-def test_update_joined_logs_each_row_like_update_and_refuses_a_join_that_matches_twice(empty_store):
-    ids = writes.insert_many(empty_store, "accounts", [{"name": f"A{i}", "postal_code": f"7870{i}"} for i in range(4)])
-    conn = empty_store.conn
-    conn.execute("CREATE TEMP TABLE points (code TEXT, lat REAL)")
-    conn.executemany("INSERT INTO temp.points VALUES (?, ?)", [("78701", 30.25), ("78702", 30.5), ("78709", 1.0)])
-    seq = empty_store.scalar("SELECT max(seq) FROM change_log")
-    changed = writes.update_joined(empty_store, "accounts", {"lat": "p.lat", "city": ":city"}, "temp.points AS p",
-                                   "p.code = t.postal_code", {"city": "Austin"})
-    assert changed == ids[1:3]
-    edits = list(change_log.edits(empty_store, since_seq=seq))
-    assert [(e.row_id, e.op, e.values) for e in edits] == [
-        (ids[1], "update", {"lat": 30.25, "city": "Austin"}), (ids[2], "update", {"lat": 30.5, "city": "Austin"})]
-    assert [e.row_uid for e in edits] == [
-        empty_store.scalar("SELECT uid FROM accounts WHERE id = ?", (i,)) for i in ids[1:3]]
-    assert edits[0].hlc < edits[1].hlc and edits[1].hlc < str(empty_store.clock.now())
-    assert [tuple(r) for r in empty_store.query("SELECT lat, city FROM accounts ORDER BY id")] == [
-        (None, None), (30.25, "Austin"), (30.5, "Austin"), (None, None)]
-    assert writes.update_joined(empty_store, "accounts", {"lat": "p.lat"}, "temp.points AS p", "0", {}) == []
+def _edits_query(edits):
+    # The edits as a VALUES query (id, uid, city, employees), in the order given.
+    values = ", ".join("(?, ?, ?, ?)" for _ in edits)
+    return (f"SELECT column1, column2, column3, column4 FROM (VALUES {values})",
+            [x for row_id, uid, v in edits for x in (row_id, uid, v["city"], v["employees"])])
 
-    conn.execute("INSERT INTO temp.points VALUES ('78703', 2.0)")
-    conn.execute("INSERT INTO temp.points VALUES ('78703', 3.0)")
-    before = empty_store.scalar("SELECT count(*) FROM change_log")
-    with pytest.raises(sqlite3.IntegrityError):
-        writes.update_joined(empty_store, "accounts", {"lat": "p.lat"}, "temp.points AS p",
-                             "p.code = t.postal_code", {})
-    assert empty_store.scalar("SELECT count(*) FROM change_log") == before, "nothing logged"
-    assert empty_store.scalar("SELECT lat FROM accounts WHERE id = ?", (ids[3],)) is None, "nothing written"
-    with pytest.raises(ValueError, match="audit"):
-        writes.update_joined(empty_store, "accounts", {"updated_at": "'x'"}, "temp.points AS p", "1", {})
+
+@pytest.mark.parametrize("city", ["Austin \u00e9\u201c", 30.25], ids=["text", "a REAL goes the Python way"])
+def test_update_from_query_writes_and_logs_as_update_known(tmp_path, city):
+    a = open_database(tmp_path / "a.sqlite", create=True)
+    b = open_database(tmp_path / "b.sqlite", create=True)
+    for store in (a, b):
+        writes.insert_many(store, "accounts", [{"name": f"A{i}"} for i in range(40)])
+    uids = dict(a.conn.execute("SELECT id, uid FROM accounts").fetchall())
+    # Not in id order, with None and text that JSON must escape: the log keeps this order.
+    edits = [(i, uids[i], {"city": None if i % 5 == 0 else f"{city}{i}" if isinstance(city, str) else city + i,
+                           "employees": i * 3}) for i in (7, 3, *range(10, 40), 1)]
+    update_known(a, "accounts", edits)
+    sql, params = _edits_query(edits)
+    assert writes.update_from_query(b, "accounts", ("city", "employees"), sql, params) == len(edits)
+    state = "SELECT id, city, employees FROM accounts ORDER BY id"
+    assert [tuple(r) for r in a.query(state)] == [tuple(r) for r in b.query(state)]
+    logged = "SELECT row_id, row_uid, op, value FROM change_log WHERE op = 'update' ORDER BY seq"
+    assert [tuple(r) for r in a.query(logged)] == [tuple(r) for r in b.query(logged)]
+    hlcs = [r[0] for r in b.query("SELECT hlc FROM change_log ORDER BY seq")]
+    assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs), "one fresh clock reading per edit, in order"
+    assert b.scalar("SELECT count(*) FROM sqlite_temp_master") == 0, "no scratch table left behind"
+    a.close()
+    b.close()
+
+
+def test_update_from_query_refuses_the_same_row_twice_and_writes_nothing(empty_store):
+    writes.insert_many(empty_store, "accounts", [{"name": "A"}])
+    uid = empty_store.scalar("SELECT uid FROM accounts")
+    sql, params = _edits_query([(1, uid, {"city": "X", "employees": 1}), (1, uid, {"city": "Y", "employees": 2})])
+    with pytest.raises(ValueError, match="twice"):
+        writes.update_from_query(empty_store, "accounts", ("city", "employees"), sql, params)
+    assert empty_store.scalar("SELECT city FROM accounts") is None
+    assert empty_store.scalar("SELECT count(*) FROM change_log WHERE op = 'update'") == 0
+
+
+def test_a_run_of_uids_is_unique_and_in_order():
+    run, other = writes.new_uid_run(5000), writes.new_uid_run(5000)
+    assert run == sorted(run) and len(set(run + other)) == 10000
+    assert all(len(u) == 32 and int(u, 16) >= 0 for u in run)
+
+
+def test_update_from_query_takes_reals_the_caller_checked_the_sql_way(empty_store, monkeypatch):
+    ids = writes.insert_many(empty_store, "accounts", [{"name": f"A{i}"} for i in range(30)])
+    uids = dict(empty_store.conn.execute("SELECT id, uid FROM accounts").fetchall())
+    lats = [round(30.25 + i / 1e6, 6) for i in range(30)]
+    assert writes.json_exact_floats(lats)
+    calls = []
+    real = writes.update_columns
+    monkeypatch.setattr(writes, "update_columns", lambda *a: calls.append(a) or real(*a))
+    query = "SELECT column1, column2, column3, 'zip' FROM (VALUES " + ", ".join("(?, ?, ?)" for _ in ids) + ")"
+    params = [x for i, lat in zip(ids, lats) for x in (i, uids[i], lat)]
+    seq = empty_store.scalar("SELECT max(seq) FROM change_log")
+    assert writes.update_from_query(empty_store, "accounts", ("lat", "geocode_precision"), query, params,
+                                    checked=("lat",)) == 30
+    assert calls == [], "checked REALs stay in SQLite"
+    logged = [v for (v,) in empty_store.conn.execute("SELECT value FROM change_log WHERE seq > ? ORDER BY seq", (seq,))]
+    assert logged == [writes._encode_object({"lat": lat, "geocode_precision": "zip"}) for lat in lats]
+    assert [r[0] for r in empty_store.conn.execute("SELECT lat FROM accounts ORDER BY id")] == lats
+    writes.update_from_query(empty_store, "accounts", ("lat",), query.replace("column3, 'zip'", "column3 + 1"), params)
+    assert len(calls) == 1, "unchecked REALs go the Python way"
