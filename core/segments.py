@@ -92,13 +92,29 @@ def account_ids(store: Store, rule: dict[str, Any], today: date | None = None) -
 
 
 def describe(rule: dict[str, Any]) -> str:
+    """The conditions in words, e.g. "Healthcare; 100+ employees; not visited for 90 days (or never); a won deal"."""
     parts = []
-    for key, value in rule.items():
-        if isinstance(value, list):
-            value = ", ".join(map(str, value))
-        elif isinstance(value, bool):
-            value = "yes" if value else "no (in the pool)"
-        parts.append(f"{key.replace('_', ' ')} {value}")
+    if rule.get("industries"):
+        parts.append(", ".join(rule["industries"]))
+    lo, hi = rule.get("min_employees"), rule.get("max_employees")
+    if lo is not None and hi is not None:
+        parts.append(f"{lo:,}–{hi:,} employees")
+    elif lo is not None:
+        parts.append(f"{lo:,}+ employees")
+    elif hi is not None:
+        parts.append(f"up to {hi:,} employees")
+    if rule.get("tiers"):
+        parts.append("tier " + ", ".join(rule["tiers"]))
+    if "visited_within_days" in rule:
+        parts.append(f"visited in the last {rule['visited_within_days']} days")
+    if "not_visited_days" in rule:
+        parts.append(f"not visited for {rule['not_visited_days']} days (or never)")
+    if "deal_stage" in rule:
+        parts.append(f"a {rule['deal_stage']} deal")
+    if "min_score" in rule:
+        parts.append(f"fit + timing score {rule['min_score']}+")
+    if "owned" in rule:
+        parts.append("has an owner" if rule["owned"] else "in the pool (no owner)")
     return "; ".join(parts) or "every account"
 
 
@@ -185,3 +201,12 @@ def lead_matcher(rule: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]
             return False
         return (lo is None or employees >= lo) and (hi is None or employees <= hi)
     return test
+
+
+def known_industries(store: Store) -> list[str]:
+    """The industries accounts have, as written (the first spelling of each), for a segment editor to offer."""
+    seen: dict[str, str] = {}
+    for (industry,) in store.conn.execute("SELECT DISTINCT trim(industry) FROM accounts WHERE deleted_at IS NULL "
+                                          "AND industry IS NOT NULL AND trim(industry) <> '' ORDER BY 1"):
+        seen.setdefault(industry.lower(), industry)
+    return sorted(seen.values(), key=str.lower)

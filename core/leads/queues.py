@@ -112,7 +112,7 @@ def find_queue(store: Store, name: str) -> dict[str, Any] | None:
 def save_queue(store: Store, name: str, *, mode: str | None = None, sources: list[str] | None = None,
                states: list[str] | None = None, min_score: int | None = None, priority: int | None = None,
                hours_only: bool | None = None, active: bool | None = None,
-               segments: list[str] | None = None) -> tuple[int, Changes]:
+               segments: list[str] | None = None, clear_min_score: bool = False) -> tuple[int, Changes]:
     """Create the queue `name`, or change the settings given (None = keep; an empty list clears).
 
     `segments`: saved segment names; the queue then takes only leads in one of them (a lead is in a
@@ -132,6 +132,8 @@ def save_queue(store: Store, name: str, *, mode: str | None = None, sources: lis
             rule["states"] = [s.strip().upper() for s in states if s.strip()]
         if min_score is not None:
             rule["min_score"] = min_score
+        elif clear_min_score:
+            rule.pop("min_score", None)
         if segments is not None:
             try:
                 rule["segments"] = check_names(store, [s for s in segments if s.strip()])
