@@ -22,6 +22,7 @@ from core.changes import Changes
 from core.importing.values import zip5
 from core.leads.queues import MODE_WORDS, ROTATION_KINDS, Member, Queue, load_queues
 from core.progress import Progress, check_cancelled
+from core.segments import lead_matcher, memberships, segment_rules
 from core.storage import writes
 from core.storage.bulk import indexes_rebuilt_after
 from core.storage.database import Store
@@ -230,7 +231,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
         "SELECT id, name, owner_id FROM accounts WHERE deleted_at IS NULL AND id IN "
         "(SELECT account_id FROM leads WHERE status = 'new' AND account_id IS NOT NULL)")}
     geo = _geo_owners(store) if any(q.mode == "best_available" for q in queues) else {}
-    sql = ("SELECT id, uid, company, source, state, postal_code, industry, product, score, account_id, match_reason, "
+    sql = ("SELECT id, uid, company, source, state, postal_code, industry, employees, product, score, account_id, match_reason, "
            "queue_id FROM leads WHERE status = 'new' AND deleted_at IS NULL")
     params: tuple = ()
     if lead_ids is not None:
@@ -242,11 +243,19 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
     utc_day = at.astimezone(timezone.utc).date().isoformat()
     result = RoutingResult()
     decisions: list[dict[str, Any]] = []
-    edits: list[tuple[int, str, dict[str, Any]]] = []
+    edits: list[tuple[int, str, dict[str, Any]]] = []  # waiting leads whose queue changed
+    assigned: list[int] = []
     no_queue = "no queue takes this lead"
 
     queues_for: dict[tuple, list[Queue]] = {}
     score_matters = any(q.min_score is not None for q in queues)
+    # Segments some queue takes from: which accounts are in them today, and for leads without an
+    # account, the segments whose conditions (industry, size) the lead's own fields answer.
+    used = {s.strip().lower() for q in queues for s in q.segments}
+    in_account = memberships(store, used, at.date()) if used else {}
+    by_fields = [(name, test) for name, rule in segment_rules(store, used).items()
+                 if (test := lead_matcher(rule))] if used else []
+    no_segments: frozenset[str] = frozenset()
     for n, lead in enumerate(leads):
         if n % 5000 == 0:
             check_cancelled(progress)
@@ -256,10 +265,14 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
         # The first queue (by priority) that takes the lead and has someone free; a full queue
         # overflows into the next one that takes it, and the reason says so.
         # Which queues take a lead depends only on its source, state and score: worked out once each.
-        key = (lead["source"], lead["state"], lead["score"] if score_matters else None)
+        in_segments = no_segments
+        if used:
+            in_segments = (in_account.get(lead["account_id"], no_segments) if lead["account_id"]
+                           else frozenset(name for name, test in by_fields if test(lead)))
+        key = (lead["source"], lead["state"], lead["score"] if score_matters else None, in_segments)
         taking = queues_for.get(key)
         if taking is None:
-            taking = queues_for[key] = [q for q in queues if q.takes(lead)]
+            taking = queues_for[key] = [q for q in queues if q.takes(lead, in_segments)]
         queue = next((q for q in taking if runs[q.id].free), taking[0] if taking else None)
         run = runs[queue.id] if queue else None
         qid = queue.id if queue else None
@@ -331,8 +344,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             rep_name = reps[rep_id].name
             decisions.append({"lead_id": lead_id, "queue_id": qid, "rep_id": rep_id, "reason": reason,
                               "kind": kind, "day": reps[rep_id].local_day})
-            edits.append((lead_id, lead["uid"], {"status": "assigned", "queue_id": qid, "rep_id": rep_id,
-                                                  "assigned_at": now}))
+            assigned.append(lead_id)
             result.assignments.append({"lead_id": lead_id, "rep_id": rep_id, "rep": rep_name, "queue_id": qid,
                                        "queue": queue.name if queue else None, "kind": kind, "reason": reason})
         else:
@@ -355,13 +367,25 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             # A big run rebuilds the plain indexes once instead of maintaining them row by row.
             big.enter_context(indexes_rebuilt_after(store, "routing_decisions"))
             big.enter_context(indexes_rebuilt_after(store, "leads"))
+        uids = writes.new_uid_run(len(decisions))
+        for decision, uid in zip(decisions, uids):
+            decision["uid"] = uid
         decision_ids = writes.insert_many(store, "routing_decisions", decisions)
+        # An assigned lead takes its queue and rep from its decision: SQLite copies them across
+        # (and logs each lead's edit) without 100,000 edits built and bound in Python.
+        if decision_ids:
+            writes.update_from_query(
+                store, "leads", ("status", "queue_id", "rep_id", "assigned_at"),
+                "SELECT l.id, l.uid, 'assigned', d.queue_id, d.rep_id, ? FROM routing_decisions d "
+                "JOIN leads l ON l.id = d.lead_id WHERE d.id BETWEEN ? AND ? AND d.rep_id IS NOT NULL ORDER BY d.id",
+                (now, decision_ids[0], decision_ids[-1]))
         writes.update_known(store, "leads", edits)
     timings["write_s"] = time_module.perf_counter() - started - timings["read_s"] - timings["decide_s"]
     result.timings = timings
+    by_queue = Counter((a["queue_id"], a["rep_id"]) for a in result.assignments if a["kind"] != "owner")
     for q in queues:
         run = runs[q.id]
-        got = Counter(a["rep_id"] for a in result.assignments if a["queue_id"] == q.id and a["kind"] != "owner")
+        got = Counter({rep: n for (qid, rep), n in by_queue.items() if qid == q.id})
         if not run.member:
             continue
         # Fairness is judged among the reps who could take leads the whole run (not away, not capped).
@@ -370,7 +394,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                                 "reps": len(run.free_all_run), "min": min(per), "max": max(per),
                                 "spread": max(per) - min(per), "skipped": list(run.away),
                                 "per_rep": {reps[r].name: got.get(r, 0) for r in run.member}})
-    result.changes = Changes.of("leads", [e[0] for e in edits], f"{len(result.assignments)} leads routed").merge(
+    result.changes = Changes.of("leads", assigned + [e[0] for e in edits], f"{len(result.assignments)} leads routed").merge(
         Changes.of("routing_decisions", decision_ids))
     return result
 

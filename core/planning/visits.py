@@ -1,4 +1,4 @@
-"""Visits on the road: list a day's visits, check in and check out with an outcome and notes (offline, logged)."""
+"""Visits on the road: list a day's visits, check in, check out with an outcome and notes, or mark one missed (offline, logged)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,20 @@ def check_out(store: Store, visit_id: int, outcome: str, notes: str | None = Non
         if acc is not None and (acc["last_visit_at"] or "") < in_at:
             writes.update(store, "accounts", v["account_id"], {"last_visit_at": in_at})
     return Changes.of("visits", [visit_id], "checked out").merge(Changes.of("accounts", [v["account_id"]]))
+
+
+def mark_missed(store: Store, visit_id: int, reason: str | None = None) -> Changes:
+    """Record that a planned visit did not happen; a rotation's re-plan then rolls it forward.
+
+    Only a planned visit that was never checked in can be missed: a check-in means the rep was there,
+    and a done or cancelled visit is history.
+    """
+    v = _visit(store, visit_id)
+    if v["status"] != "planned":
+        raise ValueError(f"visit {visit_id}: status is {v['status']}, only a planned visit can be marked missed")
+    if v["check_in_at"]:
+        raise ValueError(f"visit {visit_id}: checked in at {v['check_in_at']}; check it out instead")
+    note = (reason or "").strip()
+    with store.atomic():
+        writes.update(store, "visits", visit_id, {"status": "missed", "notes": note or v["notes"]})
+    return Changes.of("visits", [visit_id], "marked missed")

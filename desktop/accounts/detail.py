@@ -142,9 +142,11 @@ class AccountDetail(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(inner)
-        # Room for the form's narrowest layout and the scroll bar the tall form needs, so nothing is cut
-        # off at the right (the 340 px minimum alone left the day toggles clipped once the bar showed).
-        self.setMinimumWidth(max(340, inner.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()))
+        # The horizontal bar is off, so a panel narrower than its fields clips them (the Sunday toggle,
+        # the line edits' right edge): never let the splitter squeeze it below what the fields need
+        # beside the vertical scroll bar.
+        self.setMinimumWidth(max(340, inner.minimumSizeHint().width()
+                                 + scroll.verticalScrollBar().sizeHint().width() + 2))
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

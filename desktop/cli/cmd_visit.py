@@ -1,19 +1,20 @@
-"""`fieldatlas visit`: list a day's visits, check in and check out (works offline; every write is logged)."""
+"""`fieldatlas visit`: list a day's visits, check in, check out, mark missed (works offline; every write is logged)."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, timezone
 
-from core.planning import check_in, check_out, visits_on
+from core.planning import check_in, check_out, mark_missed, visits_on
 from core.reps import find_rep
 from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("visit", help="list, check in and check out visits",
+    p = sub.add_parser("visit", help="list, check in, check out and mark missed visits",
                        description="Visits on the road: `list` a rep's day, `checkin` on arrival, `checkout` with "
-                                   "an outcome and notes.")
+                                   "an outcome and notes, `missed` when a planned visit did not happen (a rotation's "
+                                   "re-plan rolls it forward).")
     verbs = p.add_subparsers(dest="verb", required=True)
     ls = verbs.add_parser("list", help="a rep's visits on a day")
     add_db_argument(ls)
@@ -32,6 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     co.add_argument("--notes", default=None)
     co.add_argument("--at", default=None, help="ISO time with zone (default now)")
     add_json_argument(co)
+    mi = verbs.add_parser("missed", help="record that a planned visit did not happen")
+    add_db_argument(mi)
+    mi.add_argument("visit_id", type=int)
+    mi.add_argument("--reason", default=None, help="why, e.g. 'store closed for inventory'")
+    add_json_argument(mi)
     p.set_defaults(func=run)
 
 
@@ -64,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.verb == "checkin":
                 changes = check_in(store, args.visit_id, _when(args.at))
+            elif args.verb == "missed":
+                changes = mark_missed(store, args.visit_id, args.reason)
             else:
                 changes = check_out(store, args.visit_id, args.outcome, args.notes, _when(args.at))
         except (KeyError, ValueError) as exc:

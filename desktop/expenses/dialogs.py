@@ -9,7 +9,9 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from core.expenses import CATEGORIES, SCHEMES, ExpenseError, add_expense, add_trip, rate_list, set_rate, set_rep_scheme
+from core.expenses import (CATEGORIES, SCHEMES, ExpenseError, add_expense, add_trip, rate_list, set_rate, set_rep_scheme,
+                           update_expense)
+from core.expenses.common import cents_to_decimal
 
 if TYPE_CHECKING:  # the type only; sections do not touch storage
     from core.storage.database import Store
@@ -117,7 +119,7 @@ class ExpenseDialog(_Form):
         self.receipt.setPlaceholderText("JPEG, PNG or PDF")
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._choose)
-        row = QHBoxLayout()
+        row = self.receipt_row = QHBoxLayout()
         row.addWidget(self.receipt, 1)
         row.addWidget(browse)
         money = QHBoxLayout()
@@ -141,6 +143,39 @@ class ExpenseDialog(_Form):
                            currency=self.currency.text(), merchant=self.merchant.text(), purpose=self.purpose.text(),
                            notes=self.notes.text(), receipt=self.receipt.text().strip() or None, per_diem=per_diem,
                            partial_day=self.partial.isChecked(), actor_id=self.actor_id)
+
+
+class EditExpenseDialog(ExpenseDialog):
+    """Change a logged expense's fields; the service refuses it once its report is submitted, and says why.
+
+    Only what the user changed is written, so an unchanged form writes nothing and logs nothing. The
+    receipt has its own button (Attach receipt…) and a per diem is re-logged rather than edited.
+    """
+
+    def __init__(self, store: Store, row: dict, actor_id: int | None, parent=None) -> None:
+        super().__init__(store, row["rep_id"], actor_id, date.fromisoformat(row["day"]), row["currency"], parent)
+        self.setWindowTitle("Edit expense")
+        self.row = row
+        self.category.setCurrentText(row["category"])
+        self.amount.setText(f"{cents_to_decimal(row['amount_cents']):.2f}")
+        self.merchant.setText(row["merchant"] or "")
+        self.purpose.setText(row["business_purpose"] or "")
+        self.notes.setText(row["notes"] or "")
+        for field in (self.receipt_row, self.per_diem, self.partial):
+            self.form.setRowVisible(field, False)
+        self.original = self._values()
+
+    def _values(self) -> dict[str, str]:
+        return {"day": self.day.date().toPython().isoformat(), "category": self.category.currentText(),
+                "amount": self.amount.text().strip(), "currency": self.currency.text().strip().upper(),
+                "merchant": self.merchant.text().strip(), "business_purpose": self.purpose.text().strip(),
+                "notes": self.notes.text().strip()}
+
+    def write(self):
+        now = self._values()
+        changed = {k: v for k, v in now.items() if v != self.original[k]}
+        changes = update_expense(self.store, self.row["id"], changed, actor_id=self.actor_id) if changed else None
+        return self.row["id"], changes
 
 
 class RatesDialog(QDialog):

@@ -21,7 +21,7 @@ from core.expenses.receipts import receipt_path
 from core.expenses.reports import PeriodReport, list_reports
 from core.money import format_cents
 from desktop.context import AppContext
-from desktop.expenses.dialogs import ExpenseDialog, RatesDialog, TripDialog
+from desktop.expenses.dialogs import EditExpenseDialog, ExpenseDialog, RatesDialog, TripDialog
 from desktop.territories.editor import NOBODY, combo_value, select_value
 from desktop.territories.tables import RowsModel
 from desktop.tasks import open_worker_store
@@ -168,12 +168,15 @@ class ExpensesView(QWidget):
         w = QWidget()
         self.add_expense_button = QPushButton("Add expense…")
         self.add_expense_button.clicked.connect(self.add_expense_clicked)
+        self.edit_expense_button = QPushButton("Edit expense…")
+        self.edit_expense_button.clicked.connect(self.edit_expense_clicked)
         self.attach_button = QPushButton("Attach receipt…")
         self.attach_button.clicked.connect(self.attach_clicked)
         self.delete_expense_button = QPushButton("Delete expense")
         self.delete_expense_button.clicked.connect(self.delete_selected_expense)
         top = QHBoxLayout()
         top.addWidget(self.add_expense_button)
+        top.addWidget(self.edit_expense_button)
         top.addWidget(self.attach_button)
         top.addStretch(1)
         top.addWidget(self.delete_expense_button)
@@ -181,6 +184,7 @@ class ExpensesView(QWidget):
         self.expense_table = _table(self.expense_model, "expenses-table")
         self.expense_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.expense_table.selectionModel().selectionChanged.connect(lambda *_: self._show_receipt())
+        self.expense_table.doubleClicked.connect(lambda *_: self.edit_expense_clicked())
         for col, width in enumerate((80, 110, 80, 150, 80, 240, 220)):
             self.expense_table.setColumnWidth(col, width)
         self.preview = QLabel("Select an expense to see its receipt")
@@ -531,6 +535,21 @@ class ExpensesView(QWidget):
             return
         dialog = ExpenseDialog(self.ctx.store, rep_id, self._actor_id(), today_utc(), self.ctx.settings.currency, self)
         if dialog.exec() and dialog.changes is not None:
+            self.ctx.apply(dialog.changes)
+            self._say(dialog.changes.note)
+
+    def edit_expense_dialog(self) -> EditExpenseDialog | None:
+        """The edit form for the selected expense (None, with a word why, when nothing is selected)."""
+        ids = self._selected(self.expense_table, self.expense_model)
+        row = next((e for e in self.period.expenses if ids and e["id"] == ids[0]), None) if self.period else None
+        if row is None:
+            self._say("Select the expense to edit", error=True)
+            return None
+        return EditExpenseDialog(self.ctx.store, row, self._actor_id(), self)
+
+    def edit_expense_clicked(self) -> None:
+        dialog = self.edit_expense_dialog()
+        if dialog is not None and dialog.exec() and dialog.changes is not None:
             self.ctx.apply(dialog.changes)
             self._say(dialog.changes.note)
 

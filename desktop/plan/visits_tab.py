@@ -1,4 +1,4 @@
-"""The Visits tab: a rep's visits on one day, with check-in and check-out (outcome and notes), offline."""
+"""The Visits tab: a rep's visits on one day, with check-in, check-out (outcome and notes) and missed, offline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLay
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core import defaults
-from core.planning import OUTCOMES, check_in, check_out, visits_on
+from core.planning import OUTCOMES, check_in, check_out, mark_missed, visits_on
 from core.reps import list_reps
 from desktop.context import AppContext
 
@@ -48,6 +48,9 @@ class VisitsTab(QWidget):
         self.notes.setPlaceholderText("Notes")
         self.checkin_button = QPushButton("Check in")
         self.checkout_button = QPushButton("Check out")
+        self.missed_button = QPushButton("Missed")
+        self.missed_button.setToolTip("The visit did not happen (the Notes say why); a rotation's Re-plan "
+                                      "rolls it forward")
         top = QHBoxLayout()
         top.addWidget(QLabel("Rep"))
         top.addWidget(self.rep)
@@ -60,6 +63,7 @@ class VisitsTab(QWidget):
         bottom.addWidget(self.outcome)
         bottom.addWidget(self.notes, 1)
         bottom.addWidget(self.checkout_button)
+        bottom.addWidget(self.missed_button)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.table, 1)
@@ -68,6 +72,7 @@ class VisitsTab(QWidget):
         self.day.dateChanged.connect(self.refresh)
         self.checkin_button.clicked.connect(self._check_in)
         self.checkout_button.clicked.connect(self._check_out)
+        self.missed_button.clicked.connect(self._missed)
         ctx.changed.connect(lambda ch: self.refresh() if ch.touched("visits") else None)
         self.rows: list[dict] = []
         self.refresh()
@@ -111,3 +116,13 @@ class VisitsTab(QWidget):
             self.notes.clear()
         except (KeyError, ValueError) as exc:
             QMessageBox.warning(self, "Check out", str(exc))
+
+    def _missed(self) -> None:
+        v = self._current()
+        if v is None:
+            return
+        try:
+            self.ctx.apply(mark_missed(self.ctx.store, v["id"], self.notes.text()))
+            self.notes.clear()
+        except (KeyError, ValueError) as exc:
+            QMessageBox.warning(self, "Missed", str(exc))

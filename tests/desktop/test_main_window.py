@@ -202,3 +202,20 @@ def test_every_section_title_fits_in_the_sidebar_of_a_narrow_window(qtbot, demo_
         item = window.nav.item(row)
         text_width = metrics.horizontalAdvance(item.text())
         assert window.nav.visualItemRect(item).width() >= text_width + 16, item.text()
+
+
+def test_the_account_panel_shows_its_fields_whole_at_the_default_size(qtbot, demo_store):
+    """The panel scrolls only vertically, so a panel squeezed narrower than its fields cut the Sunday toggle off."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QToolButton
+
+    window = make_window(qtbot, demo_store)
+    window.resize(1400, 860)
+    view = window.view("accounts")
+    view.splitter.setSizes([5000, 1])  # the user drags the panel as narrow as it goes
+    view.select_ids([view.model.ids[0]])
+    qtbot.wait(50)
+    panel = view.detail
+    sunday = panel.findChild(QToolButton, "weekday-sun")
+    right = sunday.mapTo(panel, QPoint(sunday.width(), 0)).x()
+    assert sunday.isVisible() and right <= panel.width() - 10, (right, panel.width())

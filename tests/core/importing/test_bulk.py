@@ -264,3 +264,50 @@ def test_update_columns_writes_and_logs_like_update_known(tmp_path, count):
     assert len(stores[1].query(log)) == count
     for store in stores:
         store.close()
+
+
+def _edits_query(edits):
+    # The edits as a VALUES query (id, uid, city, employees), in the order given.
+    values = ", ".join("(?, ?, ?, ?)" for _ in edits)
+    return (f"SELECT column1, column2, column3, column4 FROM (VALUES {values})",
+            [x for row_id, uid, v in edits for x in (row_id, uid, v["city"], v["employees"])])
+
+
+@pytest.mark.parametrize("city", ["Austin \u00e9\u201c", 30.25], ids=["text", "a REAL goes the Python way"])
+def test_update_from_query_writes_and_logs_as_update_known(tmp_path, city):
+    a = open_database(tmp_path / "a.sqlite", create=True)
+    b = open_database(tmp_path / "b.sqlite", create=True)
+    for store in (a, b):
+        writes.insert_many(store, "accounts", [{"name": f"A{i}"} for i in range(40)])
+    uids = dict(a.conn.execute("SELECT id, uid FROM accounts").fetchall())
+    # Not in id order, with None and text that JSON must escape: the log keeps this order.
+    edits = [(i, uids[i], {"city": None if i % 5 == 0 else f"{city}{i}" if isinstance(city, str) else city + i,
+                           "employees": i * 3}) for i in (7, 3, *range(10, 40), 1)]
+    update_known(a, "accounts", edits)
+    sql, params = _edits_query(edits)
+    assert writes.update_from_query(b, "accounts", ("city", "employees"), sql, params) == len(edits)
+    state = "SELECT id, city, employees FROM accounts ORDER BY id"
+    assert [tuple(r) for r in a.query(state)] == [tuple(r) for r in b.query(state)]
+    logged = "SELECT row_id, row_uid, op, value FROM change_log WHERE op = 'update' ORDER BY seq"
+    assert [tuple(r) for r in a.query(logged)] == [tuple(r) for r in b.query(logged)]
+    hlcs = [r[0] for r in b.query("SELECT hlc FROM change_log ORDER BY seq")]
+    assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs), "one fresh clock reading per edit, in order"
+    assert b.scalar("SELECT count(*) FROM sqlite_temp_master") == 0, "no scratch table left behind"
+    a.close()
+    b.close()
+
+
+def test_update_from_query_refuses_the_same_row_twice_and_writes_nothing(empty_store):
+    writes.insert_many(empty_store, "accounts", [{"name": "A"}])
+    uid = empty_store.scalar("SELECT uid FROM accounts")
+    sql, params = _edits_query([(1, uid, {"city": "X", "employees": 1}), (1, uid, {"city": "Y", "employees": 2})])
+    with pytest.raises(ValueError, match="twice"):
+        writes.update_from_query(empty_store, "accounts", ("city", "employees"), sql, params)
+    assert empty_store.scalar("SELECT city FROM accounts") is None
+    assert empty_store.scalar("SELECT count(*) FROM change_log WHERE op = 'update'") == 0
+
+
+def test_a_run_of_uids_is_unique_and_in_order():
+    run, other = writes.new_uid_run(5000), writes.new_uid_run(5000)
+    assert run == sorted(run) and len(set(run + other)) == 10000
+    assert all(len(u) == 32 and int(u, 16) >= 0 for u in run)

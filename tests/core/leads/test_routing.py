@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from core.leads.importing import enrich
@@ -217,3 +218,23 @@ def test_working_hours_only_queues_wait_outside_hours(team):
     result = route_leads(store, at=night)
     assert result.assignments == [] and "outside working hours" in result.waiting[0]["reason"]
     assert len(route_leads(store, at=AT).assignments) == 2
+
+
+def test_every_decision_and_lead_edit_is_in_the_change_log(team):
+    """Sync replays the change log: each routed lead's edit and each decision (with its reason) must be there."""
+    store, reps = team
+    qid = regular_queue(store, reps)
+    ids = add_leads(store, 9)
+    result = route_leads(store, at=AT)
+    edits = {r["row_id"]: json.loads(r["value"]) for r in store.query(
+        "SELECT row_id, value FROM change_log WHERE table_name = 'leads' AND op = 'update'")}
+    assert set(edits) == set(ids)
+    for a in result.assignments:
+        assert edits[a["lead_id"]] == {"status": "assigned", "queue_id": qid, "rep_id": a["rep_id"],
+                                       "assigned_at": edits[a["lead_id"]]["assigned_at"]}
+    logged = [json.loads(r["value"]) for r in store.query(
+        "SELECT value FROM change_log WHERE table_name = 'routing_decisions' AND op = 'insert' ORDER BY seq")]
+    assert [(d["lead_id"], d["rep_id"], d["reason"]) for d in logged] == [
+        (a["lead_id"], a["rep_id"], a["reason"]) for a in result.assignments]
+    stored = {r["uid"] for r in store.query("SELECT uid FROM routing_decisions")}
+    assert stored == {d["uid"] for d in logged}

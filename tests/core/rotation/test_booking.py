@@ -126,6 +126,30 @@ def test_replan_rolls_a_missed_visit_forward_once(demo_store, saved):
     assert cov[tier].missed == 0 and cov[tier].done == 0
 
 
+def test_a_visit_marked_missed_by_the_rep_is_rolled_forward_with_its_reason_kept(demo_store, saved):
+    from core.planning import check_in, mark_missed
+
+    plan_id, a = saved
+    planner.apply_rotation(demo_store, plan_id, today=date(2026, 11, 27))
+    ids = [r["id"] for r in demo_store.conn.execute(
+        "SELECT id FROM visits WHERE rotation_plan_id = ? ORDER BY planned_start", (plan_id,))]
+    changes = mark_missed(demo_store, ids[0], "  Store closed for inventory ")
+    assert changes.touched("visits")
+    row = demo_store.conn.execute("SELECT status, notes FROM visits WHERE id = ?", (ids[0],)).fetchone()
+    assert tuple(row) == ("missed", "Store closed for inventory")
+    logged = demo_store.scalar("SELECT count(*) FROM change_log WHERE table_name = 'visits' AND row_id = ? "
+                               "AND value LIKE '%missed%'", (ids[0],))
+    assert logged == 1
+    with pytest.raises(ValueError, match="only a planned visit"):
+        mark_missed(demo_store, ids[0])
+    check_in(demo_store, ids[1], datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc))
+    with pytest.raises(ValueError, match="checked in"):
+        mark_missed(demo_store, ids[1])
+    result = planner.replan(demo_store, plan_id, today=date(2026, 12, 1))
+    assert result.rolled_forward == 1
+    assert demo_store.scalar("SELECT status FROM visits WHERE id = ?", (ids[0],)) == "missed"
+
+
 def test_time_off_moves_that_days_visits_to_an_open_day(demo_store, saved):
     plan_id, a = saved
     planner.apply_rotation(demo_store, plan_id, today=date(2026, 11, 27))

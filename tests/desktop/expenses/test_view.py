@@ -176,3 +176,44 @@ def test_rates_dialog_sets_a_rate_and_the_reps_scheme(qtbot, demo_store):
     july = [t for t in __import__("core.expenses", fromlist=["list_trips"]).list_trips(
         demo_store, first=date(2026, 11, 1), last=date(2026, 11, 30), rep_id=ryan)]
     assert {t["pay"].rate_text() for t in july if t["report_state"] == "draft"} <= {"0.75"}
+
+
+def test_a_rep_edits_an_expense_in_the_view_and_a_submitted_one_is_refused(qtbot, demo_store):
+    window, view = _window(qtbot, demo_store)
+    lauren = _person(demo_store, "Lauren Lewis")
+    view.set_filters(acting=lauren, rep=lauren, month="2026-11")
+    view.tabs.setCurrentIndex(1)
+    assert view.expense_model.rowCount() > 0
+    view.expense_table.selectRow(0)
+    eid = view.expense_model.keys[0]
+    before = demo_store.conn.execute("SELECT * FROM expenses WHERE id = ?", (eid,)).fetchone()
+    logged = demo_store.scalar("SELECT count(*) FROM change_log")
+
+    dialog = view.edit_expense_dialog()
+    assert dialog.windowTitle() == "Edit expense" and not dialog.form.isRowVisible(dialog.per_diem)
+    assert dialog.merchant.text() == (before["merchant"] or "")
+    dialog.save()  # nothing changed: nothing written
+    assert dialog.changes is None and demo_store.scalar("SELECT count(*) FROM change_log") == logged
+
+    dialog = view.edit_expense_dialog()
+    dialog.amount.setText("twelve")
+    dialog.save()
+    assert dialog.error.text() and dialog.changes is None
+    dialog.amount.setText("12.34")
+    dialog.merchant.setText("Whataburger #118")
+    dialog.save()
+    view.ctx.apply(dialog.changes)
+    after = demo_store.conn.execute("SELECT * FROM expenses WHERE id = ?", (eid,)).fetchone()
+    assert (after["amount_cents"], after["merchant"]) == (1234, "Whataburger #118")
+    assert after["category"] == before["category"] and after["day"] == before["day"]
+    row = view.expense_model.keys.index(eid)
+    assert view.expense_model.rows[row][3] == "Whataburger #118" and view.expense_model.rows[row][4] == "$12.34"
+
+    # October's report is submitted: its expenses are locked, and the form says so in place.
+    view.set_filters(month="2026-10")
+    view.tabs.setCurrentIndex(1)
+    view.expense_table.selectRow(0)
+    dialog = view.edit_expense_dialog()
+    dialog.merchant.setText("changed after submitting")
+    dialog.save()
+    assert "submitted" in dialog.error.text() and dialog.changes is None

@@ -37,6 +37,12 @@ def test_plan_json_exports_and_accept(demo_db, tmp_path, capsys):
     code, out, _ = run(capsys, "visit", "checkout", "--db", str(demo_db), str(vid), "--outcome", "Order placed",
                        "--at", "2026-11-23T15:50:00Z", "--json")
     assert code == 0 and json.loads(out)["status"] == "done"
+    # A done visit cannot be missed: one line, non-zero; another planned one can.
+    code, _, err = run(capsys, "visit", "missed", "--db", str(demo_db), str(vid))
+    assert code != 0 and "only a planned visit" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = run(capsys, "visit", "missed", "--db", str(demo_db), str(rows[1]["id"]), "--reason",
+                       "Buyer away", "--json")
+    assert code == 0 and (json.loads(out)["status"], json.loads(out)["notes"]) == ("missed", "Buyer away")
 
 
 @pytest.mark.parametrize("args, message", [
