@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from core.books.segments import account_ids as segment_account_ids
+from core.segments import account_ids as segment_account_ids
 from core.changes import Changes
 from core.leads.scoring import load_rules
 from core.storage import writes

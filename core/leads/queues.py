@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.changes import Changes
+from core.segments import SegmentProblem, check_names
 from core.storage import writes
 from core.storage.database import Store
 
@@ -42,14 +43,19 @@ class Queue:
     sources: tuple[str, ...] = ()     # as the manager wrote them; empty = any source
     states: tuple[str, ...] = ()
     min_score: int | None = None
+    segments: tuple[str, ...] = ()    # saved segment names: only leads in one of them (see core.segments)
     members: list[Member] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._sources = frozenset(s.casefold() for s in self.sources)
+        self._segments = frozenset(s.strip().lower() for s in self.segments)
 
-    def takes(self, lead: dict[str, Any]) -> bool:
+    def takes(self, lead: dict[str, Any], in_segments: frozenset[str] = frozenset()) -> bool:
+        """Whether this queue takes the lead; `in_segments` are the lower-cased segments the lead is in."""
         # `lead` is a dict or a sqlite3.Row (routing reads rows as they come, without copying them).
         if self.sources and (lead["source"] or "").casefold() not in self._sources:
+            return False
+        if self._segments and not self._segments & in_segments:
             return False
         if self.states and lead["state"] and lead["state"].upper() not in self.states:
             return False
@@ -65,6 +71,8 @@ class Queue:
             parts.append("states " + ", ".join(self.states))
         if self.min_score is not None:
             parts.append(f"score ≥ {self.min_score}")
+        if self.segments:
+            parts.append("segment " + ", ".join(self.segments))
         return "; ".join(parts) or "every lead"
 
 
@@ -76,7 +84,8 @@ def load_queues(store: Store) -> list[Queue]:
         rule = json.loads(r["rule"] or "{}")
         q = Queue(r["id"], r["name"], r["strategy"] if r["strategy"] in MODES else "round_robin", r["priority"],
                   bool(r["hours_only"]), tuple(rule.get("sources") or ()),
-                  tuple(s.upper() for s in rule.get("states") or ()), rule.get("min_score"))
+                  tuple(s.upper() for s in rule.get("states") or ()), rule.get("min_score"),
+                  tuple(rule.get("segments") or ()))
         queues.append(q)
     by_id = {q.id: q for q in queues}
     for m in store.conn.execute("SELECT * FROM queue_members WHERE deleted_at IS NULL ORDER BY position, id"):
@@ -102,8 +111,14 @@ def find_queue(store: Store, name: str) -> dict[str, Any] | None:
 
 def save_queue(store: Store, name: str, *, mode: str | None = None, sources: list[str] | None = None,
                states: list[str] | None = None, min_score: int | None = None, priority: int | None = None,
-               hours_only: bool | None = None, active: bool | None = None) -> tuple[int, Changes]:
-    """Create the queue `name`, or change the settings given (None = keep)."""
+               hours_only: bool | None = None, active: bool | None = None,
+               segments: list[str] | None = None, clear_min_score: bool = False) -> tuple[int, Changes]:
+    """Create the queue `name`, or change the settings given (None = keep; an empty list clears).
+
+    `segments`: saved segment names; the queue then takes only leads in one of them (a lead is in a
+    segment when its matched account is, or, with no account, when the segment's industry and size
+    conditions, its only ones, hold for the lead itself).
+    """
     if not name.strip():
         raise QueueProblem("a queue needs a name")
     if mode is not None and mode not in MODES:
@@ -117,6 +132,13 @@ def save_queue(store: Store, name: str, *, mode: str | None = None, sources: lis
             rule["states"] = [s.strip().upper() for s in states if s.strip()]
         if min_score is not None:
             rule["min_score"] = min_score
+        elif clear_min_score:
+            rule.pop("min_score", None)
+        if segments is not None:
+            try:
+                rule["segments"] = check_names(store, [s for s in segments if s.strip()])
+            except SegmentProblem as exc:
+                raise QueueProblem(str(exc)) from exc
         values: dict[str, Any] = {"rule": json.dumps({k: v for k, v in rule.items() if v not in (None, [])})}
         if mode is not None:
             values["strategy"] = mode
@@ -194,7 +216,8 @@ def queue_overview(store: Store) -> list[dict[str, Any]]:
         counts = rotation_counts(store, q.id)
         out.append({
             "id": q.id, "name": q.name, "mode": q.mode, "priority": q.priority, "hours_only": q.hours_only,
-            "takes": q.describe(),
+            "takes": q.describe(), "sources": list(q.sources), "states": list(q.states), "min_score": q.min_score,
+            "segments": list(q.segments),
             "members": [{"rep_id": m.rep_id, "rep": names.get(m.rep_id, "?"), "weight": m.weight,
                          "daily_cap": m.daily_cap, "active": m.active, "leads": counts.get(m.rep_id, 0)}
                         for m in q.members]})

@@ -22,6 +22,7 @@ from core.changes import Changes
 from core.importing.values import zip5
 from core.leads.queues import MODE_WORDS, ROTATION_KINDS, Member, Queue, load_queues
 from core.progress import Progress, check_cancelled
+from core.segments import lead_matcher, memberships, segment_rules
 from core.storage import writes
 from core.storage.bulk import indexes_rebuilt_after
 from core.storage.database import Store
@@ -230,7 +231,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
         "SELECT id, name, owner_id FROM accounts WHERE deleted_at IS NULL AND id IN "
         "(SELECT account_id FROM leads WHERE status = 'new' AND account_id IS NOT NULL)")}
     geo = _geo_owners(store) if any(q.mode == "best_available" for q in queues) else {}
-    sql = ("SELECT id, uid, company, source, state, postal_code, industry, product, score, account_id, match_reason, "
+    sql = ("SELECT id, uid, company, source, state, postal_code, industry, employees, product, score, account_id, match_reason, "
            "queue_id FROM leads WHERE status = 'new' AND deleted_at IS NULL")
     params: tuple = ()
     if lead_ids is not None:
@@ -248,6 +249,13 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
 
     queues_for: dict[tuple, list[Queue]] = {}
     score_matters = any(q.min_score is not None for q in queues)
+    # Segments some queue takes from: which accounts are in them today, and for leads without an
+    # account, the segments whose conditions (industry, size) the lead's own fields answer.
+    used = {s.strip().lower() for q in queues for s in q.segments}
+    in_account = memberships(store, used, at.date()) if used else {}
+    by_fields = [(name, test) for name, rule in segment_rules(store, used).items()
+                 if (test := lead_matcher(rule))] if used else []
+    no_segments: frozenset[str] = frozenset()
     for n, lead in enumerate(leads):
         if n % 5000 == 0:
             check_cancelled(progress)
@@ -257,10 +265,14 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
         # The first queue (by priority) that takes the lead and has someone free; a full queue
         # overflows into the next one that takes it, and the reason says so.
         # Which queues take a lead depends only on its source, state and score: worked out once each.
-        key = (lead["source"], lead["state"], lead["score"] if score_matters else None)
+        in_segments = no_segments
+        if used:
+            in_segments = (in_account.get(lead["account_id"], no_segments) if lead["account_id"]
+                           else frozenset(name for name, test in by_fields if test(lead)))
+        key = (lead["source"], lead["state"], lead["score"] if score_matters else None, in_segments)
         taking = queues_for.get(key)
         if taking is None:
-            taking = queues_for[key] = [q for q in queues if q.takes(lead)]
+            taking = queues_for[key] = [q for q in queues if q.takes(lead, in_segments)]
         queue = next((q for q in taking if runs[q.id].free), taking[0] if taking else None)
         run = runs[queue.id] if queue else None
         qid = queue.id if queue else None

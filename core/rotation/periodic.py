@@ -41,12 +41,19 @@ MAX_REMOVED = 15
 # the LNS (pattern choices) and a whole-cycle PyVRP search (moves visits between days). The cycle search gets
 # CYCLE_SHARE x the share of such customers of each round (at most CYCLE_MAX): on Cordeau's large set at 60 s a
 # flat 60 % fixed p13 (17.7 -> 2.8 %) but cost pr08 and p23 a point or two, where few visits are free to move.
-CYCLE_ROUNDS = 2
+# Four shorter rounds rather than two: each round restarts PyVRP from the LNS's best (session 4, p32/pr06).
+CYCLE_ROUNDS = 4
 CYCLE_SHARE = 0.85
 CYCLE_MAX = 0.8
-# ... and only when at least this share of customers is free to move (p13 0.90, p12 0.91, small p01-p09 ~1):
-# at 0.25-0.71 (pr08, p23, p32) three 60 s runs came out worse than the LNS alone, p32 by 3-10 points.
-CYCLE_MIN_FLEXIBLE = 0.8
+# ... and only when at least this share of customers is free to move (p13 0.90, p12 0.91, p30-p32 0.71,
+# pr03-pr06 0.50; p20/p23 0.43, pr08-pr10 0.25). Session 3 set 0.8 because p32 got nothing from the search;
+# the cause was PyVRP's capped load penalty (see LOAD_SCALE); with loads scaled, at 20 CPU-s p32 went 6-9 % ->
+# 3.3 % and pr06 5.6 -> 4.3 %, while p23 was better without it (2.1 vs 3.5 %), as was pr10.
+CYCLE_MIN_FLEXIBLE = 0.5
+# After a destroy/repair, a day with more routes than this is descended only on the routes that changed plus
+# the nearest others up to this many: on pr10 (12 routes a day of ~12 visits) a whole-day descent per touched
+# day made an LNS iteration cost ~80 ms; moves far from the changed routes were almost never found anyway.
+DESCENT_ROUTES = 4
 
 
 class _State:
@@ -239,20 +246,23 @@ def assign_patterns_cpsat(problem: PeriodicProblem, seconds: float = 5.0, neighb
 
 def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int = 0,
                    progress: Progress | None = None, use_cpsat: bool = True, use_cycle: bool = True,
-                   should_stop: Callable[[], bool] | None = None) -> PeriodicSolution:
+                   should_stop: Callable[[], bool] | None = None,
+                   clock: Callable[[], float] = time.perf_counter) -> PeriodicSolution:
     """Best plan found within `seconds`: always returns routes; customers that cannot fit are unserved.
 
     Without a balance weight and with customers whose one visit may fall on several days, part of the time
     goes to optimise_cycle (one PyVRP search over the whole cycle); see CYCLE_ROUNDS and CYCLE_SHARE.
+    `clock` measures the budget: wall time by default; benchmarks/pvrp.py --cpu passes time.process_time so
+    runs on a loaded machine can be compared by the CPU they got.
     """
-    started = time.perf_counter()
+    started = clock()
     deadline = started + seconds
     rng = random.Random(seed)
     n, t = problem.n, problem.days
     customers = [c for c in range(1, n + 1)]
 
     def time_left() -> float:
-        return deadline - time.perf_counter()
+        return deadline - clock()
 
     def report(done_frac: float, message: str) -> None:
         if progress is not None:
@@ -282,7 +292,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         if time_left() <= 0:
             break
         state.routes[d] = optimise_day(problem, d, state.routes[d], iterations=100, seconds=max(0.05, time_left() / 4),
-                                       seed=seed)
+                                       seed=seed, clock=clock)
     # Routed days are shorter than the insertion built them: try the customers left out once more.
     for c in sorted(c for c in state.unserved if problem.patterns[c]):
         state.unserved.discard(c)
@@ -291,7 +301,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     current_cost = current.cost()
     best = current.copy()
     best_cost = current_cost
-    history = [(time.perf_counter() - started, best_cost)]
+    history = [(clock() - started, best_cost)]
 
     # Nearest-neighbour lists for related removal.
     travel = problem.travel
@@ -306,30 +316,30 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     polish_every = max(1.0, total_search / 6)
     next_polish = started + polish_every
     # Cycle mode: each round is LNS until lns_end, then the whole-cycle search until the round ends.
-    round_length = max(0.0, search_end - time.perf_counter()) / CYCLE_ROUNDS
-    round_end = time.perf_counter() + round_length
+    round_length = max(0.0, search_end - clock()) / CYCLE_ROUNDS
+    round_end = clock() + round_length
     lns_end = round_end - cycle_share * round_length
-    while time.perf_counter() < search_end and n > 1:
-        if cycle and time.perf_counter() >= lns_end:
-            report(0.1 + 0.8 * (time.perf_counter() - started) / total_search, f"routing the cycle: {best_cost:,.1f}")
-            out = optimise_cycle(problem, best.routes, best.pattern, seconds=max(0.1, round_end - time.perf_counter()),
-                                 seed=rng.randint(0, 10**6))
+    while clock() < search_end and n > 1:
+        if cycle and clock() >= lns_end:
+            report(0.1 + 0.8 * (clock() - started) / total_search, f"routing the cycle: {best_cost:,.1f}")
+            out = optimise_cycle(problem, best.routes, best.pattern, seconds=max(0.1, round_end - clock()),
+                                 seed=rng.randint(0, 10**6), clock=clock)
             if out is not None:
                 best.routes, best.pattern = out
                 best_cost = best.cost()
-                history.append((time.perf_counter() - started, best_cost))
+                history.append((clock() - started, best_cost))
             else:
                 # Nothing gained (seen on p32): the rest of the time goes back to the LNS and day polishing.
                 cycle = False
-                next_polish = time.perf_counter() + polish_every
+                next_polish = clock() + polish_every
             current, current_cost = best.copy(), best_cost
-            round_end = time.perf_counter() + round_length
+            round_end = clock() + round_length
             lns_end = round_end - cycle_share * round_length
             continue
         if should_stop is not None and should_stop():
             break
         iteration += 1
-        frac = (time.perf_counter() - started) / total_search
+        frac = (clock() - started) / total_search
         if iteration % 5 == 0:
             report(0.1 + 0.75 * frac, f"improving: {best_cost:,.1f}")
         cand = current.copy()
@@ -350,6 +360,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             if c in cand.pattern:
                 days_touched.update(problem.patterns[c][cand.pattern[c]])
             cand.remove(c)
+        untouched = {d: {tuple(r) for r in current.routes[d]} for d in range(t)}
         rng.shuffle(removed)
         if rng.random() < 0.5:
             removed.sort(key=lambda c: -len(problem.patterns[c][0]) if problem.patterns[c] else 0)
@@ -360,22 +371,22 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             if cand.insert(c, noise=0.1 if rng.random() < 0.3 else 0.0, rng=rng):
                 days_touched.update(problem.patterns[c][cand.pattern[c]])
         for d in days_touched:
-            cand.routes[d] = descend_day(problem, d, cand.routes[d], seed=rng.randint(0, 10**6))
+            cand.routes[d] = _descend_changed(problem, d, cand.routes[d], untouched[d], rng.randint(0, 10**6))
         cand_cost = cand.cost()
         threshold = ACCEPT_THRESHOLD * max(0.0, 1 - frac)
         if cand_cost < current_cost * (1 + threshold) - EPS or cand_cost < current_cost - EPS:
             current, current_cost = cand, cand_cost
             if cand_cost < best_cost - EPS:
                 best, best_cost = cand.copy(), cand_cost
-                history.append((time.perf_counter() - started, best_cost))
+                history.append((clock() - started, best_cost))
         # Now and then polish the best plan's days with a short PyVRP search and restart from it.
-        if not cycle and time.perf_counter() >= next_polish:
+        if not cycle and clock() >= next_polish:
             for d in range(t):
                 best.routes[d] = optimise_day(problem, d, best.routes[d], iterations=100,
                                               seed=rng.randint(0, 10**6))
             best_cost = best.cost()
             current, current_cost = best.copy(), best_cost
-            next_polish = time.perf_counter() + polish_every
+            next_polish = clock() + polish_every
 
     report(0.9, "final routing")
     for d in range(t):
@@ -383,7 +394,8 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         left = time_left()
         if left <= 0.05:
             break
-        best.routes[d] = optimise_day(problem, d, best.routes[d], seconds=left / max(1, t - d), seed=seed + d)
+        best.routes[d] = optimise_day(problem, d, best.routes[d], seconds=left / max(1, t - d), seed=seed + d,
+                                       clock=clock)
     report(1.0, "done")
     return PeriodicSolution(
         routes=[[list(r) for r in day if r] for day in best.routes],
@@ -391,9 +403,32 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         unserved=sorted(best.unserved),
         cost=sum(route_cost(problem.travel, r) for day in best.routes for r in day),
         iterations=iteration,
-        seconds=time.perf_counter() - started,
+        seconds=clock() - started,
         history=history,
     )
+
+
+def _descend_changed(problem: PeriodicProblem, d: int, routes: list[list[int]], untouched: set[tuple[int, ...]],
+                     seed: int) -> list[list[int]]:
+    """Descend day d's routes that the last destroy/repair changed, with their nearest neighbours (DESCENT_ROUTES)."""
+    routes = [r for r in routes if r]
+    if len(routes) <= DESCENT_ROUTES:
+        return descend_day(problem, d, routes, seed=seed)
+    changed = [i for i, r in enumerate(routes) if tuple(r) not in untouched]
+    if not changed:
+        return routes
+    if len(changed) < DESCENT_ROUTES:
+        # Nearest unchanged routes by centroid (travel from a changed route's centroid customer).
+        travel = problem.travel
+        heads = {i: routes[i][len(routes[i]) // 2] for i in range(len(routes))}
+        others = sorted((i for i in range(len(routes)) if i not in changed),
+                        key=lambda i: min(travel[heads[i], heads[j]] for j in changed))
+        changed += others[: DESCENT_ROUTES - len(changed)]
+    part = [routes[i] for i in changed]
+    spare = problem.vehicles[d] - len(routes)
+    new_part = descend_day(problem, d, part, seed=seed, vehicles=len(part) + max(0, spare))
+    keep = [routes[i] for i in range(len(routes)) if i not in set(changed)]
+    return keep + new_part
 
 
 def first_fit(problem: PeriodicProblem, route_iterations: int = 200) -> PeriodicSolution:

@@ -7,6 +7,8 @@ PyVRP has no periodic model, so each day is its own VRP; optimise_cycle turns th
 from __future__ import annotations
 
 import math
+import time
+from typing import Callable
 
 import numpy as np
 
@@ -14,12 +16,28 @@ from core.rotation.pvrp_model import EPS, PeriodicProblem, route_cost, route_dur
 
 # PyVRP wants integers: travel and service are scaled by this before rounding.
 SCALE = 1000
+# Loads are scaled too. PyVRP's penalty per unit of excess load is capped (PenaltyParams.max_penalty, 1e5), so
+# with unscaled loads one unit over capacity cost at most 100 units of (scaled) distance: on Cordeau's p30-p32
+# (capacity 20, routes ~1500 long) the whole-cycle search then lived among overloaded routes and rarely returned
+# a feasible improvement. Scaled by 1000, a unit over capacity can cost up to 100,000 distance units.
+LOAD_SCALE = 1000
 # Granular neighbourhood of the quick per-iteration descents (PyVRP's default is 40).
 DESCENT_NEIGHBOURS = 15
 
 
-def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
-    """PyVRP data for one day's customers (client j of the data = clients[j])."""
+class Until:
+    """A PyVRP stopping criterion: true once `clock` has run `seconds` (wall time, or CPU time for fair runs)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
+        self.end = clock() + seconds
+
+    def __call__(self, best_cost: float) -> bool:
+        return self.clock() >= self.end
+
+
+def _day_data(problem: PeriodicProblem, day: int, clients: list[int], vehicles: int | None = None):
+    """PyVRP data for one day's customers (client j of the data = clients[j]); `vehicles` defaults to the day's."""
     import pyvrp
 
     nodes = [0, *clients]
@@ -28,8 +46,8 @@ def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
     dur = np.ceil(sub * SCALE - 1e-9).astype(np.int64)
     locations = [pyvrp.Location(0, 0) for _ in nodes]
     cap = problem.capacity[day]
-    dem = [int(round(problem.demand[c])) for c in clients]
-    capacity = int(cap) if cap is not None else max(1, sum(dem))
+    dem = [int(round(problem.demand[c] * LOAD_SCALE)) for c in clients]
+    capacity = int(math.floor(cap * LOAD_SCALE + 1e-6)) if cap is not None else max(1, sum(dem))
     dmax = problem.max_duration[day]
     vt_kwargs = {}
     if dmax is not None:
@@ -37,15 +55,17 @@ def _day_data(problem: PeriodicProblem, day: int, clients: list[int]):
     customers = [pyvrp.Client(j + 1, delivery=[dem[j]],
                               service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)))
                  for j, c in enumerate(clients)]
-    vehicle = pyvrp.VehicleType(num_available=max(1, problem.vehicles[day]), capacity=[capacity], **vt_kwargs)
+    available = problem.vehicles[day] if vehicles is None else vehicles
+    vehicle = pyvrp.VehicleType(num_available=max(1, available), capacity=[capacity], **vt_kwargs)
     return pyvrp.ProblemData(locations, customers, [pyvrp.Depot(0)], [vehicle], [dist], [dur])
 
 
 def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *, iterations: int | None = None,
-                 seconds: float | None = None, seed: int = 0) -> list[list[int]]:
+                 seconds: float | None = None, seed: int = 0,
+                 clock: Callable[[], float] = time.perf_counter) -> list[list[int]]:
     """Re-route one day with PyVRP warm-started from `routes`; returns the better feasible of the two."""
     import pyvrp
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxIterations, MultipleCriteria
 
     routes = [r for r in routes if r]
     clients = [c for r in routes for c in r]
@@ -57,7 +77,7 @@ def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *,
     if iterations is not None:
         criteria.append(MaxIterations(iterations))
     if seconds is not None:
-        criteria.append(MaxRuntime(seconds))
+        criteria.append(Until(seconds, clock))
     stop = MultipleCriteria(criteria) if len(criteria) > 1 else criteria[0]
     init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
     result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, initial_solution=init)
@@ -65,8 +85,12 @@ def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *,
     return _better_of(problem, day, routes, clients, best)
 
 
-def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], seed: int = 0) -> list[list[int]]:
-    """One exhaustive PyVRP local-search descent from `routes` (a few ms); keeps the better feasible plan."""
+def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], seed: int = 0,
+                vehicles: int | None = None) -> list[list[int]]:
+    """One exhaustive PyVRP local-search descent from `routes` (a few ms); keeps the better feasible plan.
+
+    `routes` may be a part of the day; `vehicles` then says how many routes that part may use.
+    """
     import pyvrp
     from pyvrp.search import OPERATORS, LocalSearch, NeighbourhoodParams, compute_neighbours
 
@@ -75,7 +99,7 @@ def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], see
     if len(clients) <= 2:
         return routes
     index = {c: j for j, c in enumerate(clients)}
-    data = _day_data(problem, day, clients)
+    data = _day_data(problem, day, clients, vehicles)
     neighbours = compute_neighbours(data, NeighbourhoodParams(num_neighbours=DESCENT_NEIGHBOURS))
     ls = LocalSearch(data, pyvrp.RandomNumberGenerator(seed=seed), neighbours)
     for op in OPERATORS:
@@ -84,17 +108,17 @@ def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], see
     evaluator = pyvrp.CostEvaluator([1e6], 1e6, 1e6)
     init = pyvrp.Solution(data, [[index[c] for c in r] for r in routes])
     best = ls(init, evaluator, exhaustive=True)
-    return _better_of(problem, day, routes, clients, best)
+    return _better_of(problem, day, routes, clients, best, vehicles)
 
 
 def _better_of(problem: PeriodicProblem, day: int, routes: list[list[int]], clients: list[int],
-               best) -> list[list[int]]:
+               best, vehicles: int | None = None) -> list[list[int]]:
     """PyVRP's answer for one day when it is feasible, fits the day and is cheaper; else the routes we had."""
     if not best.is_feasible() or not best.is_complete():
         return routes
     new = [[clients[a.idx] for a in r if a.is_client()] for r in best.routes()]
     new = [r for r in new if r]
-    if len(new) > problem.vehicles[day] or not _routes_ok(problem, day, new):
+    if len(new) > (problem.vehicles[day] if vehicles is None else vehicles) or not _routes_ok(problem, day, new):
         return routes
     old_cost = sum(route_cost(problem.travel, r) for r in routes)
     new_cost = sum(route_cost(problem.travel, r) for r in new)
@@ -111,7 +135,8 @@ def flexible_share(problem: PeriodicProblem) -> float:
 
 
 def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], pattern: dict[int, int], *,
-                   seconds: float, seed: int = 0) -> tuple[list[list[list[int]]], dict[int, int]] | None:
+                   seconds: float, seed: int = 0, clock: Callable[[], float] = time.perf_counter
+                   ) -> tuple[list[list[list[int]]], dict[int, int]] | None:
     """Route the whole cycle as one PyVRP problem, warm-started from `routes`; None unless it is better.
 
     A day-by-day search cannot move a visit to another day; here every vehicle-day is one vehicle type
@@ -122,7 +147,6 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     """
     import pyvrp
     from pyvrp.search import NeighbourhoodParams
-    from pyvrp.stop import MaxRuntime
 
     t = problem.days
     served = [c for c in range(1, problem.n + 1) if c in pattern]
@@ -150,11 +174,12 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     dist = np.rint(sub * SCALE).astype(np.int64)
     dur = np.ceil(sub * SCALE - 1e-9).astype(np.int64)
     locations = [pyvrp.Location(0, 0) for _ in nodes]
-    clients = [pyvrp.Client(j + 1, delivery=[int(round(problem.demand[c]))],
+    clients = [pyvrp.Client(j + 1, delivery=[int(round(problem.demand[c] * LOAD_SCALE))],
                             service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)),
                             tw_early=lo * span, tw_late=hi * span + span - 1)
                for j, (c, (lo, hi)) in enumerate(visits)]
-    total_demand = max(1, int(sum(problem.demand[c] * len(problem.patterns[c][pattern[c]]) for c in served)))
+    total_demand = max(1, int(LOAD_SCALE * sum(problem.demand[c] * len(problem.patterns[c][pattern[c]])
+                                               for c in served)))
     types, day_of_type = [], []
     for d in range(t):
         if not problem.vehicles[d]:
@@ -164,7 +189,8 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
         if problem.max_duration[d] is not None:
             kwargs["shift_duration"] = int(math.floor(problem.max_duration[d] * SCALE + 1e-6))
         types.append(pyvrp.VehicleType(num_available=problem.vehicles[d],
-                                       capacity=[int(cap) if cap is not None else total_demand],
+                                       capacity=[int(math.floor(cap * LOAD_SCALE + 1e-6)) if cap is not None
+                                                 else total_demand],
                                        tw_early=d * span, start_late=d * span, tw_late=d * span + span - 1,
                                        **kwargs))
         day_of_type.append(d)
@@ -178,7 +204,7 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     # Neighbours by distance alone: with the days as stretches of time, PyVRP's default (which counts waiting)
     # would rank a free visit far from every visit fixed to a later day, and never move it next to them.
     params = pyvrp.SolveParams(neighbourhood=NeighbourhoodParams(weight_wait_time=0.0))
-    result = pyvrp.solve(data, MaxRuntime(seconds), seed=seed, collect_stats=False, initial_solution=init,
+    result = pyvrp.solve(data, Until(seconds, clock), seed=seed, collect_stats=False, initial_solution=init,
                          params=params)
     best = result.best
     if not best.is_feasible() or not best.is_complete():

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from core.segments import memberships
 from core.storage.database import Store
 from core.territories.rules import AccountFacts, RuleError, compile_rule, parse_rule
 
@@ -68,10 +69,14 @@ class AccountSnapshot:
 
 
 def load_accounts(store: Store) -> AccountSnapshot:
-    """Every live account's facts (with county from its ZIP code) and raw row."""
+    """Every live account's facts (with county from its ZIP code and the saved segments it is in) and raw row."""
     rows = {r["id"]: dict(r) for r in store.conn.execute(
         f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE deleted_at IS NULL ORDER BY id")}
-    return AccountSnapshot(tuple(AccountFacts.from_row(r) for r in rows.values()), rows)
+    # Segment membership is counted today (visits, deals and scores move accounts in and out), for
+    # rules with `in_segments`; a database without saved segments skips it.
+    saved = memberships(store) if store.scalar("SELECT 1 FROM segments WHERE deleted_at IS NULL LIMIT 1") else {}
+    none: frozenset[str] = frozenset()
+    return AccountSnapshot(tuple(AccountFacts.from_row(r, saved.get(r["id"], none)) for r in rows.values()), rows)
 
 
 def matching_ids(rule: Mapping[str, Any], snapshot: AccountSnapshot) -> list[int]:

@@ -2,7 +2,8 @@
 
 One rule is a JSON object; every criterion present must match (AND), except the geographic area
 keys (counties, zips, zip3, polygon), which are alternatives (OR) because users think
-"these counties plus these extra ZIP codes". The demo's {"state": "TX", "counties": [...]} is a
+"these counties plus these extra ZIP codes". `in_segments` names saved segments (core.segments):
+an account in any of them matches. The demo's {"state": "TX", "counties": [...]} is a
 geographic rule in this format, and the map draws shapes from the same keys.
 """
 
@@ -22,13 +23,13 @@ LEVELS = ("region", "district", "territory")
 # key -> (expected type description, checker)
 AREA_KEYS = ("counties", "zips", "zip3", "polygon")
 LIST_KEYS = ("states", "counties", "zips", "zip3", "industries", "segments", "customer_types", "products",
-             "channels", "account_ids", "external_ids")
+             "channels", "account_ids", "external_ids", "in_segments")
 KNOWN_KEYS = (*LIST_KEYS, "state", "polygon", "employees_min", "employees_max", "overlay")
 # What the editor offers per kind (other keys stay valid: any rule may combine criteria).
 KEYS_BY_KIND = {
     "geographic": ("state", "states", "counties", "zips", "zip3", "polygon"),
     "industry": ("industries",),
-    "customer_size": ("employees_min", "employees_max", "segments"),
+    "customer_size": ("employees_min", "employees_max", "segments", "in_segments"),
     "customer_type": ("customer_types",),
     "product": ("products",),
     "channel": ("channels",),
@@ -159,9 +160,11 @@ class AccountFacts:
     customer_type: str | None = None
     products: tuple[str, ...] = ()
     channel: str | None = None
+    # The saved segments (core.segments, lower-cased names) the account is in, for `in_segments`.
+    saved_segments: frozenset[str] = frozenset()
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "AccountFacts":
+    def from_row(cls, row: Mapping[str, Any], saved_segments: frozenset[str] = frozenset()) -> "AccountFacts":
         try:
             products = tuple(json.loads(row.get("products") or "[]"))
         except (ValueError, TypeError):
@@ -170,7 +173,8 @@ class AccountFacts:
                    state=(row.get("state") or None), postal_code=row.get("postal_code"),
                    county=county_of_zip(row.get("postal_code")), lat=row.get("lat"), lon=row.get("lon"),
                    industry=row.get("industry"), employees=row.get("employees"), segment=row.get("segment"),
-                   customer_type=row.get("customer_type"), products=products, channel=row.get("channel"))
+                   customer_type=row.get("customer_type"), products=products, channel=row.get("channel"),
+                   saved_segments=saved_segments)
 
 
 def _lower_set(values) -> frozenset[str]:
@@ -206,6 +210,10 @@ def compile_rule(rule: Mapping[str, Any]) -> Callable[[AccountFacts], bool]:
         if key in rule:
             wanted = _lower_set(rule[key])
             tests.append(lambda a, w=wanted, at=attr: (getattr(a, at) or "").strip().lower() in w)
+    if "in_segments" in rule:
+        # A saved segment (account filters such as "Big healthcare"): the account is in any of them.
+        in_any = _lower_set(rule["in_segments"])
+        tests.append(lambda a: not a.saved_segments.isdisjoint(in_any))
     if "products" in rule:
         wanted_products = _lower_set(rule["products"])
         tests.append(lambda a: any(p.lower() in wanted_products for p in a.products))
@@ -230,7 +238,8 @@ def describe_rule(rule: Mapping[str, Any]) -> str:
     if "states" in rule:
         parts.append("states " + ", ".join(rule["states"]))
     for key, word in (("counties", "counties"), ("zips", "ZIP codes"), ("zip3", "ZIP3"),
-                      ("industries", "industries"), ("segments", "segments"), ("customer_types", "types"),
+                      ("industries", "industries"), ("segments", "segments"), ("in_segments", "in saved segment"),
+                      ("customer_types", "types"),
                       ("products", "products"), ("channels", "channels"), ("account_ids", "named accounts"),
                       ("external_ids", "CRM ids")):
         if key in rule:

@@ -9,6 +9,7 @@ from typing import Any, Iterable, Mapping
 
 from core.workload import workload_matrix
 from core.changes import Changes
+from core.segments import SegmentProblem, check_names
 from core.storage import writes
 from core.storage.database import Store
 from core.territories.engagement import (
@@ -41,6 +42,11 @@ def _validate(store: Store, values: Mapping[str, Any], territory_id: int | None 
         try:
             rule = parse_rule(values["rule"])
             problems += validate_rule(rule)
+            if isinstance(rule.get("in_segments"), list):
+                try:
+                    rule["in_segments"] = check_names(store, [str(n) for n in rule["in_segments"]])
+                except SegmentProblem as exc:
+                    problems.append(f"in_segments: {exc}")
             out["rule"] = json.dumps(rule, separators=(", ", ": "))
         except RuleError as exc:
             problems.append(str(exc))

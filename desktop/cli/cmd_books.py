@@ -7,7 +7,7 @@ import json
 from datetime import date
 
 from core.books.refresh import apply_refresh, book_sizes, plan_refresh, set_capacity
-from core.books.segments import RULE_KEYS, SegmentProblem, check_rule, describe, find_segment, list_segments, save_segment
+from core.segments import RULE_KEYS, SegmentProblem, check_rule, describe, find_segment, list_segments, save_segment
 from core.reps import find_rep
 from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date, open_store
 

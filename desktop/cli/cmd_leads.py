@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--sources", help="comma-separated lead sources this queue takes (empty: any)")
     q.add_argument("--states", help="comma-separated states this queue takes (empty: any)")
     q.add_argument("--min-score", type=int)
+    q.add_argument("--segments", help="comma-separated saved segments (books segments): only leads from accounts in "
+                                      "them, or matching their industry and size (empty: any)")
     q.add_argument("--priority", type=int, help="queues with a higher priority are tried first")
     q.add_argument("--hours-only", choices=("yes", "no"), help="only route to reps inside their working hours")
     q.add_argument("--add-rep", metavar="REP", help="rep id, email or name to add (or change, with --weight/--cap)")
@@ -167,7 +169,7 @@ def _queue(args, store) -> int:
         raise CliError("--weight and --cap go with --add-rep REP")
     existed = find_queue(store, args.name) is not None
     qid, changes = save_queue(store, args.name, mode=args.mode, sources=_split(args.sources), states=_split(args.states),
-                              min_score=args.min_score, priority=args.priority,
+                              min_score=args.min_score, priority=args.priority, segments=_split(args.segments),
                               hours_only=None if args.hours_only is None else args.hours_only == "yes")
     done = [f"{'Changed' if existed else 'Created'} queue {args.name}."]
     if args.add_rep:

@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from core.books.refresh import BooksPlan, apply_refresh, book_sizes, plan_refresh
-from core.books.segments import list_segments
+from core.segments import known_industries, list_segments
 from core.changes import Changes
 from core.leads.importing import import_leads
-from core.leads.queues import queue_overview, set_member
+from core.leads.queues import QueueProblem, queue_overview, remove_member, set_member
 from core.leads.routing import RoutingResult, lead_counts, list_leads, route_leads
+from core.leads.scoring import rule_rows
 from desktop.context import AppContext
+from desktop.leads.editors import QueueDialog, RulesDialog, SegmentDialog
 from desktop.leads.loading import LoadsOnWorker
 from desktop.tasks import open_worker_store
 from desktop.territories.balance import if_alive
@@ -41,6 +43,8 @@ class Snapshot:
     books: list[dict[str, Any]]
     segments: list[dict[str, Any]]
     reps: list[dict[str, Any]]
+    rules: list[tuple[str, str, int]]
+    industries: list[str]
 
 
 def _with_store(path: Path, fn: Callable[[Any], Any]) -> Any:
@@ -53,7 +57,8 @@ def _with_store(path: Path, fn: Callable[[Any], Any]) -> Any:
 
 def _snapshot(store) -> Snapshot:
     return Snapshot(list_leads(store), lead_counts(store), queue_overview(store), book_sizes(store),
-                    list_segments(store), [{"id": b["rep_id"], "name": b["rep"]} for b in book_sizes(store)])
+                    list_segments(store), [{"id": b["rep_id"], "name": b["rep"]} for b in book_sizes(store)],
+                    rule_rows(store), known_industries(store))
 
 
 def _table(columns: tuple[str, ...], name: str, widths: dict[int, int] | None = None) -> QTableWidget:
@@ -119,8 +124,12 @@ class LeadsView(LoadsOnWorker, QWidget):
             self.status.addItem(s.capitalize(), s)
         self.status.currentIndexChanged.connect(lambda _i: self._fill_leads())
         self.counts_label = QLabel("")
+        self.rules_button = QPushButton("Scoring rules…")
+        self.rules_button.setObjectName("edit-rules")
+        self.rules_button.clicked.connect(self.edit_rules)
+        self.dialog: SegmentDialog | RulesDialog | QueueDialog | None = None  # the editor open, if any
         top = QHBoxLayout()
-        for w in (self.import_button, self.route_button, QLabel("Show:"), self.status):
+        for w in (self.import_button, self.route_button, self.rules_button, QLabel("Show:"), self.status):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.counts_label)
@@ -152,8 +161,23 @@ class LeadsView(LoadsOnWorker, QWidget):
                   self.member_weight, QLabel("Daily cap:"), self.member_cap, self.member_button):
             form.addWidget(w)
         form.addStretch(1)
+        self.new_queue_button = QPushButton("New queue…")
+        self.new_queue_button.clicked.connect(lambda: self.edit_queue(new=True))
+        self.edit_queue_button = QPushButton("Queue settings…")
+        self.edit_queue_button.setObjectName("edit-queue")
+        self.edit_queue_button.clicked.connect(lambda: self.edit_queue())
+        self.remove_member_button = QPushButton("Remove rep from queue")
+        self.remove_member_button.setObjectName("remove-member")
+        self.remove_member_button.setEnabled(False)
+        self.remove_member_button.clicked.connect(self.remove_selected_member)
+        self.queue_tree.currentItemChanged.connect(self._queue_selected)
+        queue_bar = QHBoxLayout()
+        for w in (self.new_queue_button, self.edit_queue_button, self.remove_member_button):
+            queue_bar.addWidget(w)
+        queue_bar.addStretch(1)
         queues_tab = QWidget()
         lay = QVBoxLayout(queues_tab)
+        lay.addLayout(queue_bar)
         lay.addWidget(self.queue_tree, 1)
         lay.addWidget(self.fairness_label)
         lay.addLayout(form)
@@ -183,15 +207,27 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.books_table.setMinimumHeight(290)
         self.books_table.setMaximumHeight(330)
         self.moves_table = _table(MOVE_COLUMNS, "moves-table", {0: 240})
-        self.segments_label = QLabel("")
-        self.segments_label.setWordWrap(True)
+        self.segments_table = _table(("Segment", "Accounts", "Conditions"), "segments-table", {0: 200})
+        self.segments_table.setMaximumHeight(150)
+        self.segments_table.cellDoubleClicked.connect(lambda row, _c: self.edit_segment(row))
+        self.new_segment_button = QPushButton("New segment…")
+        self.new_segment_button.setObjectName("new-segment")
+        self.new_segment_button.clicked.connect(lambda: self.edit_segment(None))
+        self.edit_segment_button = QPushButton("Edit segment…")
+        self.edit_segment_button.clicked.connect(lambda: self.edit_segment(self.segments_table.currentRow()))
+        segment_bar = QHBoxLayout()
+        segment_bar.addWidget(QLabel("<b>Segments</b> (feed a refresh, a queue or a territory rule)"))
+        segment_bar.addStretch(1)
+        segment_bar.addWidget(self.new_segment_button)
+        segment_bar.addWidget(self.edit_segment_button)
         books_tab = QWidget()
         lay = QVBoxLayout(books_tab)
         lay.addLayout(bar)
         lay.addWidget(self.books_table)
         lay.addWidget(QLabel("<b>Moves</b> (a preview changes nothing until Apply)"))
         lay.addWidget(self.moves_table, 1)
-        lay.addWidget(self.segments_label)
+        lay.addLayout(segment_bar)
+        lay.addWidget(self.segments_table)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("leads-tabs")
@@ -253,10 +289,13 @@ class LeadsView(LoadsOnWorker, QWidget):
             top = QTreeWidgetItem([q["name"], q["mode"].replace("_", " ") + f", priority {q['priority']}",
                                    "", str(sum(m["leads"] for m in q["members"])), q["takes"]
                                    + ("; working hours only" if q["hours_only"] else "")])
+            top.setData(0, Qt.ItemDataRole.UserRole, (q["id"], 0))
             for m in q["members"]:
-                top.addChild(QTreeWidgetItem([m["rep"] + ("" if m["active"] else " (paused)"), f"weight {m['weight']}",
-                                              "none" if m["daily_cap"] is None else str(m["daily_cap"]),
-                                              str(m["leads"]), ""]))
+                child = QTreeWidgetItem([m["rep"] + ("" if m["active"] else " (paused)"), f"weight {m['weight']}",
+                                         "none" if m["daily_cap"] is None else str(m["daily_cap"]),
+                                         str(m["leads"]), ""])
+                child.setData(0, Qt.ItemDataRole.UserRole, (q["id"], m["rep_id"]))
+                top.addChild(child)
             self.queue_tree.addTopLevelItem(top)
             top.setExpanded(True)
         self.member_queue.clear()
@@ -277,9 +316,8 @@ class LeadsView(LoadsOnWorker, QWidget):
         _fill(self.books_table, [[b["rep"], b["accounts"],
                                   f"{b['book_min'] or 0}–{b['book_max']}" if b["book_max"] else "not in books",
                                   after.get(b["rep_id"], "")] for b in snap.books])
-        self.segments_label.setText("<b>Segments</b>: " + ("; ".join(
-            f"{s['name']} ({s['accounts']:,} accounts: {s['describe']})" for s in snap.segments)
-            or "none yet (fieldatlas books segments --save NAME --rule JSON)"))
+        _fill(self.segments_table, [[s["name"], s["accounts"], s["describe"]] for s in snap.segments])
+        self.edit_segment_button.setEnabled(bool(snap.segments))
 
     # --- actions ---------------------------------------------------------------------------
     def import_file(self, path: str | None = None) -> None:
@@ -327,6 +365,60 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.message.setText(f"{self.member_rep.currentText()} is in {self.member_queue.currentText()} "
                              f"(weight {self.member_weight.value()}, {'cap ' + str(cap) if cap else 'no cap'}).")
         self.ctx.apply(changes)
+
+    def _selected_in_tree(self) -> tuple[int, int] | None:
+        item = self.queue_tree.currentItem()
+        return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _queue_selected(self, *_args) -> None:
+        picked = self._selected_in_tree()
+        self.remove_member_button.setEnabled(bool(picked and picked[1]))
+        if picked:
+            self.member_queue.setCurrentIndex(max(0, self.member_queue.findData(picked[0])))
+
+    def remove_selected_member(self) -> None:
+        picked = self._selected_in_tree()
+        if not picked or not picked[1]:
+            return
+        queue = next(q for q in self.snapshot.queues if q["id"] == picked[0])
+        rep = next(m["rep"] for m in queue["members"] if m["rep_id"] == picked[1])
+        try:
+            changes = remove_member(self.ctx.store, *picked)
+        except QueueProblem as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.setText(f"{rep} left {queue['name']} (the leads they have stay with them).")
+        self.ctx.apply(changes)
+
+    def _open(self, dialog) -> None:
+        self.dialog = dialog
+        dialog.finished.connect(lambda _result: setattr(self, "dialog", None) if self.dialog is dialog else None)
+        dialog.open()
+
+    def edit_queue(self, new: bool = False) -> None:
+        if self.snapshot is None:
+            return
+        queue = None
+        if not new:
+            picked = self._selected_in_tree()
+            queue_id = picked[0] if picked else self.member_queue.currentData()
+            queue = next((q for q in self.snapshot.queues if q["id"] == queue_id), None)
+            if queue is None:
+                self.message.setText("Choose a queue first (or New queue…).")
+                return
+        self._open(QueueDialog(self.ctx, [s["name"] for s in self.snapshot.segments], queue, self))
+
+    def edit_rules(self) -> None:
+        if self.snapshot is not None:
+            self._open(RulesDialog(self.ctx, self.snapshot.rules, self))
+
+    def edit_segment(self, row: int | None) -> None:
+        if self.snapshot is None:
+            return
+        segment = self.snapshot.segments[row] if row is not None and 0 <= row < len(self.snapshot.segments) else None
+        if row is not None and segment is None:
+            return
+        self._open(SegmentDialog(self.ctx, self.snapshot.industries, segment, self))
 
     def preview_books(self) -> None:
         db = self.ctx.store.path

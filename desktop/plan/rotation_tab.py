@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QCheckBo
 
 from core.reps import list_reps
 from core.rotation import planner
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.tasks import open_worker_store
 
@@ -33,14 +34,10 @@ class RotationTab(QWidget):
         self.ctx = ctx
         self.rotation: planner.Rotation | None = None
         self.coverage: planner.Coverage | None = None
-        self.task = None
-        self.coverage_task = None
         self.saved_plan_id: int | None = None
         # The plan Apply acts on: the one just saved, else the rep's latest saved plan.
         self.plan_id: int | None = None
-        self.plan_task = None
         self._plan_note = ""
-        self._when_solved: list = []
         self._coverage_stale = True
 
         self.rep = QComboBox()
@@ -119,6 +116,14 @@ class RotationTab(QWidget):
         self.plan_label = QLabel("No saved rotation for this rep yet.")
         self.plan_label.setWordWrap(True)
         self.plan_label.setObjectName("rotation-plan-coverage")
+        # Cancel stops a solve; each kind of work keeps only its latest run and says its errors on its line.
+        self.solving = BackgroundWork(self, ctx.tasks, "Planning rotation", progress=self.progress,
+                                      stop=self.cancel_button, status=self.summary)
+        self.applying = BackgroundWork(self, ctx.tasks, "Applying rotation", status=self.plan_label)
+        self.checking = BackgroundWork(self, ctx.tasks, "Checking coverage", status=self.coverage_label)
+        self.reading = BackgroundWork(self, ctx.tasks, "Reading the saved rotation", status=self.plan_label)
+        for work in (self.solving, self.applying):
+            work.ended.connect(self._update_buttons)
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
@@ -130,7 +135,6 @@ class RotationTab(QWidget):
         layout.addWidget(self.plan_label)
 
         self.solve_button.clicked.connect(self.solve)
-        self.cancel_button.clicked.connect(self.cancel)
         self.save_button.clicked.connect(self.save)
         self.map_button.clicked.connect(self.show_on_map)
         self.apply_button.clicked.connect(lambda: self.apply_plan(False))
@@ -159,6 +163,15 @@ class RotationTab(QWidget):
                 self.rep.setCurrentIndex(index)
         self.rep.blockSignals(False)
         self.check_coverage()
+
+    @property
+    def task(self):
+        """The solve or apply going on, None when idle."""
+        return self.solving.task or self.applying.task
+
+    @property
+    def coverage_task(self):
+        return self.checking.task
 
     def rep_id(self) -> int | None:
         return self.rep.currentData()
@@ -213,11 +226,8 @@ class RotationTab(QWidget):
             finally:
                 store.close()
 
-        self.coverage_label.setText("Checking coverage…")
-        self.coverage_task = self.ctx.tasks.run("Checking coverage", work)
-        task = self.coverage_task
-        task.on_done(lambda cov, t=task: self._on_coverage(cov) if t is self.coverage_task else None)
-        task.on_error(lambda exc: self.coverage_label.setText(f"Cannot check coverage: {exc}"))
+        self.checking.start(work, self._on_coverage, message="Checking coverage…",
+                            error="Cannot check coverage: {error}")
 
     def _on_coverage(self, coverage: planner.Coverage) -> None:
         self.coverage = coverage
@@ -241,44 +251,22 @@ class RotationTab(QWidget):
 
         self.rotation = None
         self.saved_plan_id = None
-        self.progress.setRange(0, 1000)
+        self.solving.start(work, self._on_solved, message="Planning the rotation…",
+                           error="Could not plan the rotation: {error}",
+                           cancelled=lambda: self.summary.setText("Cancelled."))
+        self.progress.setRange(0, 1000)  # a bar at its start rather than a busy one: the first report is quick
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
-        self.progress.setVisible(True)
-        self.summary.setText("Planning the rotation…")
-        self.task = self.ctx.tasks.run("Planning rotation", work)
-        self.task.with_progress(self._on_progress).on_done(self._on_solved).on_error(self._on_failed)
-        self.task.on_cancel(self._on_cancelled)
         self._update_buttons()
 
     def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(done)
-        self.progress.setFormat(message or "%p%")
-
-    def _finish_task(self) -> None:
-        self.task = None
-        self.progress.setVisible(False)
-        self._update_buttons()
+        self.solving.cancel()
 
     def when_ready(self, callback) -> None:
         """Call `callback` once the running solve has finished (at once when none is running)."""
-        if self.task is None:
-            callback()
-        else:
-            self._when_solved.append(callback)
-
-    def _ready(self) -> None:
-        callbacks, self._when_solved = self._when_solved, []
-        for callback in callbacks:
-            callback()
+        self.solving.when_idle(callback)
 
     def _on_solved(self, rotation: planner.Rotation) -> None:
-        self._finish_task()
         self.rotation = rotation
         self._on_coverage(rotation.coverage)
         self._fill_grid()
@@ -293,17 +281,6 @@ class RotationTab(QWidget):
             text += f" {len(rotation.not_due)} quarterly accounts are not due in this cycle."
         self.summary.setText(text)
         self._update_buttons()
-        self._ready()
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self._finish_task()
-        self.summary.setText(f"Could not plan the rotation: {exc}")
-        self._ready()
-
-    def _on_cancelled(self) -> None:
-        self._finish_task()
-        self.summary.setText("Cancelled.")
-        self._ready()
 
     # --- grid ---------------------------------------------------------------------------------------------
     def _fill_grid(self) -> None:
@@ -391,13 +368,9 @@ class RotationTab(QWidget):
             finally:
                 store.close()
 
-        self.plan_task = self.ctx.tasks.run("Reading the saved rotation", work)
-        task = self.plan_task
-        task.on_done(lambda found, t=task: self._on_plan(found) if t is self.plan_task else None)
-        task.on_error(lambda exc: self.plan_label.setText(f"Cannot read the saved rotation: {exc}"))
+        self.reading.start(work, self._on_plan, error="Cannot read the saved rotation: {error}")
 
     def _on_plan(self, found, note: str = "") -> None:
-        self.plan_task = None
         note = note or self._plan_note
         if found is None:
             self.plan_id = None
@@ -428,19 +401,12 @@ class RotationTab(QWidget):
 
         def done(out) -> None:
             result, plan, figures = out
-            self.task = None
             self._plan_note = result.summary()
             self._on_plan((plan, figures), result.summary())
             self.ctx.apply(result.changes)
 
-        def failed(exc) -> None:
-            self.task = None
-            self.plan_label.setText(f"Could not apply the rotation: {exc}")
-            self._update_buttons()
-
-        self.plan_label.setText("Re-planning…" if replan else "Applying the rotation…")
-        self.task = self.ctx.tasks.run("Applying rotation", work)
-        self.task.on_done(done).on_error(failed)
+        self.applying.start(work, done, message="Re-planning…" if replan else "Applying the rotation…",
+                            error="Could not apply the rotation: {error}")
         self._update_buttons()
 
     def show_on_map(self) -> None:
@@ -456,7 +422,6 @@ class RotationTab(QWidget):
     def _update_buttons(self) -> None:
         busy = self.task is not None
         self.solve_button.setEnabled(not busy and self.rep_id() is not None)
-        self.cancel_button.setEnabled(busy)
         self.save_button.setEnabled(not busy and self.rotation is not None and self.saved_plan_id is None)
         self.map_button.setEnabled(self.rep_id() is not None)
         self.apply_button.setEnabled(not busy and self.plan_id is not None)

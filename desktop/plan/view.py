@@ -9,11 +9,12 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QSpinBox, QSplitter,
+                               QListWidgetItem, QMessageBox, QPushButton, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from core.planning import (WeekPlan, accept, load_accepted, plan_week, rep_accounts, reoptimise, with_order)
 from core.reps import list_reps
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.plan.extras import ExtrasPanel
 from desktop.plan.itinerary import ItineraryTree
@@ -63,11 +64,7 @@ class WeekTab(QWidget):
         self.plan: WeekPlan | None = None
         self.orders: dict[str, list[Any]] = {}
         self.locked: set[Any] = set()
-        self.task = None
         self.route_ids: list[int] = []
-        self._loading = None
-        self._load_serial = 0
-        self._waiting: list = []
 
         self.rep = QComboBox()
         self.rep.setMinimumWidth(180)
@@ -88,14 +85,20 @@ class WeekTab(QWidget):
         self.seconds.setSuffix(" s search")
         self.plan_button = QPushButton("Plan")
         self.plan_button.setToolTip("Pick the accounts that are due and route them day by day")
-        self.stop_button = QPushButton("Stop")
+        self.summary = QLabel("Choose a rep and the days, then press Plan.")
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("plan-summary")
+        # Stop keeps the best plan found so far: the solver returns it as its answer.
+        self.solving = BackgroundWork(self, ctx.tasks, "Planning visits", progress=True, stop="Stop",
+                                      status=self.summary)
+        self.solving.ended.connect(self._task_ended)
+        self.loading = BackgroundWork(self, ctx.tasks, "Loading saved plan", status=self.summary)
+        self.stop_button = self.solving.stop
         self.stop_button.setToolTip("Stop searching and keep the best plan found so far")
-        self.stop_button.setEnabled(False)
-        self.progress = QProgressBar()
+        self.progress = self.solving.progress
         self.progress.setFixedWidth(160)
         # The status bar already shows the task's message; a bare bar here keeps the row tidy.
         self.progress.setTextVisible(False)
-        self.progress.hide()
         top = QHBoxLayout()
         for label, w in (("Rep", self.rep), ("From", self.start), ("", self.days), ("", self.seconds)):
             if label:
@@ -125,9 +128,6 @@ class WeekTab(QWidget):
             edit.addWidget(w)
         edit.addStretch(1)
 
-        self.summary = QLabel("Choose a rep and the days, then press Plan.")
-        self.summary.setWordWrap(True)
-        self.summary.setObjectName("plan-summary")
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b00020;")
@@ -170,7 +170,6 @@ class WeekTab(QWidget):
         lay.addWidget(split, 1)
 
         self.plan_button.clicked.connect(lambda: self.solve())
-        self.stop_button.clicked.connect(self.stop)
         self.up_button.clicked.connect(lambda: self._shift_selected(-1))
         self.down_button.clicked.connect(lambda: self._shift_selected(1))
         self.move_button.clicked.connect(self._move_to_day)
@@ -211,6 +210,11 @@ class WeekTab(QWidget):
         return date(d.year(), d.month(), d.day())
 
     # --- solving ----------------------------------------------------------------------------------
+    @property
+    def task(self):
+        """The planning run going on, None when idle."""
+        return self.solving.task
+
     def load_saved(self) -> None:
         """Show the rep's accepted routes for these days, if any, so reopening the app shows the plan.
 
@@ -218,20 +222,17 @@ class WeekTab(QWidget):
         network, so then it runs on a worker.
         """
         rep = self.rep_row()
-        if rep is None or self.task is not None:
+        if rep is None or self.solving.running:
             return
         rep_id, start, days = rep["id"], self.start_date(), self.days.value()
         routing_url = self.ctx.settings.routing_url
-        self._load_serial += 1
-        serial = self._load_serial
 
         def done(plan):
-            if serial != self._load_serial or self.task is not None:
-                return  # the user changed rep or days meanwhile, or started planning
             self.route_ids = list(plan.result.extra.get("route_ids", [])) if plan else []
             self._show(plan, saved=plan is not None)
 
         if not routing_url:
+            self.loading.drop()  # an older load (with a routing server) would show other days
             done(load_accepted(self.ctx.store, rep_id, start, days))
             return
         path = self.ctx.store.path
@@ -245,22 +246,16 @@ class WeekTab(QWidget):
             finally:
                 store.close()
 
-        self._loading = self.ctx.tasks.run("Loading saved plan", work)
-        self._loading.on_done(done).on_error(lambda exc: self.summary.setText(f"Could not load the saved plan: {exc}"))
-        self._loading.ended.connect(self._loaded)
-
-    def _loaded(self) -> None:
-        self._loading = None
-        waiting, self._waiting = self._waiting, []
-        for callback in waiting:
-            callback()
+        # A newer load (the user changed rep or days meanwhile) replaces this one.
+        self.loading.start(work, done, error="Could not load the saved plan: {error}")
 
     def when_ready(self, callback) -> None:
         """Call back once nothing is loading or solving (a screenshot waits for the plan)."""
-        if self._loading is None and self.task is None:
+        busy = next((work for work in (self.loading, self.solving) if work.running), None)
+        if busy is None:
             callback()
         else:
-            self._waiting.append(callback)
+            busy.when_idle(lambda: self.when_ready(callback))
 
     def plan_accounts(self, rep_id: int, account_ids: list[int]) -> None:
         index = next((i for i in range(self.rep.count()) if (self.rep.itemData(i) or {}).get("id") == rep_id), -1)
@@ -272,9 +267,8 @@ class WeekTab(QWidget):
 
     def solve(self, account_ids: list[int] | None = None) -> None:
         rep = self.rep_row()
-        if rep is None or self.task is not None:
+        if rep is None or self.solving.running:
             return
-        self._load_serial += 1  # a saved plan still loading must not replace the new one
         path, rep_id, start, days, seconds = self.ctx.store.path, rep["id"], self.start_date(), self.days.value(), \
             self.seconds.value()
         routing_url = self.ctx.settings.routing_url
@@ -294,55 +288,29 @@ class WeekTab(QWidget):
         self._start_task("Planning visits", work)
 
     def reoptimise(self) -> None:
-        if self.plan is None or self.task is not None:
+        if self.plan is None or self.solving.running:
             return
         plan, orders, locked, seconds = self.plan, dict(self.orders), set(self.locked), self.seconds.value()
         self._start_task("Re-optimising", lambda progress: reoptimise(plan, orders, locked, seconds=seconds,
                                                                       progress=progress))
 
     def _start_task(self, title: str, fn) -> None:
-        self.progress.setRange(0, 0)
-        self.progress.show()
         self.plan_button.setEnabled(False)
         self.reopt_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.summary.setText(f"{title}…")
-        self.task = self.ctx.tasks.run(title, fn)
-        self.task.with_progress(self._on_progress).on_done(self._on_solved).on_error(self._on_failed)
-        self.task.on_cancel(self._on_cancelled)
+        self.solving.start(fn, self._on_solved, title=title, message=f"{title}…", error="Could not plan: {error}",
+                           cancelled=lambda: self.summary.setText("Planning stopped before a plan was ready."))
+        self.loading.drop()  # a saved plan still loading must not replace the new one
 
     def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setToolTip(message)
+        self.solving.cancel()
 
     def _task_ended(self) -> None:
-        self.task = None
-        self.progress.hide()
-        self.stop_button.setEnabled(False)
         self.plan_button.setEnabled(True)
         self._update_buttons()
-        if self._loading is None:
-            waiting, self._waiting = self._waiting, []
-            for callback in waiting:
-                callback()
 
     def _on_solved(self, plan: WeekPlan) -> None:
-        self._task_ended()
         self.route_ids = []
         self._show(plan)
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self._task_ended()
-        self.summary.setText(f"Could not plan: {exc}")
-
-    def _on_cancelled(self) -> None:
-        self._task_ended()
-        self.summary.setText("Planning stopped before a plan was ready.")
 
     # --- showing and editing ------------------------------------------------------------------------
     def _show(self, plan: WeekPlan | None, saved: bool = False, selected: Any = None) -> None:
@@ -435,7 +403,7 @@ class WeekTab(QWidget):
         self.set_orders({d: [x for x in ids if x != sid] for d, ids in self.orders.items()})
 
     def _update_buttons(self) -> None:
-        has = self.plan is not None and self.task is None
+        has = self.plan is not None and not self.solving.running
         for w in (self.up_button, self.down_button, self.move_button, self.lock_button, self.remove_button,
                   self.reopt_button, self.accept_button, self.ics_button, self.gpx_button, self.links_button):
             w.setEnabled(has)
@@ -488,10 +456,10 @@ class WeekTab(QWidget):
             write_atomically(path, lambda tmp: Path(tmp).write_bytes(data))
             return path
 
-        task = self.ctx.tasks.run(f"Exporting {kind.upper()}", work)
-        task.on_done(lambda p: self.summary.setText(self.summary.text() + f"\nWrote {p}."))
-        task.on_error(lambda exc: QMessageBox.warning(self, "Export", f"Could not write {path}: {exc}"))
-        return task
+        return BackgroundWork.once(self, self.ctx.tasks, f"Exporting {kind.upper()}", work,
+                                   lambda p: self.summary.setText(self.summary.text() + f"\nWrote {p}."),
+                                   errors=lambda text: QMessageBox.warning(self, "Export", text),
+                                   error=lambda exc: f"Could not write {path}: {exc}")
 
     def _copy_links(self) -> None:
         if self.plan is None:

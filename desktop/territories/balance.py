@@ -15,6 +15,7 @@ from core.balancing.flows import hire_rep, plan_new_rep, plan_rep_leaving
 from core.balancing.model import BalanceOptions, balance_territories
 from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scenario, save_scenario
 from core.changes import Changes
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.territories.editor import combo_value, select_value
 from desktop.territories.model import ScenarioView, load_scenario
@@ -41,7 +42,6 @@ class BalancePanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.setObjectName("balance-panel")
-        self.task = None
         self.scenario_id: int | None = None
         self.scenario_view: ScenarioView | None = None
         self.people: list[dict[str, Any]] = []
@@ -72,11 +72,14 @@ class BalancePanel(QWidget):
         self.run_button.setObjectName("balance-run")
         self.run_button.clicked.connect(self.run_balance)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
         self.status = QLabel("Balancing finds a plan and saves it as a scenario; nothing changes until it is applied.")
         self.status.setObjectName("balance-status")
         self.status.setWordWrap(True)
+        # The solver's progress messages and its errors go to the status line; Cancel stops it.
+        self.balancing = BackgroundWork(self, ctx.tasks, "Balancing territories", stop=self.cancel_button,
+                                        status=self.status, stopping="Cancelling…")
+        self.balancing.ended.connect(self._update_buttons)
+        self.applying = BackgroundWork(self, ctx.tasks, "Applying scenario", status=self.status)
 
         options = QHBoxLayout()
         for label, w in (("Tolerance", self.tolerance), ("Max moves", self.max_moves), ("Time", self.seconds),
@@ -115,6 +118,7 @@ class BalancePanel(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName("scenario-summary")
         self.summary.setWordWrap(True)
+        self.comparing = BackgroundWork(self, ctx.tasks, "Comparing scenario", status=self.summary)
         self.compare_model = RowsModel(COMPARE_COLUMNS, right_aligned=range(1, len(COMPARE_COLUMNS)), parent=self)
         self.compare = QTableView()
         self.compare.setModel(self.compare_model)
@@ -200,13 +204,18 @@ class BalancePanel(QWidget):
         return next((p for p in self.people if p["id"] == rep_id), None)
 
     # --- running ----------------------------------------------------------------------------
+    @property
+    def task(self):
+        """The balancing run going on, None when idle."""
+        return self.balancing.task
+
     def options(self) -> BalanceOptions:
         return BalanceOptions(tolerance_pct=self.tolerance.value(), max_moves_pct=self.max_moves.value(),
                               seconds=self.seconds.value(), by=combo_value(self.by))
 
     def run_balance(self) -> None:
         """Start balancing on a worker; the result is saved as a scenario there and shown here."""
-        if self.task is not None:
+        if self.balancing.running:
             return
         options = self.options()
         flow, rep_text = (combo_value(self.flow) or "balance:0").split(":")
@@ -228,23 +237,15 @@ class BalancePanel(QWidget):
             finally:
                 store.close()
 
-        self.status.setText("Balancing… (it keeps improving until the time limit; Cancel stops it)")
-        self.task = self.ctx.tasks.run("Balancing territories", work)
-        self.task.with_progress(if_alive(self, self._progress)).on_done(if_alive(self, self._balanced))
-        self.task.on_error(if_alive(self, self._failed)).on_cancel(if_alive(self, self._cancelled))
+        self.balancing.start(work, self._balanced, error="Balancing failed: {error}",
+                             message="Balancing… (it keeps improving until the time limit; Cancel stops it)",
+                             cancelled=lambda: self.status.setText("Balancing cancelled; nothing was saved."))
         self._update_buttons()
 
     def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            self.status.setText("Cancelling…")
-
-    def _progress(self, done: int, total: int, message: str) -> None:
-        if message:
-            self.status.setText(message)
+        self.balancing.cancel()
 
     def _balanced(self, result) -> None:
-        self.task = None
         scenario_id, status, reasons, dev, moved, seconds, gap = result
         head = ("Balanced" if status == "balanced" else "Targets not met") + \
             f": every rep within ±{dev:.2f}% of target, {moved:,} accounts move ({seconds:.0f} s"
@@ -252,17 +253,6 @@ class BalancePanel(QWidget):
         self.status.setText(head + ("<br>" + "<br>".join(reasons) if reasons else ""))
         self.ctx.apply(Changes.of("scenarios", [scenario_id], "scenario saved"))
         self.scenario_id = scenario_id
-        self._update_buttons()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.task = None
-        self.status.setText(f"Balancing failed: {exc}")
-        self._update_buttons()
-
-    def _cancelled(self) -> None:
-        self.task = None
-        self.status.setText("Balancing cancelled; nothing was saved.")
-        self._update_buttons()
 
     # --- scenarios ----------------------------------------------------------------------------
     def _scenario_chosen(self) -> None:
@@ -276,10 +266,9 @@ class BalancePanel(QWidget):
             self.scenario_loaded.emit()
             return
         path = self.ctx.store.path
-        task = self.ctx.tasks.run("Comparing scenario", lambda progress: load_scenario(path, scenario_id, progress))
-        task.on_done(if_alive(self, lambda view, sid=scenario_id: self._show_scenario(sid, view)))
-        task.on_error(if_alive(self, lambda exc: (self.summary.setText(f"Could not compare: {exc}"),
-                                                  self.scenario_loaded.emit())))
+        self.comparing.start(lambda progress: load_scenario(path, scenario_id, progress),
+                             lambda view, sid=scenario_id: self._show_scenario(sid, view),
+                             error="Could not compare: {error}", failed=lambda exc: self.scenario_loaded.emit())
 
     def _show_scenario(self, scenario_id: int, view: ScenarioView) -> None:
         if scenario_id != combo_value(self.scenarios):
@@ -325,9 +314,8 @@ class BalancePanel(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        running = self.task is not None
+        running = self.balancing.running
         self.run_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
         person = self.acting_as()
         is_manager = bool(person and person["role"] in ("manager", "admin"))
         draft = False
@@ -374,10 +362,7 @@ class BalancePanel(QWidget):
             finally:
                 store.close()
 
-        self.status.setText("Applying…")
-        task = self.ctx.tasks.run("Applying scenario", work)
-        task.on_done(if_alive(self, self._applied))
-        task.on_error(if_alive(self, lambda exc: self.status.setText(f"Not applied: {exc}")))
+        self.applying.start(work, self._applied, message="Applying…", error="Not applied: {error}")
 
     def _applied(self, changes: Changes) -> None:
         self.status.setText(changes.note)

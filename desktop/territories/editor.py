@@ -24,7 +24,7 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
                    ("polygon", "Drawn area [[lat, lon], …]", "json")],
     "industry": [("industries", "Industries", "list")],
     "customer_size": [("employees_min", "Employees from", "int"), ("employees_max", "Employees up to", "int"),
-                      ("segments", "Segments", "list")],
+                      ("segments", "Segments", "list"), ("in_segments", "Saved segments (Leads → Books)", "list")],
     "customer_type": [("customer_types", "Customer types", "list")],
     "product": [("products", "Products", "list")],
     "channel": [("channels", "Channels", "list")],

@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (
 from core.changes import Changes
 from core.territories.rules import describe_rule
 from core.territories.service import TerritoryError, delete_territory, save_territory
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
-from desktop.territories.balance import BalancePanel, if_alive
+from desktop.territories.balance import BalancePanel
 from desktop.territories.editor import TerritoryEditor
 from desktop.territories.model import Overview, load_overview
 from desktop.territories.tables import money_short
@@ -37,8 +38,8 @@ class TerritoriesView(QWidget):
         self.setObjectName("territories-view")
         self.overview: Overview | None = None
         self._ready_callbacks: list[Callable[[], None]] = []
-        self._loading = False
-        self._reload_again = False
+        # A change while a load runs starts one more once it has ended (its older result is dropped).
+        self.loading = BackgroundWork(self, ctx.tasks, "Loading territories", one_at_a_time=True)
         self._select_after_reload: int | None = None
 
         self.tree = QTreeWidget()
@@ -118,31 +119,22 @@ class TerritoriesView(QWidget):
     # --- loading ---------------------------------------------------------------------------
     def when_ready(self, callback: Callable[[], None]) -> None:
         """Call back once the first load has landed (for screenshots and tests)."""
-        if self.overview is not None and not self._loading:
+        if self.overview is not None and not self.loading.running:
             callback()
         else:
             self._ready_callbacks.append(callback)
 
     def reload(self) -> None:
         """Read territories, figures, the rules report and the account snapshot on a worker."""
-        if self._loading:
-            self._reload_again = True
-            return
-        self._loading = True
         path = self.ctx.store.path
-        task = self.ctx.tasks.run("Loading territories", lambda progress: load_overview(path, progress))
-        task.on_done(if_alive(self, self._loaded)).on_error(if_alive(self, self._load_failed))
+        self.loading.start(lambda progress: load_overview(path, progress), self._loaded,
+                           failed=self._load_failed)
 
     def _load_failed(self, exc: BaseException) -> None:
-        self._loading = False
         self.report_label.setText(f"Could not load territories: {exc}")
         self._fire_ready()
 
     def _loaded(self, overview: Overview) -> None:
-        self._loading = False
-        if self._reload_again:
-            self._reload_again = False
-            self.reload()
         self.overview = overview
         selected = self._select_after_reload or self.current_id()
         self._select_after_reload = None
@@ -154,7 +146,7 @@ class TerritoriesView(QWidget):
         self.balance.set_scenarios(overview.scenarios)  # ready once the scenario comparison lands
 
     def _fire_ready(self) -> None:
-        if self._loading:
+        if self.loading.running:
             return
         callbacks, self._ready_callbacks = self._ready_callbacks, []
         for cb in callbacks:

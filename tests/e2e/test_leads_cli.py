@@ -98,3 +98,32 @@ def test_books_refresh_previews_then_applies_on_the_demo(demo_db, capsys):
     assert json.loads(capsys.readouterr().out)["segments"][0]["accounts"] > 0
     assert main(["books", "segments", "--db", str(demo_db), "--save", "Bad", "--rule", "{nope"]) == 1
     assert "--rule: not JSON" in capsys.readouterr().err
+
+
+def test_a_segment_feeds_a_queue_and_a_territory_rule_from_the_cli(demo_db, capsys):
+    db = str(demo_db)
+    assert main(["books", "segments", "--db", db, "--save", "Healthcare accounts",
+                 "--rule", '{"industries": ["Healthcare"]}']) == 0
+    capsys.readouterr()
+    assert main(["leads", "queue", "Healthcare desk", "--db", db, "--segments", "Nope"]) == 1
+    assert "no such segment" in capsys.readouterr().err
+    assert main(["leads", "queue", "Healthcare desk", "--db", db, "--segments", "Healthcare accounts",
+                 "--priority", "20", "--add-rep", "Hannah Allen", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["queue"]["segments"] == ["Healthcare accounts"]
+    assert main(["leads", "route", "--db", db, "--at", "2026-11-20T16:00Z", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    desk = [a for a in out["assignments"] if a["queue"] == "Healthcare desk"]
+    assert desk and all(a["rep"] == "Hannah Allen" or a["kind"] == "owner" for a in desk)
+    assert main(["leads", "list", "--db", db, "--limit", "1000", "--json"]) == 0
+    leads = {r["id"]: r for r in json.loads(capsys.readouterr().out)["leads"]}
+    assert all(leads[a["lead_id"]]["industry"] == "Healthcare" for a in desk)
+    others = [a for a in out["assignments"] if a["queue"] != "Healthcare desk"]
+    assert not any(leads[a["lead_id"]]["industry"] == "Healthcare" and not leads[a["lead_id"]]["account"]
+                   for a in others), "every Healthcare lead without an account went to the desk"
+    assert main(["territories", "add", "--db", db, "--name", "Healthcare book", "--kind", "customer_size",
+                 "--precedence", "50", "--rule", '{"in_segments": ["healthcare accounts"]}', "--json"]) == 0
+    capsys.readouterr()
+    assert main(["territories", "list", "--db", db]) == 0
+    listed = capsys.readouterr().out
+    line = next(l for l in listed.splitlines() if "Healthcare book" in l)
+    assert "in saved segment Healthcare accounts" in line and " 0 accounts" not in line

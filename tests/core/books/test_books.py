@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from core.books.refresh import apply_refresh, plan_refresh
-from core.books.segments import SegmentProblem, count, list_segments, save_segment
+from core.segments import SegmentProblem, count, list_segments, save_segment
 from core.storage import writes
 
 TODAY = date(2026, 11, 20)

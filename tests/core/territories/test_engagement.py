@@ -142,3 +142,25 @@ def test_save_territory_with_overlay_reps_is_one_transaction(world):
     with pytest.raises(TerritoryError):
         save_territory(s, None, {"name": "Bad", "kind": "product", "rule": {"products": "x"}}, [ids["ana"]])
     assert s.scalar("SELECT count(*) FROM territories") == before
+
+
+def test_a_territory_rule_can_take_the_accounts_of_a_saved_segment(world):
+    from core.segments import save_segment
+    s, ids = world
+    with pytest.raises(TerritoryError, match="in_segments.*no such segment"):
+        create_territory(s, {"name": "Health desk", "kind": "customer_size", "rule": {"in_segments": ["Health"]}})
+    save_segment(s, "Health", {"industries": ["Healthcare"]})
+    desk, _ = create_territory(s, {"name": "Health desk", "kind": "customer_size", "precedence": 20,
+                                   "rule": {"in_segments": ["health"]}, "owner_id": ids["bo"]})
+    t = next(t for t in list_territories(s) if t.id == desk)
+    assert t.rule == {"in_segments": ["Health"]}, "stored with the segment's own spelling"
+    winners = {a: r.territory_id for a, r in resolve(list_territories(s), load_accounts(s)).items()}
+    assert winners[ids["H2"]] == desk, "the Healthcare account is in the segment, so in the desk's territory"
+    assert winners[ids["H1"]] == ids["houston"] and winners[ids["Far"]] is None
+    # Membership is live: a new Healthcare account joins the segment and so the territory.
+    far_health, _ = create_account(s, {"name": "FarHealth", "state": "TX", "postal_code": "79901",
+                                       "industry": "Healthcare"})
+    winners = {a: r.territory_id for a, r in resolve(list_territories(s), load_accounts(s)).items()}
+    assert winners[far_health] == desk
+    from core.territories.rules import describe_rule
+    assert describe_rule(t.rule) == "in saved segment Health"

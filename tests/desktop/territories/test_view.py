@@ -64,6 +64,31 @@ def test_rule_editor_preview_follows_the_rule(view, qtbot):
     qtbot.waitUntil(lambda: "Healthcare specialists" in tree_names(view), timeout=30000)
 
 
+def test_a_territory_takes_a_saved_segment_from_the_editor(qtbot, demo_store):
+    from core.segments import count, save_segment
+    save_segment(demo_store, "Big healthcare", {"industries": ["Healthcare"], "min_employees": 100})
+    ctx = AppContext(demo_store, Settings(), persist_settings=False)
+    v = TerritoriesView(ctx)
+    qtbot.addWidget(v)
+    qtbot.waitUntil(lambda: v.overview is not None, timeout=30000)
+    v.new_territory()
+    select_value(v.editor.kind, "customer_size")
+    widget = v.editor.form_by_kind["customer_size"].widgets["in_segments"][1]
+    widget.setText("big healthcare")
+    widget.textEdited.emit("big healthcare")
+    expected = count(demo_store, {"industries": ["Healthcare"], "min_employees": 100})
+    qtbot.waitUntil(lambda: f"Matches {expected:,} accounts" in v.editor.preview.text(), timeout=3000)
+    v.editor.name.setText("Big healthcare desk")
+    v.editor.precedence.setValue(60)
+    v.editor._save()
+    qtbot.waitUntil(lambda: "Big healthcare desk" in tree_names(v), timeout=30000)
+    qtbot.waitUntil(lambda: not v._loading if hasattr(v, "_loading") else True, timeout=30000)
+    row = next(t for t in v.overview.territories if t.name == "Big healthcare desk")
+    assert row.rule == {"in_segments": ["Big healthcare"]}
+    assert v.overview.figures[row.id].accounts == expected
+    ctx.tasks.wait(60000)
+
+
 def heard(ctx):
     calls = []
     ctx.show_on_map.connect(lambda d: calls.append(("map", d)))

@@ -1,10 +1,14 @@
-"""Segments: named account filters (industry, size, recent visits, deal stage, score) with live counts."""
+"""Segments: named account filters (industry, size, recent visits, deal stage, score) with live counts.
+
+A segment feeds a books refresh (core.books), a lead queue (core.leads: leads from accounts in it)
+and a territory rule (core.territories: `in_segments`), so it sits below all three.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping
 
 from core.changes import Changes
 from core.storage import writes
@@ -22,6 +26,10 @@ RULE_KEYS = {
     "min_score": "fit + timing score at least this",
     "owned": "true: has an owner; false: in the pool",
 }
+
+
+# The keys a lead without a matched account can answer from its own fields (industry, employees).
+LEAD_KEYS = frozenset({"industries", "min_employees", "max_employees"})
 
 
 class SegmentProblem(ValueError):
@@ -84,13 +92,29 @@ def account_ids(store: Store, rule: dict[str, Any], today: date | None = None) -
 
 
 def describe(rule: dict[str, Any]) -> str:
+    """The conditions in words, e.g. "Healthcare; 100+ employees; not visited for 90 days (or never); a won deal"."""
     parts = []
-    for key, value in rule.items():
-        if isinstance(value, list):
-            value = ", ".join(map(str, value))
-        elif isinstance(value, bool):
-            value = "yes" if value else "no (in the pool)"
-        parts.append(f"{key.replace('_', ' ')} {value}")
+    if rule.get("industries"):
+        parts.append(", ".join(rule["industries"]))
+    lo, hi = rule.get("min_employees"), rule.get("max_employees")
+    if lo is not None and hi is not None:
+        parts.append(f"{lo:,}–{hi:,} employees")
+    elif lo is not None:
+        parts.append(f"{lo:,}+ employees")
+    elif hi is not None:
+        parts.append(f"up to {hi:,} employees")
+    if rule.get("tiers"):
+        parts.append("tier " + ", ".join(rule["tiers"]))
+    if "visited_within_days" in rule:
+        parts.append(f"visited in the last {rule['visited_within_days']} days")
+    if "not_visited_days" in rule:
+        parts.append(f"not visited for {rule['not_visited_days']} days (or never)")
+    if "deal_stage" in rule:
+        parts.append(f"a {rule['deal_stage']} deal")
+    if "min_score" in rule:
+        parts.append(f"fit + timing score {rule['min_score']}+")
+    if "owned" in rule:
+        parts.append("has an owner" if rule["owned"] else "in the pool (no owner)")
     return "; ".join(parts) or "every account"
 
 
@@ -125,3 +149,64 @@ def list_segments(store: Store, today: date | None = None) -> list[dict[str, Any
         out.append({"id": r["id"], "name": r["name"], "rule": rule, "describe": describe(rule),
                     "accounts": count(store, rule, today)})
     return out
+
+
+def segment_rules(store: Store, names: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Saved segments' rules by lower-cased name (all, or the names given that exist)."""
+    wanted = None if names is None else {n.strip().lower() for n in names}
+    out = {}
+    for r in store.conn.execute("SELECT name, rule FROM segments WHERE deleted_at IS NULL"):
+        key = r["name"].strip().lower()
+        if wanted is None or key in wanted:
+            out[key] = json.loads(r["rule"])
+    return out
+
+
+def check_names(store: Store, names: Iterable[str]) -> list[str]:
+    """The names as saved, or SegmentProblem naming the first that is not a saved segment."""
+    saved = {r["name"].strip().lower(): r["name"] for r in
+             store.conn.execute("SELECT name FROM segments WHERE deleted_at IS NULL")}
+    out = []
+    for name in names:
+        if name.strip().lower() not in saved:
+            known = ", ".join(sorted(saved.values())) or "none saved yet"
+            raise SegmentProblem(f"segment {name!r}: no such segment (saved: {known})")
+        out.append(saved[name.strip().lower()])
+    return out
+
+
+def memberships(store: Store, names: Iterable[str] | None = None,
+                today: date | None = None) -> dict[int, frozenset[str]]:
+    """Account id -> the lower-cased names of the saved segments it is in today (accounts in none are left out)."""
+    found: dict[int, set[str]] = {}
+    for name, rule in segment_rules(store, names).items():
+        for account_id in account_ids(store, rule, today):
+            found.setdefault(account_id, set()).add(name)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def lead_matcher(rule: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool] | None:
+    """For a lead with no matched account: a test of its own industry and employees, when the
+    segment says nothing else (visits, deals, score, tier, ownership belong to accounts); else None."""
+    if not rule or not set(rule) <= LEAD_KEYS:
+        return None
+    industries = {i.lower() for i in rule.get("industries") or ()}
+    lo, hi = rule.get("min_employees"), rule.get("max_employees")
+
+    def test(lead: Mapping[str, Any]) -> bool:
+        if industries and (lead["industry"] or "").lower() not in industries:
+            return False
+        employees = lead["employees"]
+        if (lo is not None or hi is not None) and employees is None:
+            return False
+        return (lo is None or employees >= lo) and (hi is None or employees <= hi)
+    return test
+
+
+def known_industries(store: Store) -> list[str]:
+    """The industries accounts have, as written (the first spelling of each), for a segment editor to offer."""
+    seen: dict[str, str] = {}
+    for (industry,) in store.conn.execute("SELECT DISTINCT trim(industry) FROM accounts WHERE deleted_at IS NULL "
+                                          "AND industry IS NOT NULL AND trim(industry) <> '' ORDER BY 1"):
+        seen.setdefault(industry.lower(), industry)
+    return sorted(seen.values(), key=str.lower)
