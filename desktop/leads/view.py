@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from core.books.scores import ScoresResult, store_scores
 from core.books.refresh import BooksPlan, apply_refresh, book_sizes, plan_refresh
 from core.segments import known_industries, list_segments
 from core.changes import Changes
@@ -198,11 +199,17 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.apply_button.setObjectName("apply-books")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply_books)
+        self.scores_button = QPushButton("Update scores")
+        self.scores_button.setObjectName("update-scores")
+        self.scores_button.setToolTip("Work out and store every account's fit and timing score (a refresh and "
+                                      "segments with a lowest score read them)")
+        self.scores_button.clicked.connect(self.update_scores)
         bar = QHBoxLayout()
         for w in (QLabel("Take back accounts after"), self.untouched, QLabel("and let them rest"), self.rest,
                   self.preview_button, self.apply_button):
             bar.addWidget(w)
         bar.addStretch(1)
+        bar.addWidget(self.scores_button)
         self.books_table = _table(("Rep", "Accounts", "Capacity", "After refresh"), "books-table")
         self.books_table.setMinimumHeight(290)
         self.books_table.setMaximumHeight(330)
@@ -420,6 +427,19 @@ class LeadsView(LoadsOnWorker, QWidget):
             return
         self._open(SegmentDialog(self.ctx, self.snapshot.industries, segment, self))
 
+    def update_scores(self) -> None:
+        self.scores_button.setEnabled(False)
+        self.message.setText("Scoring accounts…")
+        db = self.ctx.store.path
+        task = self.ctx.tasks.run("Scoring accounts", lambda progress: _with_store(
+            db, lambda store: store_scores(store, progress=progress)))
+        task.on_done(if_alive(self, self._scored)).on_error(if_alive(self, self._action_failed))
+
+    def _scored(self, result: ScoresResult) -> None:
+        self.scores_button.setEnabled(True)
+        self.message.setText(result.summary())
+        self.ctx.apply(result.changes)
+
     def preview_books(self) -> None:
         db = self.ctx.store.path
         untouched, rest = self.untouched.value(), self.rest.value()
@@ -456,3 +476,4 @@ class LeadsView(LoadsOnWorker, QWidget):
     def _action_failed(self, exc: BaseException) -> None:
         self.message.setText(f"That did not work: {exc}")
         self.route_button.setEnabled(True)
+        self.scores_button.setEnabled(True)
