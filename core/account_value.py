@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
-from core import defaults, opening_hours
+from core import defaults, opening_hours, visit_frequency as frequency
 from core.opening_hours import WEEKDAYS, WeeklyHours, Window
 from core.storage.database import Store
 
-VISITS_PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 13, "quarterly": 4, "none": 0}
+VISITS_PER_YEAR = frequency.VISITS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,20 @@ class Account:
 
     @property
     def visits_per_year(self) -> int:
-        return 0 if self.status == "inactive" else VISITS_PER_YEAR.get(self.visit_frequency or "none", 0)
+        return 0 if self.status == "inactive" else frequency.visits_per_year(self.visit_frequency)
+
+    @property
+    def visits_per_cycle(self) -> int | None:
+        """N when the frequency is 'N per cycle', else None."""
+        return frequency.per_cycle(self.visit_frequency)
+
+    @property
+    def interval_days(self) -> float | None:
+        """Days between visits (None for no regular visits)."""
+        return frequency.interval_days(self.visit_frequency)
+
+    def visits_in_cycle(self, weeks: int) -> int:
+        return frequency.visits_in_cycle(self.visit_frequency, weeks)
 
     def open_on(self, weekday: str | int) -> bool:
         """Open at some time on this weekday ('mon' or 0); unknown hours count as open."""
@@ -60,7 +73,8 @@ class Account:
         """The plain dict older callers pass around (planning's candidates), with the stored hours text."""
         return {"id": self.id, "name": self.name, "city": self.city, "lat": self.lat, "lon": self.lon,
                 "tier": self.tier, "visit_frequency": self.visit_frequency, "visit_minutes": self.visit_minutes,
-                "opening_hours": self.opening_hours_json, "last_visit_at": self.last_visit_at}
+                "opening_hours": self.opening_hours_json, "last_visit_at": self.last_visit_at,
+                "allowed_weekdays": opening_hours.format_weekdays(self.allowed_weekdays)}
 
     def visit_weekdays(self, workdays: Sequence[str] = WEEKDAYS[:5]) -> tuple[str, ...]:
         """Weekdays it can be visited: the rep's working days ∩ its allowed weekdays ∩ the days it is open."""

@@ -99,6 +99,8 @@ def plan_as_dict(plan: WeekPlan) -> dict:
             "skipped": [{"day": d.isoformat(), "why": why} for d, why in sorted(plan.skipped.items())],
             "unserved": [{"account_id": u.stop_id, "name": plan.name(u.stop_id), "reason": u.reason}
                          for u in plan.result.unserved],
+            "not_open": [{"account_id": aid, "name": plan.name(aid), "reason": why}
+                         for aid, why in sorted(plan.not_open.items())],
             "drive_minutes": round(plan.result.drive_minutes, 1), "distance_m": round(plan.result.distance),
             "runtime_s": round(plan.result.runtime, 2)}
 
@@ -131,6 +133,10 @@ def plan_as_text(plan: WeekPlan) -> str:
         lines.append(f"\nNot planned ({len(plan.result.unserved)}):")
         for u in plan.result.unserved:
             lines.append(f"  {plan.name(u.stop_id)}: {u.reason}")
+    if plan.not_open:
+        lines.append(f"\nDue, but no planned day will do ({len(plan.not_open)}):")
+        for aid, why in sorted(plan.not_open.items()):
+            lines.append(f"  {plan.name(aid)}: {why}")
     return "\n".join(lines)
 
 
