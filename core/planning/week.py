@@ -171,9 +171,8 @@ def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) 
 
 def rep_accounts(store: Store, rep_id: int) -> list[dict]:
     """The rep's active, located accounts by name (id, name, city): what an appointment can be made with."""
-    return [dict(r) for r in store.conn.execute(
-        "SELECT id, name, city FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' "
-        "AND lat IS NOT NULL ORDER BY name COLLATE NOCASE, id", (rep_id,))]
+    found = read_accounts(store, owner_id=rep_id, active=True, located=True)
+    return [{"id": a.id, "name": a.name, "city": a.city} for a in sorted(found, key=lambda a: (a.name.casefold(), a.id))]
 
 
 def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Iterable[int] = (),

@@ -6,6 +6,7 @@ import argparse
 from datetime import date, datetime
 from pathlib import Path
 
+from core.account_value import read_accounts
 from core.files import CannotWrite, write_atomically
 from core.planning import PlanOptions, WeekPlan, accept, plan_week
 from core.reps import find_rep
@@ -72,7 +73,7 @@ def _appointments(store, values: list[str]) -> dict[int, datetime]:
             out[int(account)] = datetime.fromisoformat(when)
         except ValueError:
             raise CliError(f"--appointment: expected ACCOUNT_ID@YYYY-MM-DDTHH:MM (got {text!r})") from None
-        if store.scalar("SELECT count(*) FROM accounts WHERE id = ? AND deleted_at IS NULL", (int(account),)) == 0:
+        if not read_accounts(store, ids=[int(account)]):
             raise CliError(f"--appointment: account {account} does not exist")
     return out
 
