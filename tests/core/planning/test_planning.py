@@ -100,7 +100,9 @@ def test_closed_day_is_reported(demo_store):
     acc = demo_store.conn.execute("SELECT id FROM accounts WHERE owner_id = ? AND opening_hours NOT LIKE '%\"mon\"%' "
                                   "AND lat IS NOT NULL LIMIT 1", (rid,)).fetchone()[0]
     p = plan_week(demo_store, rid, MONDAY, 1, seconds=0.3, account_ids=[acc])
-    assert [(u.stop_id, u.reason) for u in p.result.unserved] == [(acc, "closed on the days planned")]
+    # Not a stop with an impossible window: it is no candidate that day, and the plan says why.
+    assert not p.problem.stops and not p.result.unserved
+    assert p.not_open == {acc: "closed Mon"}
 
 
 def test_check_in_and_out_are_logged_and_move_last_visit(demo_store, plan):
