@@ -160,6 +160,13 @@ def create_app(database_url: str) -> FastAPI:
         token, expires, who = auth.login(store, body.email, body.password)
         return {"token": token, "expires_at": expires, "email": who.email, "role": who.role, "rep_uid": who.rep_uid}
 
+    @app.post("/auth/logout")
+    def logout(token: Annotated[str, Depends(bearer)]) -> dict[str, Any]:
+        with store.transaction() as tx:
+            who = auth.authenticate_in(tx, token)
+            auth.end_token(tx, token)
+        return {"email": who.email, "signed_out": True}
+
     @app.get("/me")
     def me(who: Annotated[auth.Principal, Depends(principal)]) -> dict[str, Any]:
         return {"email": who.email, "role": who.role, "rep_uid": who.rep_uid}

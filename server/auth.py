@@ -123,6 +123,12 @@ def authenticate_in(tx: Tx, token: str, *, now: float | None = None) -> Principa
     return Principal(int(row["id"]), row["email"], row["role"], row["rep_uid"])
 
 
+def end_token(tx: Tx, token: str) -> None:
+    """Sign out: this one token stops working (the user's other logins go on)."""
+    tx.execute("UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+               (_now_text(), _token_hash(token)))
+
+
 def revoke(tx: Tx, email: str) -> int:
     """Revoke every token of a user; returns how many were live."""
     user = tx.one("SELECT id FROM users WHERE email = ?", (normalise_email(email),))
