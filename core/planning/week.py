@@ -148,11 +148,31 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     return out[:limit] if limit else out
 
 
+def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) -> list[dict]:
+    """The rep's planned visits on [start, start + days) that nobody has checked in to, each with its local `day`.
+
+    A visit booked by a rotation (or made by hand, on no route) keeps its day when the week is planned;
+    one from an earlier accepted week plan is a candidate again (accepting the new plan replaces it).
+    """
+    tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
+    lo, hi = (datetime.combine(d, datetime.min.time(), tz).astimezone(timezone.utc)
+              for d in (start, start + timedelta(days=days)))
+    rows = store.conn.execute(
+        "SELECT id, account_id, route_id, rotation_plan_id, planned_start FROM visits WHERE deleted_at IS NULL "
+        "AND rep_id = ? AND status = 'planned' AND check_in_at IS NULL AND planned_start >= ? AND planned_start < ? "
+        "ORDER BY planned_start",
+        (rep["id"], lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))).fetchall()
+    out = []
+    for r in rows:
+        when = datetime.fromisoformat(r["planned_start"].replace("Z", "+00:00")).astimezone(tz)
+        out.append({**dict(r), "day": when.date(), "keeps_day": r["rotation_plan_id"] is not None or r["route_id"] is None})
+    return out
+
+
 def rep_accounts(store: Store, rep_id: int) -> list[dict]:
     """The rep's active, located accounts by name (id, name, city): what an appointment can be made with."""
-    return [dict(r) for r in store.conn.execute(
-        "SELECT id, name, city FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' "
-        "AND lat IS NOT NULL ORDER BY name COLLATE NOCASE, id", (rep_id,))]
+    found = read_accounts(store, owner_id=rep_id, active=True, located=True)
+    return [{"id": a.id, "name": a.name, "city": a.city} for a in sorted(found, key=lambda a: (a.name.casefold(), a.id))]
 
 
 def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Iterable[int] = (),
@@ -270,7 +290,7 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
         if appt is not None:
             local = appt if appt.tzinfo is None else appt.astimezone(tz).replace(tzinfo=None)
             appointment = (local.date() - first).days * 1440 + local.hour * 60 + local.minute
-        priority = 0 if appointment is not None else (
+        priority = 0 if appointment is not None or a.get("booked_day") else (
             EXTRA if a.get("pulled_forward") else PRIORITY_BY_TIER.get(a.get("tier"), 3))
         stops.append(Stop(id=a["id"], lat=a["lat"], lon=a["lon"], service_minutes=service,
                           windows=visit_windows(a, days, first, service) or (), priority=priority,
@@ -291,16 +311,25 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         raise ValueError(f"no working days between {start} and {start + timedelta(days=days - 1)}")
     if progress is not None:
         progress.update(0, 100, "Choosing due accounts")
+    pinned: dict[int, str] = {}
     if account_ids is not None:
         wanted = list(account_ids)
         accounts = _located(store, wanted)
     else:
         accounts = due_accounts(store, rep_id, start, days)
+        booked, again = _booked(store, rep, dates, start, days, options)
+        pinned = {a["id"]: a["booked_day"] for a in booked}
     # Closed or not allowed on every planned day: not a candidate, and the notes say why.
     left_out = {a["id"]: a for a in accounts}
     accounts, not_open = split_open(accounts, dates, keep=options.appointments)
     if account_ids is None:
-        accounts = accounts[:options.max_candidates_per_day * len(dates)]
+        # What is already on the calendar comes first: a rotation's visits on their days, and the
+        # accounts of an accepted plan for these days (else accepting this one would drop them).
+        again, again_closed = split_open(again, dates, keep=options.appointments)
+        not_open.update(again_closed)
+        left_out.update({a["id"]: a for a in again})
+        accounts = booked + again + accounts[:max(0, options.max_candidates_per_day * len(dates)
+                                                      - len(booked) - len(again))]
     pool_left = True
     if account_ids is None and options.fill_days:
         extra, pool_left = _fill(store, rep, dates, accounts, options, start, days)
@@ -308,7 +337,7 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
     accounts = [a for a in accounts if a["id"] not in options.appointments] + \
         _appointment_accounts(store, options, {a["id"] for a in accounts})
     check_cancelled(progress)
-    problem = build_problem(store, rep, dates, accounts, options)
+    problem = build_problem(store, rep, dates, accounts, options, locked=pinned)
     if progress is not None:
         progress.update(0, 100, "Computing travel times")
     mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
@@ -367,6 +396,25 @@ def _without_unused_extras(problem: RoutingProblem, mx: Matrix, result: RoutingR
     problem = replace(problem, stops=tuple(s for s in problem.stops if s.id not in gone))
     result = replace(result, unserved=tuple(u for u in result.unserved if u.stop_id not in gone))
     return problem, sub, result, [a for a in accounts if a["id"] not in gone]
+
+
+def _booked(store: Store, rep: Mapping[str, Any], dates: list[date], start: date, days: int,
+            options: PlanOptions) -> tuple[list[dict], list[dict]]:
+    """(accounts whose visit keeps its day, flagged `booked_day`; accounts of an earlier accepted plan)."""
+    working = {d.isoformat() for d in dates}
+    keep: dict[int, str] = {}
+    again: list[int] = []
+    for v in booked_visits(store, rep, start, days):
+        if v["account_id"] in options.appointments or v["account_id"] in keep:
+            continue
+        if v["keeps_day"]:
+            if v["day"].isoformat() in working:  # a day off since: the rotation's Re-plan moves it, not this
+                keep[v["account_id"]] = v["day"].isoformat()
+        elif v["account_id"] not in again:
+            again.append(v["account_id"])
+    rows = {a["id"]: a for a in _located(store, list(keep) + again)}
+    booked = [{**rows[i], "booked_day": day} for i, day in keep.items() if i in rows]
+    return booked, [rows[i] for i in again if i in rows and i not in keep]
 
 
 def _skipped(store: Store, rep_id: int, start: date, days: int, weekends: bool, planned: set[date]) -> dict[date, str]:

@@ -145,3 +145,22 @@ def test_hand_edit_keeps_the_solvers_reasons(plan):
     assert reasons[taken] == "left out by hand"
     for u in plan.result.unserved:
         assert reasons[u.stop_id] == u.reason
+
+
+def test_planning_an_accepted_week_again_keeps_its_accounts(demo_store):
+    """A re-plan used to leave out every account the accepted plan had booked, so accepting it dropped them."""
+    rep = demo_store.scalar("SELECT id FROM reps WHERE name = 'Lauren Lewis'")
+    first = plan_week(demo_store, rep, date(2026, 12, 7), 2, seconds=0.5)
+    accept(demo_store, first)
+    served = set(first.result.served)
+    again = plan_week(demo_store, rep, date(2026, 12, 7), 2, seconds=0.5)
+    # Each is a candidate again: in the new plan, or listed under Not planned with its reason (a more
+    # urgent account may take its place), never silently gone.
+    unserved = {u.stop_id: u.reason for u in again.result.unserved}
+    assert served <= set(again.result.served) | set(unserved)
+    assert all(unserved[i] for i in served - set(again.result.served))
+    accept(demo_store, again)
+    rows = demo_store.conn.execute(
+        "SELECT account_id, count(*) FROM visits WHERE deleted_at IS NULL AND status = 'planned' AND rep_id = ? "
+        "AND planned_start >= '2026-12-07' AND planned_start < '2026-12-09T12' GROUP BY account_id", (rep,)).fetchall()
+    assert {r[0] for r in rows} == set(again.result.served) and all(r[1] == 1 for r in rows)
