@@ -42,6 +42,9 @@ def test_leads_from_accounts_in_the_segment_go_to_its_queue(desk):
     # The matched account decides (a small clinic, whatever the lead form said); no size, no match.
     assert [queue_of[i] for i in in_small + no_account_small + no_account_unknown] == [ids["regular"]] * 3
     assert {a["rep_id"] for a in result.assignments if a["queue_id"] == ids["health"]} == {reps[3]}
+    reasons = {a["lead_id"]: a["reason"] for a in result.assignments}
+    assert reasons[in_big[0]].startswith("Round robin in Health desk (its account is in segment Big healthcare): ")
+    assert reasons[no_account_big[0]].startswith("Round robin in Health desk (the lead fits segment Big healthcare): ")
 
 
 def test_a_segment_about_behaviour_takes_only_leads_from_accounts_in_it(desk):
