@@ -83,7 +83,7 @@ def push_in(tx: Tx, who: Principal, ops: list[dict]) -> list[dict]:
     seq = _Seq(tx, len(ops))
     now = _now()
     applied: dict[str, str] = {}
-    ids = list({op["op_id"] for op in ops})
+    ids = list({op["op_id"] for op in ops} | {_reused_key(op) for op in ops})
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for row in tx.execute(f"SELECT op_id, result FROM applied_ops WHERE op_id IN ({', '.join('?' * len(chunk))})",
@@ -92,20 +92,32 @@ def push_in(tx: Tx, who: Principal, ops: list[dict]) -> list[dict]:
     rows = _Rows(tx, ops)
     recorded = []
     for op in ops:
-        done = applied.get(op["op_id"])
+        key = op["op_id"]
+        done = applied.get(key)
+        if done is not None and json.loads(done).get("hlc", op["hlc"]) != op["hlc"]:
+            # The same id for another edit: a database copied, or restored from a backup, kept its node
+            # id and counts its edits again. Answering "duplicate" would drop this edit unseen.
+            key = _reused_key(op)
+            done = applied.get(key)
         if done is not None:
             result = json.loads(done)
+            result.pop("hlc", None)
             result["status"] = "duplicate" if result["status"] == "applied" else result["status"]
             results.append(result)
             continue
         result = _apply(tx, who, scope, seq, rows, op)
-        text = _dumps(result)
-        applied[op["op_id"]] = text
-        recorded.append((op["op_id"], who.user_id, text, now))
+        text = _dumps({**result, "hlc": op["hlc"]})
+        applied[key] = text
+        recorded.append((key, who.user_id, text, now))
         results.append(result)
     if recorded:
         tx.executemany("INSERT INTO applied_ops (op_id, user_id, result, applied_at) VALUES (?, ?, ?, ?)", recorded)
     return results
+
+
+def _reused_key(op: dict) -> str:
+    """Where an op is recorded when its id was already taken by a different edit (told apart by clock)."""
+    return f"{op['op_id']}@{op['hlc']}"
 
 
 def _apply(tx: Tx, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, op: dict) -> dict[str, Any]:

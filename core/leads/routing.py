@@ -294,10 +294,16 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             reason = prefix + f"Waiting: {no_queue} (source {lead['source'] or 'none'!s})"
         elif rep_id is None:
             industry = (lead["industry"] or "").casefold()
+            where = queue.name
+            if queue.segments:
+                # Why this queue: which of its segments the lead is in (by its account, or by its own industry and size).
+                seg_names = [n for n in queue.segments if n.strip().lower() in in_segments]
+                how = "its account is in" if lead["account_id"] else "the lead fits"
+                where += f" ({how} segment {', '.join(seg_names)})"
             product = (lead["product"] or "").casefold()
             free = run.free
             if not free:
-                reason = prefix + f"Waiting in {queue.name}: nobody is free{run.skipped()}"
+                reason = prefix + f"Waiting in {where}: nobody is free{run.skipped()}"
             elif queue.mode == "best_available":
                 def fit(m: Member) -> int:
                     skills = reps[m.rep_id].skills
@@ -307,7 +313,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                 matched = [rep.skill_words[s] for s in (industry, product) if s and s in rep.skills]
                 skill_text = (f"{' and '.join(matched)} specialist" if matched
                               else "no specialist for this lead is free")
-                reason = (prefix + f"Best available in {queue.name}: {rep.name} ({skill_text}, "
+                reason = (prefix + f"Best available in {where}: {rep.name} ({skill_text}, "
                           f"{rep.load} open leads, fewest among the best matches)")
                 zip_owner = geo.get(zip5(lead["postal_code"])) if lead["postal_code"] else None
                 if zip_owner is not None and zip_owner != rep.id and zip_owner in reps:
@@ -335,7 +341,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                         break
                 rep = reps[pick.rep_id]
                 weight = f", weight {pick.weight}" if pick.weight != 1 else ""
-                reason = (prefix + f"Round robin in {queue.name}{among}: {rep.name}'s turn "
+                reason = (prefix + f"Round robin in {where}{among}: {rep.name}'s turn "
                           f"({run.count[rep.id] - pick.baseline} earlier leads in this queue{weight}){run.skipped()}")
                 rep_id, kind = rep.id, "rotation"
                 run.took(pick)

@@ -13,17 +13,17 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from core.books.scores import ScoresResult, store_scores
 from core.books.refresh import BooksPlan, apply_refresh, book_sizes, plan_refresh
-from core.segments import known_industries, list_segments
+from core.segments import SegmentProblem, delete_segment, known_industries, list_segments
 from core.changes import Changes
 from core.leads.importing import import_leads
 from core.leads.queues import QueueProblem, queue_overview, remove_member, set_member
 from core.leads.routing import RoutingResult, lead_counts, list_leads, route_leads
 from core.leads.scoring import rule_rows
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.leads.editors import QueueDialog, RulesDialog, SegmentDialog
 from desktop.leads.loading import LoadsOnWorker
 from desktop.tasks import open_worker_store
-from desktop.territories.balance import if_alive
 
 LEAD_COLUMNS = (("id", "Lead"), ("company", "Company"), ("contact", "Contact"), ("source", "Source"),
                 ("industry", "Industry"), ("score", "Score"), ("grade", "Grade"), ("status", "Status"),
@@ -222,11 +222,15 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.new_segment_button.clicked.connect(lambda: self.edit_segment(None))
         self.edit_segment_button = QPushButton("Edit segment…")
         self.edit_segment_button.clicked.connect(lambda: self.edit_segment(self.segments_table.currentRow()))
+        self.remove_segment_button = QPushButton("Remove segment")
+        self.remove_segment_button.setObjectName("remove-segment")
+        self.remove_segment_button.clicked.connect(self.remove_segment)
         segment_bar = QHBoxLayout()
         segment_bar.addWidget(QLabel("<b>Segments</b> (feed a refresh, a queue or a territory rule)"))
         segment_bar.addStretch(1)
         segment_bar.addWidget(self.new_segment_button)
         segment_bar.addWidget(self.edit_segment_button)
+        segment_bar.addWidget(self.remove_segment_button)
         books_tab = QWidget()
         lay = QVBoxLayout(books_tab)
         lay.addLayout(bar)
@@ -325,6 +329,7 @@ class LeadsView(LoadsOnWorker, QWidget):
                                   after.get(b["rep_id"], "")] for b in snap.books])
         _fill(self.segments_table, [[s["name"], s["accounts"], s["describe"]] for s in snap.segments])
         self.edit_segment_button.setEnabled(bool(snap.segments))
+        self.remove_segment_button.setEnabled(bool(snap.segments))
 
     # --- actions ---------------------------------------------------------------------------
     def import_file(self, path: str | None = None) -> None:
@@ -335,9 +340,8 @@ class LeadsView(LoadsOnWorker, QWidget):
                 return
         self.message.setText(f"Importing {Path(path).name}…")
         db = self.ctx.store.path
-        task = self.ctx.tasks.run("Importing leads", lambda progress: _with_store(
-            db, lambda store: import_leads(store, path, progress=progress)))
-        task.on_done(if_alive(self, self._imported)).on_error(if_alive(self, self._action_failed))
+        self._act("Importing leads", lambda progress: _with_store(
+            db, lambda store: import_leads(store, path, progress=progress)), self._imported)
 
     def _imported(self, result) -> None:
         text = result.summary()
@@ -350,9 +354,8 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.route_button.setEnabled(False)
         self.message.setText("Routing new leads…")
         db = self.ctx.store.path
-        task = self.ctx.tasks.run("Routing leads", lambda progress: _with_store(
-            db, lambda store: route_leads(store, progress=progress)))
-        task.on_done(if_alive(self, self._routed)).on_error(if_alive(self, self._action_failed))
+        self._act("Routing leads", lambda progress: _with_store(
+            db, lambda store: route_leads(store, progress=progress)), self._routed)
 
     def _routed(self, result: RoutingResult) -> None:
         self.last_routing = result
@@ -431,22 +434,34 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.scores_button.setEnabled(False)
         self.message.setText("Scoring accounts…")
         db = self.ctx.store.path
-        task = self.ctx.tasks.run("Scoring accounts", lambda progress: _with_store(
-            db, lambda store: store_scores(store, progress=progress)))
-        task.on_done(if_alive(self, self._scored)).on_error(if_alive(self, self._action_failed))
+        self._act("Scoring accounts", lambda progress: _with_store(
+            db, lambda store: store_scores(store, progress=progress)), self._scored)
 
     def _scored(self, result: ScoresResult) -> None:
         self.scores_button.setEnabled(True)
         self.message.setText(result.summary())
         self.ctx.apply(result.changes)
 
+    def remove_segment(self) -> None:
+        row = self.segments_table.currentRow()
+        if self.snapshot is None or not 0 <= row < len(self.snapshot.segments):
+            self.message.setText("Choose a segment in the list first.")
+            return
+        name = self.snapshot.segments[row]["name"]
+        try:
+            changes = delete_segment(self.ctx.store, name)
+        except SegmentProblem as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.setText(f"Segment {name} removed.")
+        self.ctx.apply(changes)
+
     def preview_books(self) -> None:
         db = self.ctx.store.path
         untouched, rest = self.untouched.value(), self.rest.value()
         self.message.setText("Working out the refresh…")
-        task = self.ctx.tasks.run("Previewing the books refresh", lambda progress: _with_store(
-            db, lambda store: plan_refresh(store, untouched_days=untouched, rest_days=rest)))
-        task.on_done(if_alive(self, self._previewed)).on_error(if_alive(self, self._action_failed))
+        self._act("Previewing the books refresh", lambda progress: _with_store(
+            db, lambda store: plan_refresh(store, untouched_days=untouched, rest_days=rest)), self._previewed)
 
     def _previewed(self, plan: BooksPlan) -> None:
         self.plan = plan
@@ -464,16 +479,19 @@ class LeadsView(LoadsOnWorker, QWidget):
         plan = self.plan
         self.apply_button.setEnabled(False)
         db = self.ctx.store.path
-        task = self.ctx.tasks.run("Applying the books refresh", lambda progress: _with_store(
-            db, lambda store: apply_refresh(store, plan)))
-        task.on_done(if_alive(self, self._applied)).on_error(if_alive(self, self._action_failed))
+        self._act("Applying the books refresh", lambda progress: _with_store(
+            db, lambda store: apply_refresh(store, plan)), self._applied)
 
     def _applied(self, plan: BooksPlan) -> None:
         self.plan = plan
         self.message.setText(plan.summary().split("\n")[0])
         self.ctx.apply(plan.changes)
 
+    def _act(self, title: str, fn: Callable[[Any], Any], done: Callable[[Any], None]) -> None:
+        """One action on a worker (several may run at once); what went wrong goes to the message line."""
+        BackgroundWork.once(self, self.ctx.tasks, title, fn, done, errors=self.message,
+                            error="That did not work: {error}", failed=self._action_failed)
+
     def _action_failed(self, exc: BaseException) -> None:
-        self.message.setText(f"That did not work: {exc}")
         self.route_button.setEnabled(True)
         self.scores_button.setEnabled(True)

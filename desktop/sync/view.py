@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHea
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.sync import conflicts, engine
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.sync.sign_in import SignInDialog
 from desktop.tasks import open_worker_store
@@ -35,7 +36,8 @@ class SyncView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.online: bool | None = None
-        self.running = False
+        self.probing = BackgroundWork(self, ctx.tasks, "Checking the sync server")
+        self.syncing = BackgroundWork(self, ctx.tasks, "Syncing with the team server")
         self.conflict_ids: list[int] = []
 
         title = QLabel("<h2>Sync</h2>")
@@ -118,6 +120,11 @@ class SyncView(QWidget):
         QTimer.singleShot(0, self.check_online)
 
     # -- showing ---------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """A sync is under way."""
+        return self.syncing.running
+
     def refresh(self) -> None:
         st = engine.status(self.ctx.store)
         if st.configured:
@@ -241,8 +248,7 @@ class SyncView(QWidget):
             with Server(st.server) as server:
                 return server.health()
 
-        self.ctx.tasks.run("Checking the sync server", probe).on_done(self._online_is).on_error(
-            lambda exc: self._online_is(False))
+        self.probing.start(probe, self._online_is, failed=lambda exc: self._online_is(False))
 
     def _online_is(self, online: bool) -> None:
         was = self.online
@@ -258,19 +264,16 @@ class SyncView(QWidget):
     def sync_now(self, checked: bool = False, background: bool = False) -> None:
         if self.running or not engine.status(self.ctx.store).configured:
             return
-        self.running = True
-        self.refresh()
         path = self.ctx.store.path
 
         def work(progress) -> Any:
             with open_worker_store(path) as store:  # the worker's own connection
                 return engine.sync(store, progress=lambda message: progress.update(0, 0, message))
 
-        task = self.ctx.tasks.run("Syncing with the team server", work)
-        task.on_done(self._synced).on_error(self._sync_failed)
+        self.syncing.start(work, self._synced, failed=self._sync_failed)
+        self.refresh()
 
     def _synced(self, report) -> None:
-        self.running = False
         self.online = True
         self.ctx.apply(report.changes())
         self.refresh()
@@ -278,7 +281,6 @@ class SyncView(QWidget):
     def _sync_failed(self, exc: BaseException) -> None:
         from core.sync.transport import Offline
 
-        self.running = False
         if isinstance(exc, Offline):
             self.online = False
         self.refresh()

@@ -85,3 +85,27 @@ def test_a_push_repeating_an_op_id_in_itself_applies_it_once(sqlite_url):
         assert row["values"] == {"name": "Acme", "phone": "512"}
     finally:
         store.close()
+
+
+def test_an_op_id_reused_by_another_edit_is_applied_not_taken_for_a_retry(sqlite_url):
+    """A database restored from a backup over itself keeps its node id and counts its edits again: the
+    same op id then names a different edit (another clock reading), which must not be answered
+    'duplicate' and dropped."""
+    store = ServerStore(sqlite_url)
+    try:
+        with store.transaction(write=False) as tx:
+            admin = tx.one("SELECT id, email, role, rep_uid FROM users WHERE email = ?", (ADMIN[0],))
+        who = auth.Principal(int(admin["id"]), admin["email"], admin["role"], admin["rep_uid"])
+        first = _op(7, "a", {"name": "Acme"})
+        assert merge.push(store, who, [first])[0]["status"] == "applied"
+        later = {**first, "values": {"name": "Acme Tools"}, "hlc": f"{1_800_000_500_000:015d}-00000-{NODE}",
+                 "op": "update"}
+        answer = merge.push(store, who, [later])[0]
+        assert answer["status"] == "applied" and answer["op_id"] == first["op_id"] and "hlc" not in answer
+        assert merge.get_object(store, who, "accounts", "a")["values"]["name"] == "Acme Tools"
+        # Retries of either edit are still recognised as retries and change nothing.
+        assert [r["status"] for r in merge.push(store, who, [first, later])] == ["duplicate", "duplicate"]
+        assert merge.get_object(store, who, "accounts", "a")["values"]["name"] == "Acme Tools"
+        assert _count(store, "SELECT count(*) AS n FROM applied_ops") == 2
+    finally:
+        store.close()
