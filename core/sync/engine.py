@@ -24,7 +24,7 @@ from core.changes import Changes
 from core.clock import Timestamp
 from core.storage import change_log, writes
 from core.storage.database import Store
-from core.sync import credentials
+from core.sync import credentials, files
 from core.sync.transport import NotLoggedIn, Server, SyncError
 
 PUSH_BATCH = 250
@@ -210,6 +210,9 @@ class SyncReport:
     pulled: int = 0
     conflicts: int = 0
     parked: int = 0
+    files_sent: int = 0
+    files_received: int = 0
+    files_refused: list[str] = field(default_factory=list)
     touched: dict[str, set[int]] = field(default_factory=dict)
 
     def changes(self) -> Changes:
@@ -228,6 +231,10 @@ class SyncReport:
             parts.append(f"{self.conflicts} new conflicts")
         if self.parked:
             parts.append(f"{self.parked} waiting for related rows")
+        if self.files_sent or self.files_received:
+            parts.append(f"receipt files: {self.files_sent} sent, {self.files_received} received")
+        if self.files_refused:
+            parts.append(f"{len(self.files_refused)} receipt files refused ({'; '.join(self.files_refused[:3])})")
         return ", ".join(parts)
 
 
@@ -467,8 +474,11 @@ def sync(store: Store, server: Server | None = None, *, progress: Callable[[str]
     server = server or open_server(store)
     report = SyncReport()
     try:
+        # Receipt bytes first, so a laptop that pulls the expense can fetch its file at once.
+        report.files_sent, report.files_refused = files.upload(store, server)
         push(store, server, report, progress=progress)
         pull(store, server, report, progress=progress)
+        report.files_received = files.download(store, server)
     except SyncError as exc:
         set_state(store, last_error=str(exc))
         raise
