@@ -65,3 +65,16 @@ def test_queue_segments_are_checked_shown_and_cleared(desk):
     save_queue(store, "Health desk", segments=[])
     shown = next(q for q in queue_overview(store) if q["id"] == ids["health"])
     assert shown["segments"] == [] and shown["takes"] == "every lead"
+
+
+def test_a_segment_in_use_cannot_be_removed_until_nothing_names_it(desk):
+    from core.segments import SegmentProblem, delete_segment, list_segments
+    from core.territories.service import create_territory
+    store, reps, ids = desk
+    create_territory(store, {"name": "Big health book", "kind": "customer_size", "rule": {"in_segments": ["Big healthcare"]}})
+    with pytest.raises(SegmentProblem, match="used by queue Health desk, territory Big health book"):
+        delete_segment(store, "big healthcare")
+    changes = delete_segment(store, "Visited")
+    assert "segments" in changes.tables
+    assert [s["name"] for s in list_segments(store)] == ["Big healthcare"]
+    assert store.scalar("SELECT count(*) FROM change_log WHERE table_name = 'segments' AND op = 'delete'") == 1
