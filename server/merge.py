@@ -209,10 +209,27 @@ def pull_in(tx: Tx, who: Principal, since: int, limit: int) -> str:
                                      "kept_hlc": conflict["kept_hlc"],
                                      "lost_value": json.loads(conflict["lost_value"]),
                                      "lost_hlc": conflict["lost_hlc"], "reason": conflict["reason"],
-                                     "created_at": conflict["created_at"]}))
+                                     "created_at": conflict["created_at"],
+                                     "restored_at": conflict.get("restored_at")}))
     cursor = items[-1][0] if items else since
     return (f'{{"objects":[{",".join(objects)}],"conflicts":[{",".join(conflicts)}],"next_cursor":{int(cursor)},'
             f'"has_more":{"true" if len(items) >= limit else "false"}}}')
+
+
+def mark_restored(tx: Tx, who: Principal, conflict_ids: list[int]) -> int:
+    """A laptop restored these conflicts: mark them so, with a new sequence number, so every laptop
+    that can see them pulls them again and shows them as restored. Returns how many changed."""
+    scope = scope_of(tx, who)
+    seq = _Seq(tx, len(conflict_ids))
+    now = _now()
+    marked = 0
+    for conflict_id in conflict_ids:
+        row = tx.one("SELECT table_name, owner, restored_at FROM conflicts WHERE id = ?", (conflict_id,))
+        if row is None or row["restored_at"] or not can_read(who, scope, row["table_name"], row["owner"]):
+            continue  # unknown, already restored, or not this user's to see: nothing to do
+        tx.execute("UPDATE conflicts SET restored_at = ?, seq = ? WHERE id = ?", (now, seq.next(), conflict_id))
+        marked += 1
+    return marked
 
 
 def get_object(store: ServerStore, who: Principal, table: str, row_uid: str) -> dict[str, Any]:

@@ -219,3 +219,24 @@ def test_a_submitted_report_cannot_be_changed_by_a_sync(server):
     with client(server, admin_token(server)) as c:
         assert c.get("/data/expenses/expR1").json()["values"]["amount_cents"] == 1250
         assert c.get("/data/expense_reports/reportR1").json()["values"]["state"] == "exported"
+
+
+def test_only_who_can_see_a_conflict_marks_it_restored(server):
+    _seed_team(server)
+    with client(server, admin_token(server)) as c:  # an older phone edit of R3's account loses: a conflict
+        c.post("/sync/push", json={"node_id": NODE, "ops": [op(300, "accounts", "acctR3", {"phone": "new"}, "update")]})
+        late = {**op(299, "accounts", "acctR3", {"phone": "old"}, "update"), "op_id": "other-299",
+                "hlc": hlc(299, "other")}
+        c.post("/sync/push", json={"node_id": "other", "ops": [late]})
+        found = [x for x in c.get("/sync/pull", params={"limit": 2000}).json()["conflicts"] if x["row_uid"] == "acctR3"]
+    assert len(found) == 1 and found[0]["restored_at"] is None
+    conflict_id = found[0]["id"]
+    with client(server, login(server, "rita@example.com")) as c:
+        assert c.post("/sync/conflicts/restored", json={"ids": [conflict_id]}).json() == {"restored": 0}
+        assert c.post("/sync/conflicts/restored", json={"ids": ["x"]}).status_code == 422
+    with client(server, login(server, "rosa@example.com")) as c:
+        cursor = c.get("/sync/pull", params={"limit": 2000}).json()["next_cursor"]
+        assert c.post("/sync/conflicts/restored", json={"ids": [conflict_id]}).json() == {"restored": 1}
+        assert c.post("/sync/conflicts/restored", json={"ids": [conflict_id]}).json() == {"restored": 0}
+        again = c.get("/sync/pull", params={"since": cursor}).json()["conflicts"]
+    assert [(x["id"], x["restored_at"] is not None) for x in again] == [(conflict_id, True)]
