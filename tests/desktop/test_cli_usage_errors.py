@@ -63,6 +63,14 @@ def test_every_subcommand_reports_a_missing_option_value_in_one_line(capsys, pat
         assert option in line and " ".join(path) in line
 
 
+def test_an_unknown_option_names_the_subcommand_and_its_help(capsys):
+    line = _one_line_error(capsys, ["visit", "list", "--db", "x.sqlite", "--rep", "1", "--date", "2026-12-07"])
+    assert line == ("fieldatlas: error: visit list: unrecognized arguments: --date 2026-12-07 "
+                    "(see `fieldatlas visit list --help`)")
+    line = _one_line_error(capsys, ["--bogus"])
+    assert line == "fieldatlas: error: unrecognized arguments: --bogus (see `fieldatlas --help`)"
+
+
 def test_unknown_command_and_missing_subcommand(capsys):
     assert "frobnicate" in _one_line_error(capsys, ["frobnicate"])
     assert "import" in _one_line_error(capsys, ["import"])
