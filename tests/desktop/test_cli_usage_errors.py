@@ -76,6 +76,17 @@ def test_unknown_command_and_missing_subcommand(capsys):
     assert "import" in _one_line_error(capsys, ["import"])
 
 
+def test_output_into_a_closed_pipe_is_no_traceback(demo_db):
+    """`fieldatlas ... | head` closes the pipe early: the command stops quietly, no BrokenPipeError."""
+    process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "leads", "list", "--db", str(demo_db),
+                                "--limit", "300"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before the child has printed anything (it takes a second to start)
+    err = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_installed_script_path_prints_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "desktop.cli", "plan", "--start", "2026-13-45"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
