@@ -10,14 +10,14 @@ import pytest
 from server import auth, merge
 from server.storage import ServerStore
 
-from tests.server.conftest import ADMIN
+from tests.server.conftest import ADMIN, CLOCK_BASE
 
 NODE = "gcnode"
 
 
 def _op(n: int, uid: str, values: dict) -> dict:
     return {"op_id": f"{NODE}-{n}", "table": "accounts", "row_uid": uid, "op": "insert", "values": values,
-            "hlc": f"{1_800_000_000_000 + n:015d}-00000-{NODE}"}
+            "hlc": f"{CLOCK_BASE + n:015d}-00000-{NODE}"}
 
 
 def _admin(store: ServerStore) -> auth.Principal:
@@ -98,7 +98,7 @@ def test_an_op_id_reused_by_another_edit_is_applied_not_taken_for_a_retry(sqlite
         who = _admin(store)
         first = _op(7, "a", {"name": "Acme"})
         assert merge.push(store, who, [first])[0]["status"] == "applied"
-        later = {**first, "values": {"name": "Acme Tools"}, "hlc": f"{1_800_000_500_000:015d}-00000-{NODE}",
+        later = {**first, "values": {"name": "Acme Tools"}, "hlc": f"{CLOCK_BASE + 500_000:015d}-00000-{NODE}",
                  "op": "update"}
         answer = merge.push(store, who, [later])[0]
         assert answer["status"] == "applied" and answer["op_id"] == first["op_id"] and "hlc" not in answer
