@@ -68,6 +68,10 @@ class OpIn(TypedDict):
     base: NotRequired[Annotated[dict[Name, Hlc | None], Field(max_length=200)]]
 
 
+class RestoredIn(Strict):
+    ids: list[Annotated[int, Field(ge=1)]] = Field(max_length=MAX_OPS)
+
+
 class PushIn(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
     node_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_]{1,40}$")]
@@ -215,6 +219,12 @@ def create_app(database_url: str) -> FastAPI:
             store.submit_write(lambda tx: merge.push_in(tx, auth.authenticate_in(tx, token), ops)))
         # Plain JSON: FastAPI's generic encoder walks every value and cost more than the push.
         return Response(_dumps({"results": results}), media_type="application/json")
+
+    @app.post("/sync/conflicts/restored")
+    async def restored(body: RestoredIn, token: Annotated[str, Depends(bearer)]) -> dict[str, Any]:
+        marked = await asyncio.wrap_future(store.submit_write(
+            lambda tx: merge.mark_restored(tx, auth.authenticate_in(tx, token), body.ids)))
+        return {"restored": marked}
 
     @app.get("/sync/pull")
     def pull(token: Annotated[str, Depends(bearer)],

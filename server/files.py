@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from core.storage.receipt_files import MAX_BYTES as MAX_FILE_BYTES  # noqa: F401  (server.app) the laptop's limit
+from core.storage.receipt_files import sniff
 from server.auth import Principal
 from server.policy import Refused, can_read, scope_of
 from server.storage import Tx
-
-MAX_FILE_BYTES = 25 * 1024 * 1024  # the laptop's own limit for a receipt (core/storage/receipt_files.py)
-KINDS = ("image/jpeg", "image/png", "application/pdf")
 
 
 class BadFile(Exception):
@@ -24,17 +23,6 @@ class BadFile(Exception):
     def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.status = status
-
-
-def sniff(head: bytes) -> str | None:
-    """JPEG, PNG or PDF from the first bytes (as the laptop checks them), else None."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.lstrip(b"\r\n\t ")[:5] == b"%PDF-":
-        return "application/pdf"
-    return None
 
 
 def check_bytes(sha256: str, digest: str, data: bytes) -> str:

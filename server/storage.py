@@ -309,6 +309,10 @@ class ServerStore:
             for statement in _SCHEMA.replace("{ID}", ident).replace("{BLOB}", blob).split(";\n"):
                 if statement.strip():
                     tx.execute(statement)
+            # Columns newer than a server database made by an older version (portable ALTER TABLE).
+            have = {d[0] for d in tx.execute("SELECT * FROM conflicts WHERE 1 = 0").description}
+            if "restored_at" not in have:
+                tx.execute("ALTER TABLE conflicts ADD COLUMN restored_at TEXT")
             if tx.one("SELECT value FROM counters WHERE name = 'seq'") is None:
                 tx.execute("INSERT INTO counters (name, value) VALUES ('seq', 0)")
             if tx.one("SELECT value FROM meta WHERE key = 'schema_version'") is None:

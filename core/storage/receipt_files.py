@@ -1,15 +1,16 @@
 """Where receipt files live beside a database, by SHA-256, and how one is written there safely.
 
 `<database>.receipts/<first two hex digits>/<sha256>.<ext>`: core.expenses keeps receipts there and
-core.sync uploads and downloads them, so the layout sits below both.
+core.sync uploads and downloads them, so the layout sits below both (the server checks uploads
+with the same `sniff` and limit).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from core.files import write_atomically
 from core.storage.database import Store
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -37,14 +38,12 @@ def receipt_path(store: Store, sha256: str, mime: str) -> Path:
 
 def write_receipt_file(target: Path, data: bytes) -> None:
     """Write beside, then rename: a crash never leaves a half receipt under its hash."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".receipt-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            os.fsync(fh.fileno())  # on disk before it is named, so a power cut cannot leave it empty
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, write)

@@ -325,15 +325,44 @@ def _retry_parked(store: Store, ids: _Ids, known: set[str], report: SyncReport) 
 
 
 def _store_conflicts(store: Store, conflicts: list[dict]) -> int:
+    """Keep the server's conflicts; one restored on another laptop is marked restored here too.
+    Returns how many new open conflicts came."""
     added = 0
     for c in conflicts:
+        restored = c.get("restored_at")
         cur = store.conn.execute(
             "INSERT INTO conflicts (server_id, table_name, row_uid, column_name, kept_value, kept_hlc, lost_value, "
-            "lost_hlc, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(server_id) DO NOTHING",
+            "lost_hlc, reason, created_at, restored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(server_id) DO NOTHING",
             (c["id"], c["table"], c["row_uid"], c["column"], _dumps(c["kept_value"]), c["kept_hlc"],
-             _dumps(c["lost_value"]), c["lost_hlc"], c["reason"], c["created_at"]))
-        added += cur.rowcount
+             _dumps(c["lost_value"]), c["lost_hlc"], c["reason"], c["created_at"], restored))
+        if cur.rowcount:
+            added += restored is None
+        elif restored:
+            store.conn.execute("UPDATE conflicts SET restored_at = ? WHERE server_id = ? AND restored_at IS NULL",
+                               (restored, c["id"]))
     return added
+
+
+# Conflicts restored here whose server ids the server has not been told yet: an outbox in sync_state
+# (a JSON list), written in the restore's own transaction so it cannot be lost.
+_RESTORED_KEY = "restored_unsent"
+
+
+def queue_restored(store: Store, server_id: int) -> None:
+    waiting = set(json.loads(get_state(store, _RESTORED_KEY, "[]") or "[]"))
+    waiting.add(int(server_id))
+    set_state(store, **{_RESTORED_KEY: json.dumps(sorted(waiting))})
+
+
+def _send_restored(store: Store, server: Server) -> None:
+    waiting = json.loads(get_state(store, _RESTORED_KEY, "[]") or "[]")
+    for start in range(0, len(waiting), 1000):
+        chunk = waiting[start:start + 1000]
+        server.request("POST", "/sync/conflicts/restored", json={"ids": chunk})
+        with store.atomic():  # restores made meanwhile stay queued
+            left = set(json.loads(get_state(store, _RESTORED_KEY, "[]") or "[]")) - set(chunk)
+            set_state(store, **{_RESTORED_KEY: json.dumps(sorted(left))})
 
 
 def _see_clock(store: Store, readings: Iterable[str]) -> None:
@@ -477,6 +506,7 @@ def sync(store: Store, server: Server | None = None, *, progress: Callable[[str]
         # Receipt bytes first, so a laptop that pulls the expense can fetch its file at once.
         report.files_sent, report.files_refused = files.upload(store, server)
         push(store, server, report, progress=progress)
+        _send_restored(store, server)  # after the push: the restored value itself is already there
         pull(store, server, report, progress=progress)
         report.files_received = files.download(store, server)
     except SyncError as exc:

@@ -153,3 +153,12 @@ def test_books_segments_remove_refuses_a_segment_in_use(demo_db, capsys):
     assert "used by queue Retail desk" in capsys.readouterr().err
     assert main(["books", "segments", "--db", db, "--remove", "Spare", "--json"]) == 0
     assert [s["name"] for s in json.loads(capsys.readouterr().out)["segments"]] == ["Kept"]
+
+
+def test_why_names_a_lead_that_does_not_exist(demo_db, capsys):
+    assert main(["leads", "why", "99999", "--db", str(demo_db)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "lead 99999 does not exist" in err and len(err.splitlines()) == 1
+    # A lead that exists but was not routed yet still says so, exit 0.
+    assert main(["leads", "why", "1", "--db", str(demo_db)]) == 0
+    assert "has not been routed yet" in capsys.readouterr().out
