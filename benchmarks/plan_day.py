@@ -1,12 +1,15 @@
 """One rep, one day, 25 candidate stops: how long until the plan is back (target < 1 s); and a re-plan warm.
 
-    python benchmarks/plan_day.py [--db DEMO.sqlite] [--runs 5] [--service-delay 0.5]
+    python benchmarks/plan_day.py [--db DEMO.sqlite] [--runs 5] [--service-delay 0.5] [--cli-runs 3]
 
 Goes through the app's own path (core.planning.plan_week: build problem, travel-time matrix, solve with
 the default stopping criterion, lunch and checks). Then first vs second plan of a 5-day week with a
 routing service: a local OSRM-style table server on 127.0.0.1 that answers after --service-delay
 seconds (standing in for the network); between the two plans the in-memory cache is emptied, as
 after a restart, so the second reads the travel times kept in the database.
+Last, `fieldatlas plan --days 1` in fresh processes (--cli-runs): the whole command, its own
+runtime_s (search plus any wait for the engine's worker server), and the same command for a rep
+that does not exist (Python, imports, parser, database: everything but planning) for comparison.
 Writes benchmarks/results/plan_day.json.
 """
 
@@ -35,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--stops", type=int, default=25)
     ap.add_argument("--service-delay", type=float, default=0.5, help="seconds the fake routing service takes")
+    ap.add_argument("--cli-runs", type=int, default=3, help="fresh `fieldatlas plan` processes (0: skip)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "plan_day.json"))
     args = ap.parse_args(argv)
     path = args.db
@@ -72,9 +76,44 @@ def main(argv: list[str] | None = None) -> int:
           f"(travel times {w['first_matrix_s']:.2f} s, {w['first_calls']} service call), after a restart "
           f"{w['second_s']:.2f} s (travel times {w['second_matrix_s']:.3f} s from the database, "
           f"{w['second_calls']} calls)")
+    if args.cli_runs:
+        summary["cli"] = cli_runs(path, rep_name, monday, args.cli_runs)
+        c = summary["cli"]
+        print(f"`fieldatlas plan --days 1` in a fresh process (median of {args.cli_runs}): whole command "
+              f"{c['whole_s']:.2f} s (CPU {c['whole_cpu_s']:.2f} s), runtime_s {c['runtime_s']:.2f} s (one day's default "
+              f"stopping rule, target < 1 s); the command without planning (unknown rep) {c['no_plan_s']:.2f} s, so planning "
+              f"adds {c['whole_s'] - c['no_plan_s']:.2f} s")
+    summary["machine"]["load_avg_at_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"summary": summary, "runs": rows}, indent=2))
     return 0
+
+
+def cli_runs(db: str, rep_name: str, monday: date, runs: int) -> dict:
+    """`fieldatlas plan` for one day in fresh processes, beside the same command stopping before it plans."""
+    import resource
+    import subprocess
+
+    def command(rep: str) -> tuple[float, float, str]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "desktop.cli", "plan", "--db", db, "--rep", rep, "--start",
+                               monday.isoformat(), "--days", "1", "--json"], capture_output=True, text=True,
+                              timeout=120, cwd=Path(__file__).resolve().parent.parent)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return wall, cpu, done.stdout
+
+    out: dict = {"runs": []}
+    for _ in range(runs):
+        wall, cpu, stdout = command(rep_name)
+        data = json.loads(stdout)
+        no_plan, _, _ = command("no such rep")
+        out["runs"].append({"whole_s": wall, "whole_cpu_s": cpu, "runtime_s": data["runtime_s"], "no_plan_s": no_plan})
+    for key in ("whole_s", "whole_cpu_s", "runtime_s", "no_plan_s"):
+        out[key] = statistics.median(r[key] for r in out["runs"])
+    return out
 
 
 def replan(store, rep_id: int, monday: date, delay: float) -> dict:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from core import opening_hours
-from core.account_value import VISITS_PER_YEAR
+from core import visit_frequency
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
@@ -213,7 +213,8 @@ _CHECKS = {
     "employees": _whole, "annual_revenue_cents": _whole, "potential_cents": _whole, "visit_minutes": _whole,
     "lat": _coordinate(-90, 90), "lon": _coordinate(-180, 180),
     "tier": _one_of((None, *TIERS), "must be A, B or C"),
-    "visit_frequency": _one_of(VISITS_PER_YEAR, "must be one of " + ", ".join(VISITS_PER_YEAR)),
+    "visit_frequency": lambda value: None if visit_frequency.is_stored(value) else (
+        "must be one of " + ", ".join(visit_frequency.WORDS) + f" or N/cycle (N from 1 to {visit_frequency.MAX_PER_CYCLE})"),
     "status": _one_of(STATUSES, "must be one of " + ", ".join(STATUSES)),
     "geocode_precision": _one_of((None, *PRECISIONS), "must be one of " + ", ".join(PRECISIONS)),
     "opening_hours": _opening_hours,
@@ -336,7 +337,7 @@ def territory_choices(store: Store) -> list[tuple[int, str]]:
 
 
 def visits_per_year(account: Mapping[str, Any]) -> int:
-    return VISITS_PER_YEAR.get(account.get("visit_frequency") or "none", 0)
+    return visit_frequency.visits_per_year(account.get("visit_frequency"))
 
 
 def update_accounts(store: Store, edits: Mapping[int, Mapping[str, Any]]) -> tuple[Changes, dict[int, dict[str, Any]]]:
@@ -371,38 +372,13 @@ def assign_owner(store: Store, account_ids: Iterable[int], rep_id: int | None) -
 
 
 # --- what people type, as stored values (the CLI's `account set` and the importer share these) ---------
-FREQUENCY_LABELS = {"weekly": "Weekly", "biweekly": "Every 2 weeks", "monthly": "Monthly",
-                    "quarterly": "Quarterly", "none": "No regular visits"}
-def _frequency_key(text: str) -> str:
-    key = str(text).strip().lower().replace("times", "x").replace("visits", "").replace("visit", "")
-    return " ".join(f" {key} ".replace(" a ", " per ").split())
-
-
-_FREQUENCY_WORDS = {
-    "weekly": "weekly", "every week": "weekly", "once a week": "weekly", "1 per week": "weekly",
-    "1x week": "weekly", "1x per week": "weekly", "1/week": "weekly", "w": "weekly", "52 per year": "weekly",
-    "biweekly": "biweekly", "bi-weekly": "biweekly", "fortnightly": "biweekly", "every 2 weeks": "biweekly",
-    "every two weeks": "biweekly", "every other week": "biweekly", "2 weekly": "biweekly", "2w": "biweekly",
-    "26 per year": "biweekly",
-    "monthly": "monthly", "every month": "monthly", "once a month": "monthly", "every 4 weeks": "monthly",
-    "every four weeks": "monthly", "1 per month": "monthly", "1x month": "monthly", "1x per month": "monthly",
-    "4 weekly": "monthly", "4w": "monthly", "12 per year": "monthly", "13 per year": "monthly",
-    "quarterly": "quarterly", "every quarter": "quarterly", "once a quarter": "quarterly",
-    "every 3 months": "quarterly", "every three months": "quarterly", "every 13 weeks": "quarterly",
-    "4 per year": "quarterly", "1 per quarter": "quarterly", "q": "quarterly",
-    "none": "none", "never": "none", "no visits": "none", "no regular visits": "none", "do not visit": "none",
-    "0": "none", "n/a": "none",
-}
-_FREQUENCY_WORDS = {_frequency_key(k): v for k, v in _FREQUENCY_WORDS.items()} | _FREQUENCY_WORDS
+FREQUENCY_LABELS = visit_frequency.LABELS
+frequency_label = visit_frequency.label
 
 
 def parse_frequency(text: str) -> str:
-    """'Every 2 weeks', 'Bi-Weekly', 'Fortnightly', 'Quarterly', 'none' -> the stored word; ValueError otherwise."""
-    key = _frequency_key(text)
-    found = _FREQUENCY_WORDS.get(key) or _FREQUENCY_WORDS.get(key.replace("-", " "))
-    if found is None:
-        raise ValueError("must be weekly, every 2 weeks, monthly, quarterly or none")
-    return found
+    """'Every 2 weeks', 'Fortnightly', 'Quarterly', '3 per cycle', 'none' -> the stored value; ValueError otherwise."""
+    return visit_frequency.parse(text)
 
 
 def _text_to_value(field: str, text: str) -> Any:

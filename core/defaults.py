@@ -15,3 +15,5 @@ LUNCH_WINDOW = ("11:30", "14:00")
 # An account without its own visit parameters (the schema's column defaults).
 VISIT_MINUTES = 45
 VISIT_FREQUENCY = "monthly"
+# "N per cycle" visits outside a rotation (workload, due dates) count a cycle as this many weeks.
+CYCLE_WEEKS = 4

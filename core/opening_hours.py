@@ -295,3 +295,23 @@ def format_weekdays(days: tuple[str, ...] | list[str] | None) -> str | None:
     if days is None:
         return None
     return ",".join(d for d in WEEKDAYS if d in days)
+
+
+def describe_weekdays(days: tuple[str, ...] | list[str]) -> str:
+    """('mon', ..., 'fri') → 'Mon–Fri'; other sets as a comma list ('Mon, Wed, Sat')."""
+    idx = sorted(WEEKDAYS.index(d) for d in set(days))
+    names = [WEEKDAYS[i].title() for i in idx]
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{names[0]}–{names[-1]}"
+    return ", ".join(names)
+
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def describe_weekdays_plural(days: tuple[str, ...] | list[str]) -> str:
+    """('sat',) → 'Saturdays'; ('sat', 'sun') → 'Saturdays and Sundays'; more → 'Mon, Wed, Fri'."""
+    idx = sorted(WEEKDAYS.index(d) for d in set(days))
+    if len(idx) <= 2:
+        return " and ".join(DAY_NAMES[i] + "s" for i in idx)
+    return describe_weekdays(days)

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from core import defaults
-from core.accounts import VISITS_PER_YEAR
+from core import visit_frequency
 from core.geo import CIRCUITY, EARTH_RADIUS_M
 
 VISITS_PER_TRIP = 4
@@ -25,7 +25,7 @@ def visits_per_year(account: Mapping[str, Any]) -> int:
     """Visits a year from the account's frequency (its tier sets that in the demo)."""
     if (account.get("status") or "active") == "inactive":
         return 0
-    return VISITS_PER_YEAR.get(account.get("visit_frequency") or "none", 0)
+    return visit_frequency.visits_per_year(account.get("visit_frequency"))
 
 
 def road_km_matrix(lats_a, lons_a, lats_b, lons_b) -> np.ndarray:

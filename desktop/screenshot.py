@@ -58,9 +58,18 @@ def render_view(store: Store, view: str, out: Path, *, size: tuple[int, int] = D
     loop = QEventLoop()
     # Views that load asynchronously (maps) expose when_ready(callback); others are ready at once.
     if hasattr(widget, "when_ready"):
-        widget.when_ready(loop.quit)
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        loop.exec()
+        ready: list[bool] = []
+
+        def on_ready() -> None:
+            ready.append(True)
+            loop.quit()
+
+        # A view that is ready at once calls back before the loop runs, and quit() on a loop not yet
+        # running does nothing: the empty Plan view waited out the whole timeout (20 s) that way.
+        widget.when_ready(on_ready)
+        if not ready:
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            loop.exec()
     deadline = time.monotonic() + 0.5
     while time.monotonic() < deadline:
         app.processEvents()

@@ -34,9 +34,11 @@ class TaskProgress:
     def __init__(self, task: "Task") -> None:
         self._task = task
         self._event = threading.Event()
+        self.last: tuple[int, int, str] | None = None  # the latest report, for a listener that comes late
 
     def update(self, done: int, total: int, message: str = "") -> None:
-        self._task.progressed.emit(int(done), int(total), str(message))
+        self.last = (int(done), int(total), str(message))
+        self._task.progressed.emit(*self.last)
 
     def cancelled(self) -> bool:
         return self._event.is_set()
@@ -78,7 +80,11 @@ class Task(QObject):
         return self
 
     def with_progress(self, callback: Callable[[int, int, str], None]) -> "Task":
+        """Hear progress; a report the worker sent before this was connected is heard at once (it starts in run)."""
         self.progressed.connect(callback)
+        last = self.progress.last
+        if last is not None and not self.done:
+            callback(*last)  # may repeat one that is also queued: a progress report says where it is, so twice is harmless
         return self
 
     def cancel(self) -> None:

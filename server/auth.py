@@ -104,10 +104,16 @@ def login(store: ServerStore, email: str, password: str, *, now: float | None = 
 
 def authenticate(store: ServerStore, token: str, *, now: float | None = None) -> Principal:
     """The user a bearer token belongs to; AuthError when unknown, expired or revoked."""
-    now = time.time() if now is None else now
     with store.transaction(write=False) as tx:
-        row = tx.one("SELECT t.expires_at, t.revoked_at, u.id, u.email, u.role, u.rep_uid, u.disabled_at "
-                     "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?", (_token_hash(token),))
+        return authenticate_in(tx, token, now=now)
+
+
+def authenticate_in(tx: Tx, token: str, *, now: float | None = None) -> Principal:
+    """authenticate() inside the caller's transaction, so a push or pull and its token check see one
+    moment: a revoke that commits first refuses the request."""
+    now = time.time() if now is None else now
+    row = tx.one("SELECT t.expires_at, t.revoked_at, u.id, u.email, u.role, u.rep_uid, u.disabled_at "
+                 "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?", (_token_hash(token),))
     if row is None:
         raise AuthError("not logged in (unknown token); run `fieldatlas login`")
     if row["revoked_at"] or row["disabled_at"]:
@@ -115,6 +121,12 @@ def authenticate(store: ServerStore, token: str, *, now: float | None = None) ->
     if row["expires_at"] <= now:
         raise AuthError("this login has expired; run `fieldatlas login` again")
     return Principal(int(row["id"]), row["email"], row["role"], row["rep_uid"])
+
+
+def end_token(tx: Tx, token: str) -> None:
+    """Sign out: this one token stops working (the user's other logins go on)."""
+    tx.execute("UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+               (_now_text(), _token_hash(token)))
 
 
 def revoke(tx: Tx, email: str) -> int:

@@ -11,13 +11,17 @@ import uvicorn
 from server.app import create_app
 
 
-def config(database_url: str, host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = False) -> uvicorn.Config:
+def config(database_url: str, host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = False,
+           access_log: bool = False) -> uvicorn.Config:
+    # loop/http "auto" take uvloop and httptools (both in the dependencies): C event loop and HTTP parser.
+    # The access log is off unless asked for: one formatted line per request cost more than a pull
+    # under load, and the TLS proxy in front (docs/server.md) logs requests anyway.
     return uvicorn.Config(create_app(database_url), host=host, port=port, log_level="warning" if quiet else "info",
-                          access_log=not quiet, lifespan="off")
+                          access_log=access_log and not quiet, lifespan="off", loop="auto", http="auto")
 
 
-def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765) -> None:
-    uvicorn.Server(config(database_url, host, port)).run()
+def serve(database_url: str, host: str = "127.0.0.1", port: int = 8765, *, access_log: bool = False) -> None:
+    uvicorn.Server(config(database_url, host, port, access_log=access_log)).run()
 
 
 class Background:

@@ -1,7 +1,8 @@
 """The server's database, SQLite or PostgreSQL behind one small interface: transactions and '?' SQL.
 
 Every server process is stateless; all it knows is in this database, so several processes can share
-one PostgreSQL. Connections are kept per thread (uvicorn runs endpoints on a thread pool).
+one PostgreSQL. Connections are kept per thread: pulls read on the thread pool's, and pushes go through
+one writer thread that group-commits them (_Writer).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
@@ -73,12 +75,77 @@ CREATE INDEX IF NOT EXISTS conflicts_seq ON conflicts(seq)
 """
 
 
-class _Grouped:
-    def __init__(self, work: Callable[["Tx"], Any]) -> None:
-        self.work = work
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.done = threading.Event()
+class _Writer:
+    """The one thread that applies pushes, in group commits.
+
+    A push costs a few milliseconds of work but its durable COMMIT costs an fsync (~10 ms here), so one
+    transaction per push caps a server near 100 pushes a second. Instead every push queues here and
+    this thread takes all that are waiting, runs each in its own savepoint of one transaction, commits
+    once (one fsync), and only then resolves each push's future. A push that raises is rolled back to
+    its savepoint alone and gets its own error; if the commit fails, every push of the batch gets that
+    error and none was acknowledged.
+    """
+
+    MAX_BATCH = 64  # bounds how long the last push of a batch waits for the ones before it
+
+    def __init__(self, store: "ServerStore") -> None:
+        self.store = store
+        self._queue: list[tuple[Future, Callable[[Tx], Any]]] = []
+        self._ready = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="fieldatlas-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[Tx], Any]) -> Future:
+        future: Future = Future()
+        with self._ready:
+            if self._stopping:
+                raise StorageError("the server is stopping")
+            self._queue.append((future, work))
+            self._ready.notify()
+        return future
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._stopping:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue[:self.MAX_BATCH], self._queue[self.MAX_BATCH:]
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[Future, Callable[[Tx], Any]]]) -> None:
+        # A future whose request went away before its turn is skipped; once running it cannot be cancelled.
+        batch = [(future, work) for future, work in batch if future.set_running_or_notify_cancel()]
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self.store.transaction() as tx:
+                for _, work in batch:
+                    tx.execute("SAVEPOINT grouped")
+                    try:
+                        outcomes.append((True, work(tx)))
+                    except Exception as exc:
+                        tx.execute("ROLLBACK TO SAVEPOINT grouped")
+                        outcomes.append((False, exc))
+                    tx.execute("RELEASE SAVEPOINT grouped")
+        except BaseException as exc:  # the commit itself failed: nobody's work was kept
+            for future, _ in batch:
+                future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (future, _), (ok, value) in zip(batch, outcomes):
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
 
 class StorageError(Exception):
@@ -144,9 +211,8 @@ class ServerStore:
         # 100 ms each), which under load cost more than the writes. Writers of this process queue
         # on a lock instead; other processes still meet SQLite's own lock and busy timeout.
         self._write_lock = threading.Lock()
-        self._queue: list[_Grouped] = []
-        self._queue_lock = threading.Lock()
-        self._leader = threading.Lock()
+        self._writer: _Writer | None = None
+        self._writer_lock = threading.Lock()
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -203,40 +269,22 @@ class ServerStore:
             else:
                 conn.execute("COMMIT")
 
-    def write_grouped(self, work: Callable[[Tx], Any]) -> Any:
-        """Run work(tx) in a write transaction shared with the writers waiting at the same moment.
+    def submit_write(self, work: Callable[[Tx], Any]) -> "Future[Any]":
+        """Queue work(tx) for the writer; the future is resolved only after its transaction is durable."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = _Writer(self)
+            return self._writer.submit(work)
 
-        Group commit: one durable COMMIT (an fsync) then covers every push that queued while the
-        previous one was committing, instead of one fsync each. Each work runs in its own savepoint,
-        so one that fails is rolled back alone and raises in its own request only.
-        """
-        item = _Grouped(work)
-        with self._queue_lock:
-            self._queue.append(item)
-        with self._leader:
-            if not item.done.is_set():
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                try:
-                    with self.transaction() as tx:
-                        for entry in batch:
-                            tx.execute("SAVEPOINT grouped")
-                            try:
-                                entry.result = entry.work(tx)
-                            except Exception as exc:
-                                tx.execute("ROLLBACK TO SAVEPOINT grouped")
-                                entry.error = exc
-                            tx.execute("RELEASE SAVEPOINT grouped")
-                except BaseException as exc:  # the commit itself failed: nobody's work was kept
-                    for entry in batch:
-                        entry.error = exc
-                for entry in batch:
-                    entry.done.set()
-        if item.error is not None:
-            raise item.error
-        return item.result
+    def write_grouped(self, work: Callable[[Tx], Any]) -> Any:
+        """Run work(tx) through the group-committing writer and wait for it (for callers on a thread)."""
+        return self.submit_write(work).result()
 
     def close(self) -> None:
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.stop()
         with self._lock:
             for conn in self._all:
                 with contextlib.suppress(Exception):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from core.books.scores import recent_leads, timing_points
 from core.segments import account_ids as segment_account_ids
 from core.changes import Changes
 from core.leads.scoring import load_rules
@@ -119,14 +120,12 @@ def plan_refresh(store: Store, *, today: date | None = None, untouched_days: int
     accounts = [dict(r) for r in store.conn.execute(
         "SELECT id, name, owner_id, industry, employees, fit_score, timing_score, locked, pool_until, pooled_from, "
         "created_at FROM accounts WHERE deleted_at IS NULL AND status != 'inactive' ORDER BY id")]
-    recent_leads = {r[0]: r[1] for r in store.conn.execute(
-        "SELECT account_id, count(*) FROM leads WHERE deleted_at IS NULL AND account_id IS NOT NULL AND "
-        "coalesce(received_at, created_at) >= ? GROUP BY account_id", ((today - timedelta(days=30)).isoformat(),))}
+    recent = recent_leads(store, today)
 
     def score(a: dict[str, Any]) -> int:
-        # Stored scores win; otherwise fit from the lead scoring rules, timing from leads in the last 30 days.
+        # Stored scores (core.books.scores) win; an account never scored gets the same formula now.
         fit = a["fit_score"] if a["fit_score"] is not None else rules.fit(a["industry"], a["employees"])
-        timing = a["timing_score"] if a["timing_score"] is not None else min(30, 10 * recent_leads.get(a["id"], 0))
+        timing = a["timing_score"] if a["timing_score"] is not None else timing_points(recent.get(a["id"], 0))
         return fit + timing
 
     books: dict[int, list[dict[str, Any]]] = {rid: [] for rid in reps}

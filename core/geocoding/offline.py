@@ -7,6 +7,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from core.importing.values import US_NAMES, US_STATES, zip5
@@ -48,6 +49,21 @@ class Gazetteer:
             if found:
                 return found[0], found[1], "city"
         return None
+
+    @cached_property
+    def zip_points(self) -> list[tuple[int, float, float]]:
+        """(ZIP as a number, lat, lon) as locate() gives them for five-digit codes (rounded to 6 decimals),
+        in ZIP order, for SQL to join accounts with; only points SQLite's JSON writes as Python's does
+        (all of today's data, checked in one go)."""
+        from core.storage.writes import json_exact_float, json_exact_floats
+
+        codes = sorted(c for c in self.zips if len(c) == 5 and c.isascii() and c.isdigit())
+        lats = [round(self.zips[c][0], 6) for c in codes]
+        lons = [round(self.zips[c][1], 6) for c in codes]
+        points = list(zip(map(int, codes), lats, lons))
+        if json_exact_floats(lats + lons):
+            return points
+        return [p for p in points if json_exact_float(p[1]) and json_exact_float(p[2])]
 
     def why_not(self, postal_code: str | None, city: str | None, state: str | None, country: str | None) -> str:
         """The reason locate() found nothing, in words a user can act on."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from core import opening_hours
-from core.accounts import FREQUENCY_LABELS
+from core.accounts import frequency_label
 from core.files import CannotWrite, write_atomically
 from core.progress import Progress, check_cancelled
 from core.storage.database import Store
@@ -49,7 +49,7 @@ def _rows(store: Store, protect: bool = True) -> Iterator[list[Any]]:
         values = list(row)
         # Hours and frequency in words ("Mon–Fri 08:00–17:00", "Every 2 weeks"), which the import reads back.
         values[hours] = opening_hours.describe(values[hours]) or None
-        values[frequency] = FREQUENCY_LABELS.get(values[frequency], values[frequency])
+        values[frequency] = frequency_label(values[frequency])
         if values[revenue] is not None:
             # Whole dollars in the file, as CRMs write them; cents are kept when there are any.
             cents = values[revenue]

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import defaults
+from core.account_value import read_account, with_account_fields
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
@@ -27,12 +28,12 @@ def visits_on(store: Store, rep_id: int, day: date, tz_name: str = defaults.TIME
     tz = ZoneInfo(tz_name)
     lo = datetime.combine(day, datetime.min.time(), tz).astimezone(timezone.utc)
     hi = lo + timedelta(days=1)
-    rows = store.conn.execute(
-        "SELECT v.*, a.name AS account_name, a.city AS account_city FROM visits v JOIN accounts a ON a.id = v.account_id "
-        "WHERE v.deleted_at IS NULL AND v.rep_id = ? AND v.planned_start >= ? AND v.planned_start < ? "
-        "ORDER BY v.planned_start",
-        (rep_id, lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))).fetchall()
-    return [dict(r) for r in rows]
+    rows = with_account_fields(store, store.conn.execute(
+        "SELECT * FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND planned_start >= ? AND planned_start < ? "
+        "ORDER BY planned_start",
+        (rep_id, lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))), ("name", "city"))
+    return [{**{k: v for k, v in r.items() if k not in ("name", "city")}, "account_name": r["name"],
+             "account_city": r["city"]} for r in rows]
 
 
 def _visit(store: Store, visit_id: int) -> dict[str, Any]:
@@ -67,9 +68,13 @@ def check_out(store: Store, visit_id: int, outcome: str, notes: str | None = Non
     with store.atomic():
         writes.update(store, "visits", visit_id, {"check_in_at": in_at, "check_out_at": out_at, "status": "done",
                                                   "outcome": outcome.strip(), "notes": (notes or "").strip() or None})
-        acc = store.conn.execute("SELECT last_visit_at FROM accounts WHERE id = ?", (v["account_id"],)).fetchone()
-        if acc is not None and (acc["last_visit_at"] or "") < in_at:
-            writes.update(store, "accounts", v["account_id"], {"last_visit_at": in_at})
+        try:
+            last = read_account(store, v["account_id"]).last_visit_at
+        except KeyError:
+            pass  # a visit of an account that is not there: nothing to move on
+        else:
+            if (last or "") < in_at:
+                writes.update(store, "accounts", v["account_id"], {"last_visit_at": in_at})
     return Changes.of("visits", [visit_id], "checked out").merge(Changes.of("accounts", [v["account_id"]]))
 
 

@@ -6,7 +6,6 @@ The time axis is minutes from local midnight (rep's time zone) of the first date
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Mapping
@@ -14,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from core import defaults
 from core import opening_hours
-from core.account_value import read_accounts
-from core.accounts import VISITS_PER_YEAR
+from core import visit_frequency as frequency
+from core.account_value import Account, from_row, read_accounts
 from core.planning import travel_times
 from core.progress import Progress, check_cancelled
 from core.routing.problem import EXTRA
@@ -66,6 +65,9 @@ class WeekPlan:
     # Why a day stays short of the working hours (shift id -> plain words); dates skipped (date -> why).
     notes: Mapping[str, str] = field(default_factory=dict)
     skipped: Mapping[date, str] = field(default_factory=dict)
+    # Due (or chosen) accounts left out because no planned day is one they may be visited on: id -> why
+    # ("closed Mon–Fri", "visits only on Saturdays"). They were never candidates, so not in `result.unserved`.
+    not_open: Mapping[int, str] = field(default_factory=dict)
 
     def fill(self, shift_id: str) -> float:
         """Share of the working hours the day's route takes (leave to back, lunch included)."""
@@ -129,12 +131,12 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     for r in rows:
         if r["id"] in planned:
             continue
-        per_year = VISITS_PER_YEAR.get(r["visit_frequency"], 0)
-        if not per_year:
+        interval = frequency.interval_days(r["visit_frequency"])
+        if not interval:
             continue
         if r["last_visit_at"]:
             last = date.fromisoformat(r["last_visit_at"][:10])
-            due = last + timedelta(days=365 / per_year)
+            due = last + timedelta(days=interval)
         else:
             due = start
         if due < end:
@@ -146,11 +148,31 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     return out[:limit] if limit else out
 
 
+def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) -> list[dict]:
+    """The rep's planned visits on [start, start + days) that nobody has checked in to, each with its local `day`.
+
+    A visit booked by a rotation (or made by hand, on no route) keeps its day when the week is planned;
+    one from an earlier accepted week plan is a candidate again (accepting the new plan replaces it).
+    """
+    tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
+    lo, hi = (datetime.combine(d, datetime.min.time(), tz).astimezone(timezone.utc)
+              for d in (start, start + timedelta(days=days)))
+    rows = store.conn.execute(
+        "SELECT id, account_id, route_id, rotation_plan_id, planned_start FROM visits WHERE deleted_at IS NULL "
+        "AND rep_id = ? AND status = 'planned' AND check_in_at IS NULL AND planned_start >= ? AND planned_start < ? "
+        "ORDER BY planned_start",
+        (rep["id"], lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))).fetchall()
+    out = []
+    for r in rows:
+        when = datetime.fromisoformat(r["planned_start"].replace("Z", "+00:00")).astimezone(tz)
+        out.append({**dict(r), "day": when.date(), "keeps_day": r["rotation_plan_id"] is not None or r["route_id"] is None})
+    return out
+
+
 def rep_accounts(store: Store, rep_id: int) -> list[dict]:
     """The rep's active, located accounts by name (id, name, city): what an appointment can be made with."""
-    return [dict(r) for r in store.conn.execute(
-        "SELECT id, name, city FROM accounts WHERE deleted_at IS NULL AND owner_id = ? AND status = 'active' "
-        "AND lat IS NOT NULL ORDER BY name COLLATE NOCASE, id", (rep_id,))]
+    found = read_accounts(store, owner_id=rep_id, active=True, located=True)
+    return [{"id": a.id, "name": a.name, "city": a.city} for a in sorted(found, key=lambda a: (a.name.casefold(), a.id))]
 
 
 def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Iterable[int] = (),
@@ -165,11 +187,11 @@ def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Itera
             if a.last_visit_at is not None]
     out = []
     for r in rows:
-        per_year = VISITS_PER_YEAR.get(r["visit_frequency"], 0)
-        if r["id"] in skip or not per_year:
+        interval = frequency.interval_days(r["visit_frequency"])
+        if r["id"] in skip or not interval:
             continue
         last = date.fromisoformat(r["last_visit_at"][:10])
-        due = last + timedelta(days=365 / per_year)
+        due = last + timedelta(days=interval)
         if due < end or (start - last).days < min_days_since_visit:
             continue
         row = dict(r)
@@ -184,23 +206,59 @@ def _located(store: Store, ids: Iterable[int]) -> list[dict]:
     return [a.as_row() for a in read_accounts(store, ids=ids, located=True, include_deleted=True)]
 
 
-def _windows(hours_json: str | None, days: list[date], first: date, service: float) -> tuple[tuple[float, float], ...]:
-    """Opening hours over the planned days as start windows on the plan's axis (close minus visit minutes)."""
-    try:
-        hours = opening_hours.parse(hours_json)
-    except (ValueError, json.JSONDecodeError):
-        hours = {}
-    if not hours:
+def _account(a: Mapping[str, Any] | Account) -> Account:
+    return a if isinstance(a, Account) else from_row(a)
+
+
+def visit_windows(a: Mapping[str, Any] | Account, days: list[date], first: date,
+                  service: float) -> tuple[tuple[float, float], ...] | None:
+    """Start windows on the plan's axis (close minus visit minutes) on the days the account may be visited.
+
+    () means any time on any day (no hours known, no weekday rule); None means none of these days will
+    do (closed, not an allowed weekday, or open too briefly for the visit): the account is then not a
+    candidate at all, rather than a stop with an impossible window.
+    """
+    acc = _account(a)
+    if acc.hours is None and acc.allowed_weekdays is None:
         return ()
+    allowed = acc.visit_weekdays(WEEKDAY_KEYS)
     out = []
     for d in days:
+        if WEEKDAY_KEYS[d.weekday()] not in allowed:
+            continue
         offset = (d - first).days * 1440
-        for a, b in hours.get(WEEKDAY_KEYS[d.weekday()], []):
-            lo, hi = _minutes(a), _minutes(b) - service
-            if hi >= lo:
-                out.append((offset + lo, offset + hi))
-    # An account with hours but none on the planned days gets an impossible window so it is reported closed.
-    return tuple(out) if out else ((-10.0, -10.0),)
+        for lo, hi in acc.windows_on(d) or ((0, 1440),):
+            if hi - service >= lo:
+                out.append((offset + lo, offset + hi - service))
+    return tuple(out) or None
+
+
+def why_not_open(a: Mapping[str, Any] | Account, days: list[date], service: float | None = None) -> str:
+    """Why an account has no day among `days` (plain words for the plan's notes)."""
+    acc = _account(a)
+    planned = sorted({WEEKDAY_KEYS[d.weekday()] for d in days}, key=WEEKDAY_KEYS.index)
+    if acc.allowed_weekdays is not None and not set(planned) & set(acc.allowed_weekdays):
+        return f"visits only on {opening_hours.describe_weekdays_plural(acc.allowed_weekdays)}"
+    may = [d for d in planned if acc.allowed_weekdays is None or d in acc.allowed_weekdays]
+    if acc.hours is not None and not any(acc.open_on(d) for d in may):
+        return f"closed {opening_hours.describe_weekdays(may)}"
+    minutes = acc.visit_minutes if service is None else service
+    return f"open too briefly on {opening_hours.describe_weekdays(may)} for a {minutes:.0f}-minute visit"
+
+
+def split_open(accounts: Iterable[Mapping[str, Any]], days: list[date],
+               keep: Iterable[int] = ()) -> tuple[list[Mapping[str, Any]], dict[int, str]]:
+    """(accounts with a day among `days` they may be visited on, {id: why not} for the rest); `keep` always stay."""
+    keep = set(keep)
+    first = days[0]
+    fit, out = [], {}
+    for a in accounts:
+        service = float(a["visit_minutes"] or 0)
+        if a["id"] in keep or visit_windows(a, days, first, service) is not None:
+            fit.append(a)
+        else:
+            out[a["id"]] = why_not_open(a, days, service)
+    return fit, out
 
 
 def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accounts: Iterable[Mapping[str, Any]],
@@ -232,10 +290,10 @@ def build_problem(store: Store, rep: Mapping[str, Any], days: list[date], accoun
         if appt is not None:
             local = appt if appt.tzinfo is None else appt.astimezone(tz).replace(tzinfo=None)
             appointment = (local.date() - first).days * 1440 + local.hour * 60 + local.minute
-        priority = 0 if appointment is not None else (
+        priority = 0 if appointment is not None or a.get("booked_day") else (
             EXTRA if a.get("pulled_forward") else PRIORITY_BY_TIER.get(a.get("tier"), 3))
         stops.append(Stop(id=a["id"], lat=a["lat"], lon=a["lon"], service_minutes=service,
-                          windows=_windows(a.get("opening_hours"), days, first, service), priority=priority,
+                          windows=visit_windows(a, days, first, service) or (), priority=priority,
                           appointment=appointment, name=a["name"], shift_id=locked.get(a["id"])))
     return RoutingProblem(tuple(stops), tuple(shifts), matrix=matrix or provider_for(options.routing_url, options.kmh),
                           balance=options.balance)
@@ -253,11 +311,25 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         raise ValueError(f"no working days between {start} and {start + timedelta(days=days - 1)}")
     if progress is not None:
         progress.update(0, 100, "Choosing due accounts")
+    pinned: dict[int, str] = {}
     if account_ids is not None:
         wanted = list(account_ids)
         accounts = _located(store, wanted)
     else:
-        accounts = due_accounts(store, rep_id, start, days, limit=options.max_candidates_per_day * len(dates))
+        accounts = due_accounts(store, rep_id, start, days)
+        booked, again = _booked(store, rep, dates, start, days, options)
+        pinned = {a["id"]: a["booked_day"] for a in booked}
+    # Closed or not allowed on every planned day: not a candidate, and the notes say why.
+    left_out = {a["id"]: a for a in accounts}
+    accounts, not_open = split_open(accounts, dates, keep=options.appointments)
+    if account_ids is None:
+        # What is already on the calendar comes first: a rotation's visits on their days, and the
+        # accounts of an accepted plan for these days (else accepting this one would drop them).
+        again, again_closed = split_open(again, dates, keep=options.appointments)
+        not_open.update(again_closed)
+        left_out.update({a["id"]: a for a in again})
+        accounts = booked + again + accounts[:max(0, options.max_candidates_per_day * len(dates)
+                                                      - len(booked) - len(again))]
     pool_left = True
     if account_ids is None and options.fill_days:
         extra, pool_left = _fill(store, rep, dates, accounts, options, start, days)
@@ -265,7 +337,7 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
     accounts = [a for a in accounts if a["id"] not in options.appointments] + \
         _appointment_accounts(store, options, {a["id"] for a in accounts})
     check_cancelled(progress)
-    problem = build_problem(store, rep, dates, accounts, options)
+    problem = build_problem(store, rep, dates, accounts, options, locked=pinned)
     if progress is not None:
         progress.update(0, 100, "Computing travel times")
     mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
@@ -277,8 +349,8 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
     result = solve(problem, stop=stop, seed=seed, progress=progress, matrix=mx)
     problem, mx, result, accounts = _without_unused_extras(problem, mx, result, accounts)
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx, result=result,
-                    accounts={a["id"]: a for a in accounts},
-                    skipped=_skipped(store, rep_id, start, days, options.weekends, set(dates)))
+                    accounts={**{i: left_out[i] for i in not_open}, **{a["id"]: a for a in accounts}},
+                    skipped=_skipped(store, rep_id, start, days, options.weekends, set(dates)), not_open=not_open)
     return replace(plan, notes=short_day_notes(plan, pool_left=pool_left and options.fill_days and account_ids is None,
                                                chosen=account_ids is not None,
                                                min_days_since_visit=options.min_days_since_visit))
@@ -300,6 +372,7 @@ def _fill(store: Store, rep: Mapping[str, Any], dates: list[date], due: list[dic
     room = options.max_candidates_per_day * len(dates) - len(due)
     pool = coming_due(store, rep["id"], start, days, exclude=[a["id"] for a in due] + list(options.appointments),
                       min_days_since_visit=options.min_days_since_visit)
+    pool, _ = split_open(pool, dates)  # not due: one closed on these days is simply not pulled forward
     out = []
     for a in pool:
         if load >= FILL_FACTOR * capacity or len(out) >= room:
@@ -323,6 +396,25 @@ def _without_unused_extras(problem: RoutingProblem, mx: Matrix, result: RoutingR
     problem = replace(problem, stops=tuple(s for s in problem.stops if s.id not in gone))
     result = replace(result, unserved=tuple(u for u in result.unserved if u.stop_id not in gone))
     return problem, sub, result, [a for a in accounts if a["id"] not in gone]
+
+
+def _booked(store: Store, rep: Mapping[str, Any], dates: list[date], start: date, days: int,
+            options: PlanOptions) -> tuple[list[dict], list[dict]]:
+    """(accounts whose visit keeps its day, flagged `booked_day`; accounts of an earlier accepted plan)."""
+    working = {d.isoformat() for d in dates}
+    keep: dict[int, str] = {}
+    again: list[int] = []
+    for v in booked_visits(store, rep, start, days):
+        if v["account_id"] in options.appointments or v["account_id"] in keep:
+            continue
+        if v["keeps_day"]:
+            if v["day"].isoformat() in working:  # a day off since: the rotation's Re-plan moves it, not this
+                keep[v["account_id"]] = v["day"].isoformat()
+        elif v["account_id"] not in again:
+            again.append(v["account_id"])
+    rows = {a["id"]: a for a in _located(store, list(keep) + again)}
+    booked = [{**rows[i], "booked_day": day} for i, day in keep.items() if i in rows]
+    return booked, [rows[i] for i in again if i in rows and i not in keep]
 
 
 def _skipped(store: Store, rep_id: int, start: date, days: int, weekends: bool, planned: set[date]) -> dict[date, str]:
@@ -432,9 +524,11 @@ def load_accepted(store: Store, rep_id: int, start: date, days: int, options: Pl
                    | {date.fromisoformat(d) for d in orders})
     ids = [a for ids in orders.values() for a in ids]
     accounts = _located(store, ids)
+    _, not_open = split_open(accounts, dates)
     problem = build_problem(store, rep, dates, accounts, options)
     mx = travel_times.matrix_for(store, problem.points(), options.routing_url, options.kmh)
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx,
                     result=evaluate(problem, {sh.id: orders.get(sh.id, []) for sh in problem.shifts}, matrix=mx),
-                    accounts={a["id"]: a for a in accounts})
+                    accounts={a["id"]: a for a in accounts},
+                    not_open={aid: f"saved on a day it cannot be visited: {why}" for aid, why in not_open.items()})
     return replace(plan, result=replace(plan.result, extra={"route_ids": [r["id"] for r in routes]}))

@@ -20,7 +20,8 @@ from core.rotation import calendar
 from core.rotation.missed import PlannedVisit, _utc, roll_forward
 from core.rotation.model import day_minutes, minutes_of
 from core.rotation.problem import drive_matrix
-from core.rotation.saved import SavedPlan, get_plan, list_plans, plan_slots
+from core.account_value import with_account_fields
+from core.rotation.saved import ACCOUNT_FIELDS, SavedPlan, get_plan, list_plans, plan_slots
 from core.storage import writes
 from core.storage.database import Store
 
@@ -296,11 +297,10 @@ def replan(store: Store, plan_id: int, today: date | None = None) -> ApplyResult
     visit_ids, slot_ids, not_rebooked = [], [], []
     rolled = 0
     with store.atomic():
-        rows = store.conn.execute(
-            "SELECT v.id, v.account_id, v.planned_start, v.planned_minutes, a.name, a.tier, a.visit_minutes, "
-            "a.allowed_weekdays, a.opening_hours, a.lat, a.lon FROM visits v JOIN accounts a ON a.id = v.account_id "
-            "WHERE v.deleted_at IS NULL AND v.rotation_plan_id = ? AND v.status = 'missed' ORDER BY v.planned_start",
-            (plan_id,)).fetchall()
+        rows = with_account_fields(store, store.conn.execute(
+            "SELECT id, account_id, planned_start, planned_minutes FROM visits "
+            "WHERE deleted_at IS NULL AND rotation_plan_id = ? AND status = 'missed' ORDER BY planned_start",
+            (plan_id,)), ACCOUNT_FIELDS)
         notes = {r[0] for r in store.conn.execute(
             "SELECT notes FROM visits WHERE deleted_at IS NULL AND rotation_plan_id = ? AND notes LIKE "
             "'rolled forward from %'", (plan_id,))}
@@ -369,10 +369,9 @@ def tier_coverage(store: Store, plan_id: int, today: date | None = None) -> list
     rep = _rep(store, plan.rep_id)
     tz = _tz(rep)
     today = today or rep_today(rep)
-    rows = store.conn.execute(
-        "SELECT v.status, v.planned_start, v.notes, v.account_id, a.tier FROM visits v "
-        "JOIN accounts a ON a.id = v.account_id WHERE v.deleted_at IS NULL AND v.rotation_plan_id = ?",
-        (plan_id,)).fetchall()
+    rows = with_account_fields(store, store.conn.execute(
+        "SELECT status, planned_start, notes, account_id FROM visits WHERE deleted_at IS NULL AND rotation_plan_id = ?",
+        (plan_id,)), ("tier",))
     rolled = {(r["account_id"], r["notes"][len("rolled forward from "):][:10]) for r in rows
               if (r["notes"] or "").startswith("rolled forward from ")}
     figures = {t: [0, 0, 0, 0] for t in TIERS}  # done, due, missed, planned

@@ -38,11 +38,7 @@ def ordered_weekdays(days: "tuple[str, ...] | list[str] | str") -> tuple[str, ..
 
 def describe_weekdays(days: "tuple[str, ...] | list[str]") -> str:
     """('mon', ..., 'fri') → 'Mon–Fri'; other sets as a comma list ('Mon, Wed, Sat')."""
-    days = ordered_weekdays(list(days))
-    idx = [WEEKDAYS.index(d) for d in days]
-    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
-        return f"{days[0].title()}–{days[-1].title()}"
-    return ", ".join(d.title() for d in days)
+    return opening_hours.describe_weekdays(days)
 
 
 def account_weekdays(allowed_weekdays: str | None, hours_json: str | None,

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
 from core import defaults
+from core.account_value import with_account_fields
 from core.changes import Changes
 from core.rotation import calendar
 from core.rotation.model import day_minutes, minutes_of
@@ -57,11 +58,10 @@ def roll_forward_missed(store: Store, rep_id: int, today: date, horizon_days: in
 
     rep = get_rep(store, rep_id)
     since = (today - timedelta(days=lookback_days)).isoformat()
-    rows = store.conn.execute(
-        "SELECT v.id, v.account_id, v.planned_start, v.planned_minutes, a.tier, a.allowed_weekdays, a.opening_hours "
-        "FROM visits v JOIN accounts a ON a.id = v.account_id WHERE v.deleted_at IS NULL AND v.rep_id = ? "
-        "AND v.status = 'missed' AND v.planned_start >= ? AND v.planned_start < ? ORDER BY v.planned_start",
-        (rep_id, since, (today + timedelta(days=1)).isoformat())).fetchall()
+    rows = with_account_fields(store, store.conn.execute(
+        "SELECT id, account_id, planned_start, planned_minutes FROM visits WHERE deleted_at IS NULL AND rep_id = ? "
+        "AND status = 'missed' AND planned_start >= ? AND planned_start < ? ORDER BY planned_start",
+        (rep_id, since, (today + timedelta(days=1)).isoformat())), ("tier", "allowed_weekdays", "opening_hours"))
     start = today + timedelta(days=1)
     days = [d for d in (start + timedelta(days=k) for k in range(horizon_days)) if d.weekday() < 5]
     off = set(calendar.holidays_between(start, start + timedelta(days=horizon_days)))

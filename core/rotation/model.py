@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
-from core import defaults
+from core import defaults, visit_frequency
 from core.rotation import calendar
 
 # Weeks between visits; quarterly accounts get one visit in a cycle only when it falls due.
-PERIOD_WEEKS = {"weekly": 1, "biweekly": 2, "monthly": 4, "quarterly": 13}
+PERIOD_WEEKS = visit_frequency.PERIOD_WEEKS
 TIER_WEIGHT = {"A": 100.0, "B": 10.0, "C": 1.0}
 LUNCH_MINUTES = defaults.LUNCH_MINUTES
 KMH = defaults.SPEED_KMH

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from core import visit_frequency
 from core.rotation import calendar
 from core.rotation.model import (BALANCE, KMH, PERIOD_WEEKS, TIER_WEIGHT, AccountNeed, Coverage, CycleDay,
                                  day_minutes)
@@ -35,13 +36,48 @@ def cycle_calendar(store: Store | None, rep_id: int | None, start: date, weeks: 
 
 
 def visits_in_cycle(frequency: str, weeks: int) -> int:
-    """Visits an account of this frequency gets in a cycle (quarterly: 1 when due, decided by the caller)."""
-    period = PERIOD_WEEKS.get(frequency)
-    if not period:
-        return 0
-    if period > weeks:
-        return 1
-    return max(1, int(weeks / period + 0.5))
+    """Visits an account of this frequency gets in a cycle (quarterly: 1 when due, decided by the caller; N per cycle: N)."""
+    return visit_frequency.visits_in_cycle(frequency, weeks)
+
+
+def per_cycle_patterns(need: AccountNeed, days: Sequence[CycleDay], most: int = 7) -> list[tuple[int, ...]]:
+    """Day sets for an 'N per cycle' account: N of its allowed open days, spread evenly over the cycle's calendar.
+
+    The ideal visits are `cycle length / N` calendar days apart; each pattern starts at another phase
+    of that spacing and takes, for each ideal date, the nearest allowed open day not yet taken. N larger
+    than the weeks simply puts several visits in a week. With fewer allowed open days than N, the one
+    pattern is every one of them (the solve reports the visits short).
+    """
+    open_days = [d.index for d in days if d.weekday in need.weekdays and not d.off]
+    if not need.visits or not open_days:
+        return []
+    if need.visits >= len(open_days):
+        return [tuple(open_days)]
+    first = days[0].day - timedelta(days=days[0].day.weekday())
+    span = 7 * (len(days) // (days[0].per_week or 5) or 1)
+    at = {i: (days[i].day - first).days for i in open_days}
+    gap = span / need.visits
+    phases = max(1, min(2 * most, math.ceil(2 * gap)))
+
+    def apart(a: float, b: float) -> float:  # the cycle repeats: day 27 is a day before the next day 0
+        d = abs(a - b) % span
+        return min(d, span - d)
+
+    found: set[tuple[int, ...]] = set()
+    for k in range(phases):
+        taken: list[int] = []
+        for j in range(need.visits):
+            target = (k * gap / phases + j * gap) % span
+            taken.append(min((i for i in open_days if i not in taken), key=lambda i: (apart(at[i], target), at[i])))
+        found.add(tuple(sorted(taken)))
+
+    def unevenness(p: tuple[int, ...]) -> int:
+        gaps = [at[b] - at[a] for a, b in zip(p, p[1:])] + [at[p[0]] + span - at[p[-1]]]
+        return max(gaps) - min(gaps)
+
+    # Keep the evenest day sets (a phase that lands on weekends bunches two visits together).
+    best = min(unevenness(p) for p in found)
+    return sorted(p for p in found if unevenness(p) <= best + 1)[:most]
 
 
 def visit_patterns(need: AccountNeed, days: Sequence[CycleDay]) -> list[tuple[int, ...]]:
@@ -52,6 +88,8 @@ def visit_patterns(need: AccountNeed, days: Sequence[CycleDay]) -> list[tuple[in
     per_week = days[0].per_week if days else 5
     weeks = len(days) // per_week
     workdays = [d.weekday for d in days[:per_week]]
+    if visit_frequency.per_cycle(need.frequency) is not None:
+        return per_cycle_patterns(need, days)
     period = PERIOD_WEEKS.get(need.frequency, 0)
     if not need.visits or not need.weekdays or not period:
         return []

@@ -87,12 +87,17 @@ def list_plans(store: Store, rep_id: int | None = None) -> list[SavedPlan]:
     return [_plan(r) for r in store.conn.execute(sql + " ORDER BY p.id DESC", args)]
 
 
+# What rotation code needs of a slot's or a visit's account, from the one account read service.
+ACCOUNT_FIELDS = ("name", "tier", "visit_minutes", "allowed_weekdays", "opening_hours", "lat", "lon")
+
+
 def plan_slots(store: Store, plan_id: int) -> list[dict[str, Any]]:
     """The plan's live slots in day and visit order, with the account's name, tier and visit minutes."""
-    return [dict(r) for r in store.conn.execute(
-        "SELECT s.id, s.account_id, s.day, s.seq, a.name, a.tier, a.visit_minutes, a.allowed_weekdays, "
-        "a.opening_hours, a.lat, a.lon FROM rotation_slots s JOIN accounts a ON a.id = s.account_id "
-        "WHERE s.plan_id = ? AND s.deleted_at IS NULL ORDER BY s.day, s.seq, s.id", (plan_id,))]
+    from core.account_value import with_account_fields
+
+    return with_account_fields(store, store.conn.execute(
+        "SELECT id, account_id, day, seq FROM rotation_slots WHERE plan_id = ? AND deleted_at IS NULL "
+        "ORDER BY day, seq, id", (plan_id,)), ACCOUNT_FIELDS)
 
 
 def move_slot(store: Store, plan_id: int, account_id: int, from_day: date, to_day: date) -> Changes:

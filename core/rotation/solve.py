@@ -36,6 +36,14 @@ def solve_rotation(data: RotationInput, *, seconds: float = 20.0, seed: int = 0,
         else:
             reason = "no day with room left (coverage shortfall)"
         unplaced.append((need.account_id, need.name, reason))
+    placed = {c for day in solution.routes for r in day for c in r}
+    for node in sorted(placed):
+        need = data.needs[node - 1]
+        got = sum(1 for day in solution.routes for r in day if node in r)
+        if got < need.visits:
+            unplaced.append((need.account_id, need.name,
+                             f"{got} of its {need.visits} visits placed: the cycle has too few days it may be "
+                             f"visited on (allowed weekdays, opening hours, holidays, time off)"))
     return Rotation(rep_id=data.rep["id"], rep_name=data.rep["name"], start=data.start, weeks=data.weeks,
                     days=tuple(days), coverage=data.coverage(), unplaced=tuple(unplaced), not_due=data.not_due,
                     seconds=time.perf_counter() - started, workdays=data.workdays,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import uuid
@@ -12,6 +13,8 @@ from typing import Iterator
 import sqlite_utils
 
 from core.clock import HybridLogicalClock, Timestamp
+
+log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -263,7 +266,7 @@ def open_database(
         db = sqlite_utils.Database(conn)
         if migrate and pending:
             migrations.apply(db)
-        node_id, last = _node_identity(conn, writable=migrate)
+        node_id, last = _node_identity(conn, writable=migrate, path=path)
     except DatabaseError:
         conn.close()
         raise
@@ -273,8 +276,22 @@ def open_database(
     return Store(path, db, node_id, HybridLogicalClock(node_id, last))
 
 
-def _node_identity(conn: sqlite3.Connection, writable: bool) -> tuple[str, Timestamp | None]:
-    """This device's node id (made once per database) and the newest clock reading it wrote."""
+def _file_identity(path: Path) -> str:
+    """Which file this is on which disk: a copy of the database (or the same file moved) gets a new one."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def _node_identity(conn: sqlite3.Connection, writable: bool, path: Path | None = None) -> tuple[str, Timestamp | None]:
+    """This device's node id (made once per database file) and the newest clock reading it wrote.
+
+    A database file copied to a second laptop (or beside the first) would carry the same node id, and
+    then sync would take the copy's edits for the original's: the server drops a push whose operation
+    ids it has seen ("already applied") and never records a conflict between edits of one node. So
+    the file's identity is kept beside the node id, and a file that is not the one the id was made
+    in takes a new id for its own edits from now on; the edits it shares with the original were
+    already logged under the old id, and the ones not pushed yet move to the new id with it.
+    """
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "sync_state" not in tables:
         return uuid.uuid4().hex[:12], None
@@ -285,6 +302,8 @@ def _node_identity(conn: sqlite3.Connection, writable: bool) -> tuple[str, Times
         node_id = uuid.uuid4().hex[:12]
         if writable:
             conn.execute("INSERT INTO sync_state (key, value) VALUES ('node_id', ?)", (node_id,))
+    if writable and path is not None:
+        node_id = _rekey_a_copy(conn, node_id, _file_identity(path))
     last_text = conn.execute("SELECT max(hlc) FROM change_log").fetchone()[0]
     # Edits pulled from the server are not in this device's change log, yet the clock must stay past
     # them, or an edit made after reopening could lose to an older remote one: sync keeps the newest
@@ -293,3 +312,32 @@ def _node_identity(conn: sqlite3.Connection, writable: bool) -> tuple[str, Times
     if seen and seen[0] and (not last_text or seen[0] > last_text):
         last_text = seen[0]
     return node_id, Timestamp.parse(last_text) if last_text else None
+
+
+def _rekey_a_copy(conn: sqlite3.Connection, node_id: str, file_id: str) -> str:
+    """The node id for this file: the stored one, or a new one when the file is a copy (see _node_identity)."""
+    made_in = conn.execute("SELECT value FROM sync_state WHERE key = 'node_file'").fetchone()
+    if made_in is not None and made_in[0] == file_id:
+        return node_id  # the usual open: no write, so no wait on a long import holding the write lock
+    conn.execute("BEGIN IMMEDIATE")  # two processes opening a fresh copy at once agree on one new id
+    try:
+        stored = conn.execute("SELECT value FROM sync_state WHERE key = 'node_id'").fetchone()
+        node_id = stored[0] if stored else node_id
+        made_in = conn.execute("SELECT value FROM sync_state WHERE key = 'node_file'").fetchone()
+        if made_in is not None and made_in[0] != file_id:
+            old, node_id = node_id, uuid.uuid4().hex[:12]
+            conn.execute("UPDATE sync_state SET value = ? WHERE key = 'node_id'", (node_id,))
+            # An unpushed edit carries the node in its clock reading too ("millis-counter-node"), which
+            # the server reads to tell one device's successive edits from two devices' concurrent ones.
+            conn.execute("UPDATE change_log SET node_id = ?, hlc = substr(hlc, 1, length(hlc) - length(node_id)) || ? "
+                         "WHERE pushed_at IS NULL AND node_id = ?", (node_id, node_id, old))
+            log.info("database file %s is a copy (or was moved): node id %s -> %s", file_id, old, node_id)
+        if made_in is None:
+            conn.execute("INSERT INTO sync_state (key, value) VALUES ('node_file', ?)", (file_id,))
+        elif made_in[0] != file_id:
+            conn.execute("UPDATE sync_state SET value = ? WHERE key = 'node_file'", (file_id,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return node_id

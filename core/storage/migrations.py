@@ -513,6 +513,52 @@ CREATE TABLE travel_times (
 """)
 
 
+_OLD_FREQUENCY_CHECK = "CHECK (visit_frequency IN ('weekly', 'biweekly', 'monthly', 'quarterly', 'none'))"
+_NEW_FREQUENCY_CHECK = ("CHECK (visit_frequency IN ('weekly', 'biweekly', 'monthly', 'quarterly', 'none')\n"
+                        "        OR visit_frequency GLOB '[1-9]/cycle' OR visit_frequency GLOB '[1-9][0-9]/cycle')")
+
+
+@migrations(transactional=False)
+def m0009_account_visit_fields(db: sqlite_utils.Database) -> None:
+    # "N per cycle" visits are stored in visit_frequency itself ('3/cycle', see core/visit_frequency.py),
+    # so the column's CHECK must allow them. SQLite cannot alter a CHECK: the accounts table is rebuilt
+    # (new table, copy, drop, rename) from its own stored SQL, so every column later migrations added is
+    # kept, and its indexes and triggers are made again from sqlite_master. Other tables reference
+    # accounts, so foreign keys are off for the rebuild (a pragma that only works outside a
+    # transaction, hence transactional=False) and checked before the commit.
+    conn = db.conn
+    table_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").fetchone()[0]
+    if "/cycle" in table_sql:
+        return  # rebuilt already (the run stopped after its commit, before its record)
+    if _OLD_FREQUENCY_CHECK not in table_sql:
+        raise RuntimeError("m0009: the accounts table's visit_frequency CHECK is not the one this migration replaces")
+    extras = [r[0] for r in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'accounts' AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL ORDER BY type, name")]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = set(conn.execute("PRAGMA foreign_key_check").fetchall())
+            new_sql = table_sql.replace(_OLD_FREQUENCY_CHECK, _NEW_FREQUENCY_CHECK)
+            new_sql = new_sql.replace("CREATE TABLE accounts", "CREATE TABLE accounts_m0009", 1)
+            conn.execute(new_sql)
+            conn.execute("INSERT INTO accounts_m0009 SELECT * FROM accounts")
+            conn.execute("DROP TABLE accounts")
+            conn.execute("ALTER TABLE accounts_m0009 RENAME TO accounts")
+            for sql in extras:
+                conn.execute(sql)
+            broken = set(conn.execute("PRAGMA foreign_key_check").fetchall()) - before
+            if broken:
+                raise RuntimeError(f"m0009: rebuilding accounts broke {len(broken)} references, e.g. {sorted(broken)[0]}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]

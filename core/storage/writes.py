@@ -100,8 +100,8 @@ def _affinities(store: Store, table: str) -> dict[str, str]:
     return cache[table]
 
 
-def _json_exact_floats(values: Iterable[float]) -> bool:
-    """_json_exact_float for many values, the common case decided on their repr lengths in C."""
+def json_exact_floats(values: Iterable[float]) -> bool:
+    """json_exact_float for many values, the common case decided on their repr lengths in C."""
     values = [v for v in values if type(v) is float]
     texts = list(map(repr, values))
     joined = ",".join(texts)
@@ -109,10 +109,11 @@ def _json_exact_floats(values: Iterable[float]) -> bool:
     # (and its sign) is left to the careful check.
     if "e" not in joined and "n" not in joined and max(map(len, texts), default=0) <= 16 and 0.0 not in values:
         return True
-    return all(_json_exact_float(v) for v in values)
+    return all(json_exact_float(v) for v in values)
 
 
-def _json_exact_float(value: float) -> bool:
+def json_exact_float(value: float) -> bool:
+    """True when SQLite's json_object() writes this float as Python's json does."""
     # SQLite writes a REAL into JSON with 15 significant digits (%!.15g), Python with the shortest
     # round trip: the same text for finite numbers of at most 15 digits written without an exponent.
     return (value == 0.0 and str(value) == "0.0") or (
@@ -146,7 +147,7 @@ def _json_exact_column(column: Sequence[Any], allowed: set[type]) -> bool:
     if str in kinds and "\x00" in "".join(filter(None, column) if kinds == {str} else
                                         (v for v in column if type(v) is str)):
         return False  # SQLite's JSON text stops at a NUL character
-    return float not in kinds or _json_exact_floats(column)
+    return float not in kinds or json_exact_floats(column)
 
 
 def insert(store: Store, table: str, values: Mapping[str, Any]) -> int:
@@ -366,6 +367,11 @@ def _run_chunked(conn: sqlite3.Connection, rows: Sequence[tuple], width: int, st
         conn.execute(statements[len(chunk)], [*prefix, *itertools.chain.from_iterable(chunk)])
 
 
+def insert_plain(conn: sqlite3.Connection, table: str, names: Sequence[str], rows: Sequence[tuple]) -> None:
+    """INSERT rows into a table that is not synced (temporary tables, caches), many per statement; NOT logged."""
+    _insert_rows(conn, table, names, rows)
+
+
 def _insert_rows(conn: sqlite3.Connection, table: str, names: Sequence[str], rows: Sequence[tuple]) -> None:
     """INSERT rows (tuples in `names` order), in order, many per statement."""
     one = "(" + ", ".join("?" * len(names)) + ")"
@@ -406,15 +412,18 @@ def new_uid_run(n: int) -> list[str]:
     return [f"{prefix}{start + i:016x}" for i in range(n)]
 
 
-def update_from_query(store: Store, table: str, keys: Sequence[str], query: str, params: Sequence[Any] = ()) -> int:
+def update_from_query(store: Store, table: str, keys: Sequence[str], query: str, params: Sequence[Any] = (),
+                      checked: Sequence[str] = ()) -> int:
     """Update rows of `table` from a query giving (id, uid, *values in keys order) per row, logged as update() logs.
 
     The rows never pass through Python: SQLite fills a scratch table from the query, writes the
     log rows (JSON by json_object, one clock reading each, in the query's order) and then the
     UPDATE. For edits derived from rows just written, such as routing 100,000 leads from their
-    decisions. Each row must appear once; a value that json_object would not write as the log's
-    JSON encoder does (a REAL, a BLOB, a NUL in text) sends the rows the Python way (update_columns).
-    Returns the rows changed.
+    decisions, or from a table already in the database (offline geocoding joins accounts with
+    the ZIP centroids). Each row must appear once; a value that json_object would not write as the
+    log's JSON encoder does (a REAL, a BLOB, a NUL in text) sends the rows the Python way
+    (update_columns) — except REALs in the `checked` keys, whose every value the caller has
+    checked with json_exact_float where they came from. Returns the rows changed.
     """
     if _AUDIT_COLUMNS.intersection(keys):
         raise ValueError("id, uid and audit columns cannot be edited")
@@ -431,8 +440,9 @@ def update_from_query(store: Store, table: str, keys: Sequence[str], query: str,
                 raise ValueError(f"update_from_query: the same {table} row twice")
             if not count:
                 return 0
-            odd = " OR ".join(f"typeof({c}) NOT IN ('text', 'integer', 'null') OR instr({c}, char(0)) > 0"
-                              for c in names)
+            kinds = {False: "'text', 'integer', 'null'", True: "'text', 'integer', 'null', 'real'"}
+            odd = " OR ".join(f"typeof({c}) NOT IN ({kinds[k in checked]}) OR instr({c}, char(0)) > 0"
+                              for k, c in zip(keys, names))
             if conn.execute(f"SELECT 1 FROM temp.bulk_edits WHERE {odd} LIMIT 1").fetchone():
                 rows = conn.execute(f"SELECT id, uid, {', '.join(names)} FROM temp.bulk_edits ORDER BY seq").fetchall()
                 return update_columns(store, table, keys, [tuple(r) for r in rows])

@@ -89,6 +89,43 @@ def remember_login(store: Store, server_url: str, email: str, role: str, rep_uid
     set_state(store, **values)
 
 
+def login(store: Store, server_url: str, email: str, password: str, *, timeout: float = 15.0) -> dict[str, Any]:
+    """Sign this database in to a server (`fieldatlas login` and the desktop's Sign in both call this).
+
+    The server checks the password; only the token it answers with is kept (keyring, else a private
+    file), and the database remembers the server and user. Raises SyncError: NotLoggedIn for a wrong
+    email or password, Refused (status 429) when the server is rate-limiting this email, Offline
+    when the server cannot be reached.
+    """
+    url = server_url.strip().rstrip("/")
+    with Server(url, timeout=timeout) as server:
+        answer = server.login(email.strip(), password)
+    credentials.save_token(url, answer["email"], answer["token"])
+    remember_login(store, url, answer["email"], answer["role"], answer["rep_uid"])
+    set_state(store, last_error="")  # a "not logged in" from before no longer holds
+    return answer
+
+
+def logout(store: Store) -> bool:
+    """Sign this database out: the server ends the token when it can be reached, this computer forgets
+    it, and the database no longer syncs until someone signs in again. Edits not sent yet stay queued.
+    Returns whether the server ended the token (False when it could not be reached)."""
+    url, email = get_state(store, "server_url"), get_state(store, "email")
+    ended = False
+    if url and email:
+        token = credentials.load_token(url, email)
+        if token:
+            try:
+                with Server(url, token, timeout=10.0) as server:
+                    server.request("POST", "/auth/logout")
+                ended = True
+            except SyncError:
+                pass  # offline or already revoked: forgetting it here is what matters
+        credentials.forget(url, email)
+    set_state(store, email="", role="", rep_uid="")  # the server URL stays, to sign in again
+    return ended
+
+
 # -- ids <-> uids -----------------------------------------------------------------------------
 
 class _Ids:

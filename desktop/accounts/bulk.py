@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from core import accounts as svc
 from core import opening_hours
 from desktop.accounts.actions import edit_accounts
-from desktop.accounts.visit_widgets import WeekdaysEditor
+from desktop.accounts.visit_widgets import FrequencyEditor, WeekdaysEditor
 from desktop.context import AppContext
 
 KEEP = "keep"
@@ -39,10 +39,7 @@ class BulkVisitDialog(QDialog):
         intro = QLabel(f"Set visit parameters on {len(self.ids):,} selected account{'s' if len(self.ids) != 1 else ''}. "
                        "Fields left as they are are not changed. Undo (Ctrl+Z) puts every account back.")
         intro.setWordWrap(True)
-        self.frequency = QComboBox()
-        self.frequency.addItem("Leave as it is", KEEP)
-        for value, label in svc.FREQUENCY_LABELS.items():
-            self.frequency.addItem(label, value)
+        self.frequency = FrequencyEditor(keep="Leave as it is")
         self.set_minutes = QCheckBox("Set to")
         self.minutes = QSpinBox()
         self.minutes.setRange(0, 1440)
@@ -80,8 +77,8 @@ class BulkVisitDialog(QDialog):
     def values(self) -> dict[str, Any]:
         """The fields to set; raises ValueError with a plain reason for hours or weekdays it cannot use."""
         values: dict[str, Any] = {}
-        if self.frequency.currentData() != KEEP:
-            values["visit_frequency"] = self.frequency.currentData()
+        if self.frequency.value() is not None:
+            values["visit_frequency"] = self.frequency.value()
         if self.set_minutes.isChecked():
             values["visit_minutes"] = self.minutes.value()
         if self.set_weekdays.isChecked():

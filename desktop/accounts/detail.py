@@ -15,11 +15,9 @@ from core import opening_hours
 from core.money import format_cents, parse_cents
 from core.reps import list_reps
 from desktop.accounts.actions import edit_accounts
-from desktop.accounts.visit_widgets import HoursEditor, WeekdaysEditor
+from desktop.accounts.visit_widgets import FrequencyEditor, HoursEditor, WeekdaysEditor
 from desktop.context import AppContext
 
-FREQUENCY_LABELS = [("weekly", "Weekly"), ("biweekly", "Every 2 weeks"), ("monthly", "Monthly (every 4 weeks)"),
-                    ("quarterly", "Quarterly"), ("none", "No regular visits")]
 ERROR_STYLE = "border: 1px solid #c62828; background: #fff5f5;"
 
 
@@ -88,7 +86,10 @@ class AccountDetail(QWidget):
         locked.toggled.connect(self._mark_dirty)
         self.fields["locked"] = locked
         form.addRow("Locked", locked)
-        combo("visit_frequency", "Visits", FREQUENCY_LABELS)
+        frequency = FrequencyEditor()
+        frequency.edited.connect(self._mark_dirty)
+        self.fields["visit_frequency"] = frequency
+        form.addRow("Visits", frequency)
         line("visit_minutes", "Visit minutes", "e.g. 45")
         weekdays = WeekdaysEditor()
         weekdays.edited.connect(self._mark_dirty)
@@ -212,6 +213,8 @@ class AccountDetail(QWidget):
             w.setPlainText(value or "")
         elif isinstance(w, HoursEditor):
             w.set_hours(value)
+        elif isinstance(w, FrequencyEditor):
+            w.set_frequency(value)
         elif isinstance(w, WeekdaysEditor):
             w.set_weekdays(value)
         w.setStyleSheet("")
@@ -259,6 +262,8 @@ class AccountDetail(QWidget):
                 if bad:
                     problems += [svc.Problem(key, text, f"{day}: {reason}") for day, text, reason in bad]
                     continue
+            elif isinstance(w, FrequencyEditor):
+                value = w.value()
             elif isinstance(w, WeekdaysEditor):
                 value = w.value()
                 if value == "":

@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from core import accounts as svc
+from core import visit_frequency
 from core.changes import Changes
 from core.money import format_cents
 
@@ -174,5 +175,7 @@ def format_value(column: svc.Column, value: Any, currency: str = "USD") -> str:
         except ValueError:
             return str(value)
     if column.key == "visit_frequency":
+        if visit_frequency.per_cycle(str(value)) is not None:
+            return visit_frequency.label(str(value))
         return {"biweekly": "every 2 weeks", "monthly": "every 4 weeks"}.get(str(value), str(value))
     return str(value)

@@ -1,11 +1,12 @@
-"""Editors for an account's visit parameters: opening hours per weekday and the weekdays a visit may fall on."""
+"""Editors for an account's visit parameters: how often, opening hours per weekday and the weekdays a visit may fall on."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget)
 
-from core import opening_hours
+from core import defaults, opening_hours, visit_frequency
 from core.opening_hours import WEEKDAYS, WeeklyHours
 
 DAY_TITLES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -117,3 +118,68 @@ class WeekdaysEditor(QWidget):
     def value(self) -> str | None:
         chosen = [WEEKDAYS[i] for i, b in enumerate(self.buttons) if b.isChecked()]
         return None if len(chosen) == 7 else opening_hours.format_weekdays(chosen)
+
+
+PER_CYCLE = "per_cycle"  # the box's choice; the stored value is 'N/cycle'
+FREQUENCY_CHOICES = [("weekly", "Weekly"), ("biweekly", "Every 2 weeks"), ("monthly", "Monthly (every 4 weeks)"),
+                     ("quarterly", "Quarterly"), (PER_CYCLE, "N per cycle"), ("none", "No regular visits")]
+
+
+class FrequencyEditor(QWidget):
+    """How often: weekly … quarterly, or N per cycle (a count beside the box), or no regular visits.
+
+    With `keep` (the bulk dialog) the first choice leaves each account's frequency as it is; value() is then None.
+    """
+
+    edited = Signal()
+
+    def __init__(self, keep: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # The count goes under the box, not beside it: side by side they widen the account panel past its width.
+        row = QVBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        self.box = QComboBox()
+        self.box.setObjectName("visit-frequency")
+        if keep:
+            self.box.addItem(keep, None)
+        for value, text in FREQUENCY_CHOICES:
+            self.box.addItem(text, value)
+        self.count = QSpinBox()
+        self.count.setObjectName("visits-per-cycle")
+        self.count.setRange(1, visit_frequency.MAX_PER_CYCLE)
+        self.count.setValue(2)
+        self.count.setSuffix(" per cycle")
+        self.count.setToolTip("Visits in each rotation cycle, spread evenly over it (a cycle counts as "
+                              f"{defaults.CYCLE_WEEKS} weeks for due dates outside a rotation)")
+        self.count.setVisible(False)
+        self.box.activated.connect(self._chosen)
+        self.count.valueChanged.connect(lambda _v: self.edited.emit())
+        row.addWidget(self.box)
+        row.addWidget(self.count)
+
+    def _chosen(self, _index: int) -> None:
+        self.count.setVisible(self.box.currentData() == PER_CYCLE)
+        self.edited.emit()
+
+    def set_frequency(self, stored: str | None) -> None:
+        self.blockSignals(True)
+        n = visit_frequency.per_cycle(stored)
+        if n is not None:
+            self.count.setValue(n)
+        index = self.box.findData(PER_CYCLE if n is not None else stored)
+        self.box.setCurrentIndex(index if index >= 0 else 0)
+        self.count.setVisible(self.box.currentData() == PER_CYCLE)
+        self.blockSignals(False)
+
+    def choose(self, value: str) -> None:
+        """Pick a stored value as a user would (tests, the bulk dialog's presets)."""
+        self.set_frequency(value)
+        self.edited.emit()
+
+    def value(self) -> str | None:
+        """The stored value ('weekly', '3/cycle', …); None when the box says 'leave as it is'."""
+        data = self.box.currentData()
+        if data == PER_CYCLE:
+            return visit_frequency.stored_per_cycle(self.count.value())
+        return data

@@ -60,8 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that route days with PyVRP. Its worker server takes 1-2 s to start (it imports PyVRP and
+# this command line); started on a thread before the parser is built, that start overlaps with
+# importing every command (1-2 s) and reading the database instead of coming after them.
+ENGINE_COMMANDS = (("plan",), ("rotation", "plan"))
+
+
+def _warm_engine_for(argv: list[str]) -> None:
+    words = [a for a in argv if not a.startswith("-")]
+    if any(tuple(words[:len(c)]) == c for c in ENGINE_COMMANDS) and "--help" not in argv and "-h" not in argv:
+        import threading
+
+        def warm_up() -> None:
+            from core.routing import engine
+
+            engine.warm_up()
+
+        threading.Thread(target=warm_up, name="fieldatlas-warm-engine", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _warm_engine_for(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

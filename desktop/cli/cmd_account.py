@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = verbs.add_parser("set", help="set one field of an account",
                           description="Set one editable field. Values are read as people type them: "
                                       "--field opening_hours --value 'Mon-Fri 8am-5pm; Sat 9-12', "
-                                      "--field visit_frequency --value 'every 2 weeks', "
+                                      "--field visit_frequency --value 'every 2 weeks' (or '3 per cycle'), "
                                       "--field allowed_weekdays --value 'mon,wed', --field owner_id --value "
                                       "'Dana Reyes' (a rep id, email or name), an empty value clears a field. "
                                       "Fields: " + ", ".join(svc.EDITABLE) + ".")
@@ -52,6 +52,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
     data["id"] = row["id"]
     data["owner_id"] = row.get("owner_id")
     data["opening_hours_text"] = opening_hours.describe(row.get("opening_hours")) or None
+    data["visit_frequency_text"] = svc.frequency_label(row.get("visit_frequency")) or None
     data["deleted"] = bool(row.get("deleted_at"))
     return data
 
@@ -69,7 +70,7 @@ def _text(row: dict[str, Any]) -> str:
         elif key == "allowed_weekdays":
             value = value or "any day it is open"
         elif key == "visit_frequency":
-            value = svc.FREQUENCY_LABELS.get(value, value)
+            value = svc.frequency_label(value)
         elif key == "locked":
             value = "yes" if value else "no"
         if value is None or value == "":

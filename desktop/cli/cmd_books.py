@@ -6,6 +6,7 @@ import argparse
 import json
 from datetime import date
 
+from core.books.scores import store_scores
 from core.books.refresh import apply_refresh, book_sizes, plan_refresh, set_capacity
 from core.segments import RULE_KEYS, SegmentProblem, check_rule, describe, find_segment, list_segments, save_segment
 from core.reps import find_rep
@@ -31,6 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--min", type=int, dest="book_min")
     c.add_argument("--max", type=int, dest="book_max")
     add_json_argument(c)
+    sc = verbs.add_parser("scores", help="work out and store every account's fit and timing score",
+                          description="Fit: the lead scoring rules' industry and size points; timing: 10 per lead from "
+                                      "the account in the last 30 days (at most 30). Refreshes and segments with "
+                                      "min_score read the stored scores.")
+    add_db_argument(sc)
+    sc.add_argument("--today", type=iso_date, help="the day to score as of (YYYY-MM-DD, default today)")
+    add_json_argument(sc)
     s = verbs.add_parser("segments", help="segments with live counts; --save NAME --rule JSON to add or change one",
                          description="A rule is a JSON object with any of: " + "; ".join(
                              f"{k} ({v})" for k, v in RULE_KEYS.items()))
@@ -44,11 +52,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
-        return {"refresh": _refresh, "capacity": _capacity, "segments": _segments}[args.verb](args, store)
+        return {"refresh": _refresh, "capacity": _capacity, "segments": _segments, "scores": _scores}[args.verb](args, store)
     except (SegmentProblem, ValueError) as exc:
         raise CliError(str(exc)) from exc
     finally:
         store.close()
+
+
+def _scores(args, store) -> int:
+    result = store_scores(store, today=args.today or date.today())
+    emit(args, result.summary(), result.as_dict())
+    return 0
 
 
 def _refresh(args, store) -> int:

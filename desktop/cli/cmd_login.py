@@ -23,15 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.sync import credentials, engine
-    from core.sync.transport import Server, SyncError
+    from core.sync.transport import SyncError
 
     password = args.password if args.password is not None else getpass.getpass(f"Password for {args.email}: ")
     store = open_store(args.db, create=True)
     try:
-        with Server(args.server) as server:
-            answer = server.login(args.email, password)
-        credentials.save_token(args.server.rstrip("/"), answer["email"], answer["token"])
-        engine.remember_login(store, args.server, answer["email"], answer["role"], answer["rep_uid"])
+        answer = engine.login(store, args.server, args.email, password)
     except SyncError as exc:
         raise CliError(f"login: {exc}") from exc
     finally:

@@ -6,6 +6,7 @@ import argparse
 from datetime import date, datetime
 from pathlib import Path
 
+from core.account_value import read_accounts
 from core.files import CannotWrite, write_atomically
 from core.planning import PlanOptions, WeekPlan, accept, plan_week
 from core.reps import find_rep
@@ -72,7 +73,7 @@ def _appointments(store, values: list[str]) -> dict[int, datetime]:
             out[int(account)] = datetime.fromisoformat(when)
         except ValueError:
             raise CliError(f"--appointment: expected ACCOUNT_ID@YYYY-MM-DDTHH:MM (got {text!r})") from None
-        if store.scalar("SELECT count(*) FROM accounts WHERE id = ? AND deleted_at IS NULL", (int(account),)) == 0:
+        if not read_accounts(store, ids=[int(account)]):
             raise CliError(f"--appointment: account {account} does not exist")
     return out
 
@@ -90,6 +91,7 @@ def plan_as_dict(plan: WeekPlan) -> dict:
             "visits": [{"account_id": v.stop_id, "name": plan.name(v.stop_id),
                         "tier": plan.accounts.get(v.stop_id, {}).get("tier"),
                         "ahead_of_schedule": bool(plan.accounts.get(v.stop_id, {}).get("pulled_forward")),
+                        "booked": bool(plan.accounts.get(v.stop_id, {}).get("booked_day")),
                         "arrive": plan.at(v.arrival).isoformat(), "start": plan.at(v.start).isoformat(),
                         "leave": plan.at(v.departure).isoformat(), "start_utc": plan.utc_iso(v.start),
                         "drive_minutes": round(v.drive_minutes, 1), "distance_m": round(v.distance)}
@@ -99,6 +101,8 @@ def plan_as_dict(plan: WeekPlan) -> dict:
             "skipped": [{"day": d.isoformat(), "why": why} for d, why in sorted(plan.skipped.items())],
             "unserved": [{"account_id": u.stop_id, "name": plan.name(u.stop_id), "reason": u.reason}
                          for u in plan.result.unserved],
+            "not_open": [{"account_id": aid, "name": plan.name(aid), "reason": why}
+                         for aid, why in sorted(plan.not_open.items())],
             "drive_minutes": round(plan.result.drive_minutes, 1), "distance_m": round(plan.result.distance),
             "runtime_s": round(plan.result.runtime, 2)}
 
@@ -116,7 +120,8 @@ def plan_as_text(plan: WeekPlan) -> str:
                      f"{plan.fill(r.shift_id):.0%} of working hours{why}")
         for k, v in enumerate(r.visits, 1):
             acc = plan.accounts.get(v.stop_id, {})
-            ahead = f", ahead of schedule (due {acc['due']})" if acc.get("pulled_forward") else ""
+            ahead = (f", ahead of schedule (due {acc['due']})" if acc.get("pulled_forward")
+                     else ", booked for this day" if acc.get("booked_day") else "")
             lines.append(f"  {k:2}. {clock(v.start % 1440)}–{clock(v.departure % 1440)}  {plan.name(v.stop_id)}"
                          f" ({acc.get('city') or ''}, tier {acc.get('tier') or '-'}), {v.drive_minutes:.0f} min drive"
                          f"{ahead}")
@@ -131,6 +136,10 @@ def plan_as_text(plan: WeekPlan) -> str:
         lines.append(f"\nNot planned ({len(plan.result.unserved)}):")
         for u in plan.result.unserved:
             lines.append(f"  {plan.name(u.stop_id)}: {u.reason}")
+    if plan.not_open:
+        lines.append(f"\nDue, but no planned day will do ({len(plan.not_open)}):")
+        for aid, why in sorted(plan.not_open.items()):
+            lines.append(f"  {plan.name(aid)}: {why}")
     return "\n".join(lines)
 
 

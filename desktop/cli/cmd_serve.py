@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the database `fieldatlas server init` set up (sqlite:///... or postgresql://...)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--access-log", action="store_true", help="log one line per request (off by default: it costs "
+                                                             "throughput, and the TLS proxy logs requests too)")
     p.set_defaults(func=run)
 
 
@@ -23,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from server.storage import StorageError
 
     try:
-        serve(args.database_url, args.host, args.port)
+        serve(args.database_url, args.host, args.port, access_log=args.access_log)
     except StorageError as exc:
         raise CliError(str(exc)) from exc
     return 0

@@ -20,6 +20,7 @@ from core.expenses.exports import export_expenses, export_mileage, money
 from core.expenses.receipts import receipt_path
 from core.expenses.reports import PeriodReport, list_reports
 from core.money import format_cents
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.expenses.dialogs import EditExpenseDialog, ExpenseDialog, RatesDialog, TripDialog
 from desktop.territories.editor import NOBODY, combo_value, select_value
@@ -123,6 +124,10 @@ class ExpensesView(QWidget):
         self.week_button.setToolTip("Every working day from that week's Monday to the chosen day; days already "
                                     "logged or without visits are skipped")
         self.week_button.clicked.connect(lambda: self.add_from_route(week=True))
+        self.logging_trips = BackgroundWork(self, self.ctx.tasks, "Trips from the route",
+                                            errors=lambda text: self._say(text, error=True))
+        self.logging_trips.ended.connect(lambda: [b.setEnabled(True) for b in (self.from_route_button,
+                                                                                self.week_button)])
         self.add_trip_button = QPushButton("Add trip…")
         self.add_trip_button.clicked.connect(self.add_trip_clicked)
         self.rates_button = QPushButton("Mileage rates…")
@@ -495,18 +500,11 @@ class ExpensesView(QWidget):
 
         def done(result) -> None:
             changes, skipped = result
-            for b in buttons:
-                b.setEnabled(True)
             self.ctx.apply(changes)
             self._say(changes.note + (f"; skipped {len(skipped)}: " + "; ".join(skipped) if skipped else "")
                       + " — purposes come from the visited accounts; double-click a trip to edit one")
 
-        def failed(exc: BaseException) -> None:
-            for b in buttons:
-                b.setEnabled(True)
-            self._say(str(exc), error=True)
-
-        self.ctx.tasks.run("Trips from the route", work).on_done(done).on_error(failed)
+        self.logging_trips.start(work, done)
 
     def add_trip_clicked(self) -> None:
         rep_id = combo_value(self.rep)
@@ -654,6 +652,6 @@ class ExpensesView(QWidget):
                 return write(store, report, out)
 
         self._say(f"Exporting {what} for {period}…")
-        (self.ctx.tasks.run(f"Export {what}", work)
-         .on_done(lambda n: self._say(f"Wrote {n:,} {'trips' if what == 'mileage' else 'expenses'} to {out}"))
-         .on_error(lambda exc: self._say(str(exc), error=True)))
+        BackgroundWork.once(self, self.ctx.tasks, f"Export {what}", work,
+                            lambda n: self._say(f"Wrote {n:,} {'trips' if what == 'mileage' else 'expenses'} to {out}"),
+                            errors=lambda text: self._say(text, error=True))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QListWidgetItem, QProgressBar, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget,
+    QListWidgetItem, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from core.geocoding import GeocodeResult, GeocoderProblem, OnlineGeocoder, PROVIDERS, geocode_accounts
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.tasks import open_worker_store
 
@@ -19,7 +20,6 @@ class GeocodeDialog(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.task = None
         self.result: GeocodeResult | None = None
         self.setWindowTitle("Geocode accounts")
         intro = self.intro = QLabel()
@@ -49,10 +49,12 @@ class GeocodeDialog(QDialog):
         form.addRow("This run:", self.limit)
         self.online.toggled.connect(self.online_form.setEnabled)
         self.online_form.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.hide()
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        # The Close button is the Stop button while it runs (see reject).
+        self.geocoding = BackgroundWork(self, ctx.tasks, "Geocoding accounts", progress=True, status=self.summary)
+        self.geocoding.ended.connect(self._end)
+        self.progress = self.geocoding.progress
         self.unmatched = QListWidget()
         self.unmatched.hide()
         self.show_button = QPushButton("Show these in Accounts")
@@ -106,26 +108,24 @@ class GeocodeDialog(QDialog):
 
         self.start.setEnabled(False)
         self.close_button.setText("Stop")
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.summary.setText("Locating accounts…")
-        self.task = self.ctx.tasks.run("Geocoding accounts", work)
-        self.task.with_progress(self._on_progress).on_done(self._done).on_error(self._error)
-        self.task.on_cancel(self._cancelled)
+        self.geocoding.start(work, self._done, message="Locating accounts…", progress=self._on_progress,
+                             error="<span style='color:#b00020'>Geocoding failed: {error}</span>",
+                             cancelled=lambda: self.summary.setText(
+                                 "Stopped. Online answers found so far were kept; offline work was not saved."))
+
+    @property
+    def task(self):
+        """The geocoding going on, None when idle."""
+        return self.geocoding.task
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
         self.progress.setFormat(f"{done:,} of {total:,} — {message}" if message else "%p%")
 
     def _end(self) -> None:
-        self.task = None
-        self.progress.hide()
         self.start.setEnabled(True)
         self.close_button.setText("Close")
 
     def _done(self, result: GeocodeResult) -> None:
-        self._end()
         self.result = result
         self.ctx.apply(result.changes)
         self._count()
@@ -138,14 +138,6 @@ class GeocodeDialog(QDialog):
         self.unmatched.setVisible(bool(result.unmatched))
         self.show_button.setVisible(bool(result.unmatched))
 
-    def _error(self, exc: BaseException) -> None:
-        self._end()
-        self.summary.setText(f"<span style='color:#b00020'>Geocoding failed: {exc}</span>")
-
-    def _cancelled(self) -> None:
-        self._end()
-        self.summary.setText("Stopped. Online answers found so far were kept; offline work was not saved.")
-
     def _show_unmatched(self) -> None:
         if self.result is None:
             return
@@ -154,8 +146,8 @@ class GeocodeDialog(QDialog):
         self.ctx.select_accounts.emit(ids)
 
     def reject(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        if self.geocoding.running:
+            self.geocoding.cancel()
             return
         super().reject()
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QMessageBox, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QLineEdit, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
     QWizard, QWizardPage,
 )
 
@@ -20,6 +20,7 @@ from core.importing.mapping import (
 )
 from core.importing.reading import Table, open_table, read_preview
 from core.progress import seconds_text
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.tasks import open_worker_store
 
@@ -73,7 +74,13 @@ class FilePage(QWizardPage):
         hint.setStyleSheet("color: palette(mid);")
         layout.addStretch(1)
         layout.addWidget(hint)
-        self.loading = None
+        # The user may pick another file while one is read: only the latest is shown.
+        self.reading = BackgroundWork(self, wizard.ctx.tasks, "Reading the file", status=self.status)
+
+    @property
+    def loading(self):
+        """The file being read, None when idle."""
+        return self.reading.task
 
     def _browse(self) -> None:
         start = str(Path(self.path_edit.text()).parent) if self.path_edit.text() else str(Path.home())
@@ -93,16 +100,11 @@ class FilePage(QWizardPage):
         self.w.table = None
         self.w.preview = []
         self.completeChanged.emit()
-        self.status.setText(f"Reading {Path(path).name}…")
-        task = self.w.ctx.tasks.run("Reading the file", lambda progress: _read_file(path, sheet))
-        self.loading = task
-        task.on_done(lambda result, t=task: self._loaded(t, result))
-        task.on_error(lambda exc, t=task: self._failed(t, exc))
+        self.reading.start(lambda progress: _read_file(path, sheet), self._loaded,
+                           message=f"Reading {Path(path).name}…", error=_cannot_import,
+                           failed=lambda exc: self.completeChanged.emit())
 
-    def _loaded(self, task, result) -> None:
-        if task is not self.loading:
-            return  # the user picked another file meanwhile
-        self.loading = None
+    def _loaded(self, result) -> None:
         table, preview, sheets = result
         self.w.table, self.w.preview = table, preview
         if table.kind == "xlsx":
@@ -119,16 +121,13 @@ class FilePage(QWizardPage):
                             f"{'…' if len(table.headers) > 12 else ''}")
         self.completeChanged.emit()
 
-    def _failed(self, task, exc: BaseException) -> None:
-        if task is not self.loading:
-            return
-        self.loading = None
-        message = str(exc) if isinstance(exc, (FileProblem, MappingProblem, OSError)) else f"{type(exc).__name__}: {exc}"
-        self.status.setText(f"<span style='color:#b00020'>Cannot import this file: {message}</span>")
-        self.completeChanged.emit()
-
     def isComplete(self) -> bool:  # noqa: N802 (Qt's name)
         return self.w.table is not None
+
+
+def _cannot_import(exc: BaseException) -> str:
+    message = str(exc) if isinstance(exc, (FileProblem, MappingProblem, OSError)) else f"{type(exc).__name__}: {exc}"
+    return f"<span style='color:#b00020'>Cannot import this file: {message}</span>"
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -277,9 +276,11 @@ class CheckPage(QWizardPage):
                          "with the column, the value and the reason.")
         self.summary = QLabel("Checking…")
         self.summary.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.stop = QPushButton("Stop checking")
-        self.stop.clicked.connect(self._stop)
+        # Back then Next starts a new check while a cancelled one may still report: only the latest counts.
+        self.checking = BackgroundWork(self, wizard.ctx.tasks, "Checking the file", progress=True,
+                                       stop="Stop checking", status=self.summary, hide_stop=True)
+        self.checking.ended.connect(self.completeChanged.emit)
+        self.progress, self.stop = self.checking.progress, self.checking.stop
         bar = QHBoxLayout()
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.stop)
@@ -300,10 +301,14 @@ class CheckPage(QWizardPage):
         layout.addWidget(self.rows, 1)
         layout.addWidget(self.skip)
         layout.addLayout(rejects_row)
-        self.task = None
         self.result: ImportResult | None = None
         self.bad_rows = 0
         self.failed: str | None = None
+
+    @property
+    def task(self):
+        """The check going on, None when idle."""
+        return self.checking.task
 
     def initializePage(self) -> None:  # noqa: N802
         self.result, self.failed, self.bad_rows = None, None, 0
@@ -311,10 +316,6 @@ class CheckPage(QWizardPage):
         self.rejects.setText(str(default_rejects_path(self.w.table.path)))
         self._skip_toggled(False)
         self._fill_preview([])
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.stop.show()
-        self.summary.setText("Checking every row…")
         path, table, mapping = self.w.ctx.store.path, self.w.table, self.w.mapping
 
         def check(progress):
@@ -325,35 +326,15 @@ class CheckPage(QWizardPage):
             finally:
                 store.close()
 
-        task = self.task = self.w.ctx.tasks.run("Checking the file", check)
-        # Back then Next starts a new check while a cancelled one may still report: only the
-        # current task may touch the page.
-        task.with_progress(lambda d, t, m: self._on_progress(d, t, m) if task is self.task else None)
-        task.on_done(lambda r: self._done(r) if task is self.task else None)
-        task.on_error(lambda e: self._error(e) if task is self.task else None)
-        task.on_cancel(lambda: self._cancelled() if task is self.task else None)
+        self.checking.start(check, self._done, message="Checking every row…",
+                            error="<span style='color:#b00020'>Cannot import this file: {error}</span>",
+                            failed=self._error, cancelled=self._cancelled)
         self.completeChanged.emit()
 
     def cleanupPage(self) -> None:  # noqa: N802
-        self._stop()
-
-    def _stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(message or "%p%")
-
-    def _finish_task(self) -> None:
-        self.task = None
-        self.progress.hide()
-        self.stop.hide()
-        self.completeChanged.emit()
+        self.checking.cancel()
 
     def _done(self, result: ImportResult) -> None:
-        self._finish_task()
         self.result = result
         self.bad_rows = result.rejected
         text = (f"<b>{result.rows_read:,} rows</b>: {result.inserted:,} new accounts, {result.updated:,} to update, "
@@ -373,12 +354,9 @@ class CheckPage(QWizardPage):
         self.completeChanged.emit()
 
     def _error(self, exc: BaseException) -> None:
-        self._finish_task()
         self.failed = str(exc)
-        self.summary.setText(f"<span style='color:#b00020'>Cannot import this file: {exc}</span>")
 
     def _cancelled(self) -> None:
-        self._finish_task()
         self.failed = "checking was stopped"
         self.summary.setText("Checking was stopped. Go back and choose again, or press Back then Next to re-check.")
 
@@ -452,15 +430,17 @@ class ImportPage(QWizardPage):
         self.w = wizard
         self.setTitle("Import")
         self.setSubTitle("The accounts are written in one step: if you cancel, nothing is changed.")
-        self.progress = QProgressBar()
-        self.cancel = QPushButton("Cancel import")
-        self.cancel.clicked.connect(self._cancel)
-        bar = QHBoxLayout()
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.cancel)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Cancel rolls the whole import back (it is one transaction).
+        self.importing = BackgroundWork(self, wizard.ctx.tasks, "Importing accounts", progress=True,
+                                        stop="Cancel import", status=self.summary, stopping="Cancelling…",
+                                        hide_stop=True)
+        self.progress, self.cancel = self.importing.progress, self.importing.stop
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.cancel)
         self.geocode = QPushButton("Place them on the map (Geocode)…")
         self.geocode.hide()
         self.geocode.clicked.connect(self._geocode)
@@ -472,8 +452,12 @@ class ImportPage(QWizardPage):
         geocode_row.addStretch(1)
         layout.addLayout(geocode_row)
         layout.addStretch(1)
-        self.task = None
         self.result: ImportResult | None = None
+
+    @property
+    def task(self):
+        """The import going on, None when idle."""
+        return self.importing.task
 
     def _geocode(self) -> None:
         from desktop.importer.geocode import start_geocode
@@ -483,11 +467,6 @@ class ImportPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802
         self.result = None
-        self.summary.setText("Importing…")
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.cancel.show()
-        self.cancel.setEnabled(True)
         path, table, mapping = self.w.ctx.store.path, self.w.table, self.w.mapping
         skip, rejects, save_as = self.w.skip_bad_rows, self.w.rejects_path, self.w.save_as
 
@@ -502,31 +481,14 @@ class ImportPage(QWizardPage):
             finally:
                 store.close()
 
-        self.task = self.w.ctx.tasks.run("Importing accounts", work)
-        self.task.with_progress(self._on_progress).on_done(self._done).on_error(self._error)
-        self.task.on_cancel(self._cancelled)
+        self.importing.start(work, self._done, message="Importing…",
+                             error="<span style='color:#b00020'>Nothing was imported: {error}</span>",
+                             failed=lambda exc: self._back_again(), cancelled=self._cancelled)
         self.w.button(QWizard.WizardButton.BackButton).setEnabled(False)
         self.completeChanged.emit()
 
-    def _cancel(self) -> None:
-        if self.task is not None:
-            self.cancel.setEnabled(False)
-            self.summary.setText("Cancelling…")
-            self.task.cancel()
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(message or "%p%")
-
-    def _end(self) -> None:
-        self.task = None
-        self.progress.hide()
-        self.cancel.hide()
-        self.completeChanged.emit()
-
     def _done(self, result: ImportResult) -> None:
-        self._end()
+        self.completeChanged.emit()  # first: the wizard re-enables Back on it, which is disabled below
         self.result = result
         self.w.ctx.apply(result.changes)
         lines = [f"<b>{result.inserted:,} new accounts, {result.updated:,} updated</b>, "
@@ -551,15 +513,13 @@ class ImportPage(QWizardPage):
         self.w.button(QWizard.WizardButton.BackButton).setEnabled(False)
         self.w.button(QWizard.WizardButton.CancelButton).hide()
 
-    def _error(self, exc: BaseException) -> None:
-        self._end()
-        self.summary.setText(f"<span style='color:#b00020'>Nothing was imported: {exc}</span>")
+    def _back_again(self) -> None:
+        self.completeChanged.emit()
         self.w.button(QWizard.WizardButton.BackButton).setEnabled(True)
 
     def _cancelled(self) -> None:
-        self._end()
         self.summary.setText("Import cancelled. Nothing was changed.")
-        self.w.button(QWizard.WizardButton.BackButton).setEnabled(True)
+        self._back_again()
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.task is None

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 from core.leads.queues import MODE_WORDS, MODES, QueueProblem, save_queue
 from core.leads.scoring import KINDS as RULE_KINDS, RuleProblem, parse_rule, save_rules
 from core.segments import SegmentProblem, check_rule, count, describe, save_segment
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.tasks import open_worker_store
-from desktop.territories.balance import if_alive
 
 ANY = -1  # a spin box at its lowest value means "any" (the condition is left out)
 
@@ -164,7 +164,8 @@ class SegmentDialog(QDialog):
         self.setMinimumWidth(520)
 
         self.counted: int | None = None
-        self._asked = 0
+        # Only the count for the conditions shown now may land: an edit forgets the one under way.
+        self.counter = BackgroundWork(self, ctx.tasks, "Counting the segment", errors=self.count_label)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(self.COUNT_DELAY_MS)
@@ -202,22 +203,16 @@ class SegmentDialog(QDialog):
     def _edited(self, *_args: Any) -> None:
         self.visit_days.setEnabled(bool(self.visits.currentData()))
         self.said.setText(describe(self.rule()))
-        self._asked += 1
+        self.counter.drop()
         self.count_label.setText("Counting…")
         self._timer.start()
 
     def _count(self) -> None:
-        rule, asked = self.rule(), self._asked
-        task = self.ctx.tasks.run("Counting the segment", _on_worker(self.ctx.store.path, lambda s: count(s, rule)))
-        task.on_done(if_alive(self, lambda n: self._counted(asked, n)))
-        task.on_error(if_alive(self, lambda exc: self._counted(asked, exc)))
+        rule = self.rule()
+        self.counter.start(_on_worker(self.ctx.store.path, lambda s: count(s, rule)), self._counted,
+                           error="Could not count: {error}")
 
-    def _counted(self, asked: int, result: Any) -> None:
-        if asked != self._asked:
-            return  # the conditions changed since: a newer count is on its way
-        if isinstance(result, BaseException):
-            self.count_label.setText(f"Could not count: {result}")
-            return
+    def _counted(self, result: Any) -> None:
         self.counted = result
         self.count_label.setText(f"<b>{result:,} accounts</b> in this segment today")
 
@@ -330,18 +325,15 @@ class RulesDialog(QDialog):
         removed = [key for key in self.original if key not in kept]
         self.buttons.setEnabled(False)
         self.said.setText("Saving and rescoring the new leads…")
-        task = self.ctx.tasks.run("Saving scoring rules", _on_worker(
-            self.ctx.store.path, lambda store: save_rules(store, rows, removed)))
-        task.on_done(if_alive(self, self._saved)).on_error(if_alive(self, self._failed))
+        BackgroundWork.once(self, self.ctx.tasks, "Saving scoring rules", _on_worker(
+            self.ctx.store.path, lambda store: save_rules(store, rows, removed)), self._saved,
+            errors=self.said, error="<span style='color:#b00020'>Not saved: {error}</span>",
+            failed=lambda exc: self.buttons.setEnabled(True))
 
     def _saved(self, changes: Any) -> None:
         self.changes = changes
         self.ctx.apply(changes)
         self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        self.said.setText(f"<span style='color:#b00020'>Not saved: {exc}</span>")
 
 
 class QueueDialog(QDialog):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from desktop.territories.balance import if_alive
+from desktop.background import BackgroundWork
 
 
 class LoadsOnWorker:
@@ -14,9 +14,13 @@ class LoadsOnWorker:
 
     def _init_loading(self) -> None:
         self._ready: list[Callable[[], None]] = []
-        self._loading = False
-        self._again = False
         self._loaded_once = False
+        # A reload while one runs waits for it and replaces it: the running one may predate the change.
+        self.loads = BackgroundWork(self, self.ctx.tasks, self.load_title, one_at_a_time=True)
+
+    @property
+    def _loading(self) -> bool:
+        return self.loads.running
 
     def when_ready(self, callback: Callable[[], None]) -> None:
         """Call back once the latest load has been drawn."""
@@ -26,25 +30,14 @@ class LoadsOnWorker:
             self._ready.append(callback)
 
     def reload(self) -> None:
-        if self._loading:
-            self._again = True  # one more load when this one lands: it may predate the change
-            return
-        self._loading = True
-        task = self.ctx.tasks.run(self.load_title, self._load_job())
-        task.on_done(if_alive(self, self._load_done)).on_error(if_alive(self, self._load_failed))
+        self.loads.start(self._load_job(), self._load_done, failed=self._load_failed)
 
     def _load_done(self, result: Any) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.reload()
-            return
         self._loaded_once = True
         self._show(result)
         self._fire_ready()
 
     def _load_failed(self, exc: BaseException) -> None:
-        self._loading = False
         self._show_error(exc)
         self._fire_ready()
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from core.books.scores import ScoresResult, store_scores
 from core.books.refresh import BooksPlan, apply_refresh, book_sizes, plan_refresh
 from core.segments import known_industries, list_segments
 from core.changes import Changes
@@ -18,11 +19,11 @@ from core.leads.importing import import_leads
 from core.leads.queues import QueueProblem, queue_overview, remove_member, set_member
 from core.leads.routing import RoutingResult, lead_counts, list_leads, route_leads
 from core.leads.scoring import rule_rows
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.leads.editors import QueueDialog, RulesDialog, SegmentDialog
 from desktop.leads.loading import LoadsOnWorker
 from desktop.tasks import open_worker_store
-from desktop.territories.balance import if_alive
 
 LEAD_COLUMNS = (("id", "Lead"), ("company", "Company"), ("contact", "Contact"), ("source", "Source"),
                 ("industry", "Industry"), ("score", "Score"), ("grade", "Grade"), ("status", "Status"),
@@ -198,11 +199,17 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.apply_button.setObjectName("apply-books")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply_books)
+        self.scores_button = QPushButton("Update scores")
+        self.scores_button.setObjectName("update-scores")
+        self.scores_button.setToolTip("Work out and store every account's fit and timing score (a refresh and "
+                                      "segments with a lowest score read them)")
+        self.scores_button.clicked.connect(self.update_scores)
         bar = QHBoxLayout()
         for w in (QLabel("Take back accounts after"), self.untouched, QLabel("and let them rest"), self.rest,
                   self.preview_button, self.apply_button):
             bar.addWidget(w)
         bar.addStretch(1)
+        bar.addWidget(self.scores_button)
         self.books_table = _table(("Rep", "Accounts", "Capacity", "After refresh"), "books-table")
         self.books_table.setMinimumHeight(290)
         self.books_table.setMaximumHeight(330)
@@ -328,9 +335,8 @@ class LeadsView(LoadsOnWorker, QWidget):
                 return
         self.message.setText(f"Importing {Path(path).name}…")
         db = self.ctx.store.path
-        task = self.ctx.tasks.run("Importing leads", lambda progress: _with_store(
-            db, lambda store: import_leads(store, path, progress=progress)))
-        task.on_done(if_alive(self, self._imported)).on_error(if_alive(self, self._action_failed))
+        self._act("Importing leads", lambda progress: _with_store(
+            db, lambda store: import_leads(store, path, progress=progress)), self._imported)
 
     def _imported(self, result) -> None:
         text = result.summary()
@@ -343,9 +349,8 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.route_button.setEnabled(False)
         self.message.setText("Routing new leads…")
         db = self.ctx.store.path
-        task = self.ctx.tasks.run("Routing leads", lambda progress: _with_store(
-            db, lambda store: route_leads(store, progress=progress)))
-        task.on_done(if_alive(self, self._routed)).on_error(if_alive(self, self._action_failed))
+        self._act("Routing leads", lambda progress: _with_store(
+            db, lambda store: route_leads(store, progress=progress)), self._routed)
 
     def _routed(self, result: RoutingResult) -> None:
         self.last_routing = result
@@ -420,13 +425,24 @@ class LeadsView(LoadsOnWorker, QWidget):
             return
         self._open(SegmentDialog(self.ctx, self.snapshot.industries, segment, self))
 
+    def update_scores(self) -> None:
+        self.scores_button.setEnabled(False)
+        self.message.setText("Scoring accounts…")
+        db = self.ctx.store.path
+        self._act("Scoring accounts", lambda progress: _with_store(
+            db, lambda store: store_scores(store, progress=progress)), self._scored)
+
+    def _scored(self, result: ScoresResult) -> None:
+        self.scores_button.setEnabled(True)
+        self.message.setText(result.summary())
+        self.ctx.apply(result.changes)
+
     def preview_books(self) -> None:
         db = self.ctx.store.path
         untouched, rest = self.untouched.value(), self.rest.value()
         self.message.setText("Working out the refresh…")
-        task = self.ctx.tasks.run("Previewing the books refresh", lambda progress: _with_store(
-            db, lambda store: plan_refresh(store, untouched_days=untouched, rest_days=rest)))
-        task.on_done(if_alive(self, self._previewed)).on_error(if_alive(self, self._action_failed))
+        self._act("Previewing the books refresh", lambda progress: _with_store(
+            db, lambda store: plan_refresh(store, untouched_days=untouched, rest_days=rest)), self._previewed)
 
     def _previewed(self, plan: BooksPlan) -> None:
         self.plan = plan
@@ -444,15 +460,19 @@ class LeadsView(LoadsOnWorker, QWidget):
         plan = self.plan
         self.apply_button.setEnabled(False)
         db = self.ctx.store.path
-        task = self.ctx.tasks.run("Applying the books refresh", lambda progress: _with_store(
-            db, lambda store: apply_refresh(store, plan)))
-        task.on_done(if_alive(self, self._applied)).on_error(if_alive(self, self._action_failed))
+        self._act("Applying the books refresh", lambda progress: _with_store(
+            db, lambda store: apply_refresh(store, plan)), self._applied)
 
     def _applied(self, plan: BooksPlan) -> None:
         self.plan = plan
         self.message.setText(plan.summary().split("\n")[0])
         self.ctx.apply(plan.changes)
 
+    def _act(self, title: str, fn: Callable[[Any], Any], done: Callable[[Any], None]) -> None:
+        """One action on a worker (several may run at once); what went wrong goes to the message line."""
+        BackgroundWork.once(self, self.ctx.tasks, title, fn, done, errors=self.message,
+                            error="That did not work: {error}", failed=self._action_failed)
+
     def _action_failed(self, exc: BaseException) -> None:
-        self.message.setText(f"That did not work: {exc}")
         self.route_button.setEnabled(True)
+        self.scores_button.setEnabled(True)

@@ -19,8 +19,6 @@ from PySide6.QtWebEngineCore import (
     QWebEngineProfile, QWebEngineUrlRequestJob, QWebEngineUrlScheme, QWebEngineUrlSchemeHandler,
 )
 
-from core.maps.page import OSM_TILE_URL
-
 log = logging.getLogger(__name__)
 
 SCHEME = b"fatiles"
@@ -42,6 +40,14 @@ def register_scheme() -> None:
     QWebEngineUrlScheme.registerScheme(scheme)
 
 
+def _osm_tile_url() -> str:
+    # Imported when needed: core.maps.page brings folium and pandas (1-2 s), and this package is
+    # imported at every start of the app, because the sidebar asks whether desktop.map.view exists.
+    from core.maps.page import OSM_TILE_URL
+
+    return OSM_TILE_URL
+
+
 def cache_dir_for(data_dir: Path, tile_url: str) -> Path:
     """Tiles of one server live apart from another's (a team server vs OpenStreetMap)."""
     key = hashlib.sha1(tile_url.encode("utf-8")).hexdigest()[:12]
@@ -53,7 +59,7 @@ class TileCache(QWebEngineUrlSchemeHandler):
 
     def __init__(self, data_dir: Path, tile_url: str = "", parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.tile_url = tile_url or OSM_TILE_URL
+        self.tile_url = tile_url or _osm_tile_url()
         self.folder = cache_dir_for(data_dir, self.tile_url)
         self.network = QNetworkAccessManager(self)
         self.online = True
@@ -62,7 +68,7 @@ class TileCache(QWebEngineUrlSchemeHandler):
         self._jobs: dict[int, QWebEngineUrlRequestJob] = {}
 
     def set_tile_url(self, data_dir: Path, tile_url: str) -> None:
-        self.tile_url = tile_url or OSM_TILE_URL
+        self.tile_url = tile_url or _osm_tile_url()
         self.folder = cache_dir_for(data_dir, self.tile_url)
 
     def tile_path(self, z: int, x: int, y: int) -> Path:

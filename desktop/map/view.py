@@ -25,6 +25,7 @@ from core.maps import layers, live
 from core.maps.layers import MapOptions
 from core.maps.page import OSM_ATTRIBUTION, write_desktop_page
 from core.reps import list_reps
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.map import actions, tiles
 from desktop.map.bridge import MapBridge
@@ -72,8 +73,6 @@ class MapView(QWidget):
         self.ready = False
         self._ready_callbacks: list[Callable[[], None]] = []
         self._pending_js: list[str] = []
-        self._task = None
-        self._update_task = None
         self._update_again = False
         self.shown: dict | None = None      # the payload the live page holds (what updates diff against)
         self.updates_applied = 0
@@ -104,6 +103,10 @@ class MapView(QWidget):
         bar.addWidget(self.street)
         bar.addStretch(1)
         bar.addWidget(self.status)
+        # Only the newest build may load (an older one finishing late would show stale data), and
+        # only into a view that still exists (the window may have closed while the worker ran).
+        self.drawing = BackgroundWork(self, ctx.tasks, "Drawing the map", errors=self.status)
+        self.updating = BackgroundWork(self, ctx.tasks, "Updating the map", errors=self.status)
 
         self.web = QWebEngineView()
         self.web.setObjectName("map-web")
@@ -149,8 +152,6 @@ class MapView(QWidget):
 
     def rebuild(self, keep_view: tuple[float, float, int] | None = None) -> None:
         """Build the page on a worker (own database connection), then load it from its file."""
-        if self._task is not None and not self._task.done:
-            self._task.cancel()
         self.ready = False
         self.status.setText("Drawing the map…")
         db_path = self.ctx.store.path
@@ -165,15 +166,8 @@ class MapView(QWidget):
             finally:
                 store.close()
 
-        task = self.ctx.tasks.run("Drawing the map", build)
-        self._task = task
-        # Only the newest build may load (an older one finishing late would show stale data), and
-        # only into a view that still exists (the window may have closed while the worker ran).
-        task.on_done(lambda result, t=task: self._built(result) if self._current(t) else None)
-        task.on_error(lambda exc, t=task: self._build_failed(exc) if self._current(t) else None)
-
-    def _current(self, task) -> bool:
-        return shiboken6.isValid(self) and task is self._task
+        self.drawing.start(build, self._built, error="The map could not be drawn: {error}",
+                           failed=self._build_failed)
 
     def _built(self, result) -> None:
         old = self.page_path
@@ -187,7 +181,6 @@ class MapView(QWidget):
             QTimer.singleShot(5000, lambda p=old: p.unlink(missing_ok=True))
 
     def _build_failed(self, exc: BaseException) -> None:
-        self.status.setText(f"The map could not be drawn: {exc}")
         log.error("map build failed: %s", getattr(exc, "formatted_traceback", exc))
         self._mark_ready()  # nothing more will come; a screenshot must not wait forever
 
@@ -260,7 +253,7 @@ class MapView(QWidget):
         Pins moved, territories recoloured, routes added, owners changed: the page patches itself
         (FieldAtlasMap.applyPatch), keeping the user's centre, zoom, open popups and layer choices.
         """
-        if not self.ready or self.shown is None or (self._update_task is not None and not self._update_task.done):
+        if not self.ready or self.shown is None or self.updating.running:
             self._update_again = True   # picked up when the page or the running update is done
             return
         db_path, options, old = self.ctx.store.path, self.options(), self.shown
@@ -273,13 +266,9 @@ class MapView(QWidget):
                 store.close()
             return new, live.diff(old, new)
 
-        task = self.ctx.tasks.run("Updating the map", read)
-        self._update_task = task
-        task.on_done(lambda result, t=task: self._updated(*result) if self._current_update(t) else None)
-        task.on_error(lambda exc, t=task: self._update_failed(exc) if self._current_update(t) else None)
-
-    def _current_update(self, task) -> bool:
-        return shiboken6.isValid(self) and task is self._update_task
+        self.updating.start(read, lambda result: self._updated(*result), error="The map could not be updated: {error}",
+                            failed=lambda exc: log.error("map update failed: %s",
+                                                         getattr(exc, "formatted_traceback", exc)))
 
     def _updated(self, new: dict, patch: dict) -> None:
         if not self.ready:  # a rebuild started meanwhile; it will show the newest data anyway
@@ -308,10 +297,6 @@ class MapView(QWidget):
         if self._update_again:
             self._update_again = False
             self.update_page()
-
-    def _update_failed(self, exc: BaseException) -> None:
-        log.error("map update failed: %s", getattr(exc, "formatted_traceback", exc))
-        self.status.setText(f"The map could not be updated: {exc}")
 
     def _reload_keeping_view(self) -> None:
         if not self.ready:

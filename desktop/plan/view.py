@@ -333,6 +333,12 @@ class WeekTab(QWidget):
             item = QListWidgetItem(f"{acc.get('name', u.stop_id)} ({acc.get('tier') or '-'}): {u.reason}")
             item.setData(Qt.ItemDataRole.UserRole, u.stop_id)
             self.unserved.addItem(item)
+        for aid, why in sorted(plan.not_open.items()):
+            acc = plan.accounts.get(aid, {})
+            item = QListWidgetItem(f"{acc.get('name', aid)} ({acc.get('tier') or '-'}): due, but {why}")
+            # Not a stop of this plan (no day will do), so it cannot be moved onto a day.
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.unserved.addItem(item)
         r = plan.result
         state = "Saved plan" if saved else ("Edited plan" if r.engine == "check" else "Plan")
         self.summary.setText(f"{state} for {plan.rep['name']}: {len(r.served)} visits over "

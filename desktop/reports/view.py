@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 from core.changes import Changes
 from core.goals.report import Report, build_report, export_report
 from core.goals.results import METRICS, periods_with_goals
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.leads.loading import LoadsOnWorker
 from desktop.tasks import open_worker_store
-from desktop.territories.balance import if_alive
 
 WATCHED = {"goals", "deals", "visits", "trips", "territories", "reps"}
 BLUE, ORANGE, GREEN, PURPLE = "#3182bd", "#e6550d", "#31a354", "#756bb1"
@@ -245,6 +245,6 @@ class ReportsView(LoadsOnWorker, QWidget):
                 out += "." + kind
         path, period = self.ctx.store.path, self.report.period
         self.summary.setText(f"Exporting to {out}…")
-        task = self.ctx.tasks.run("Exporting the report", lambda progress: _export(path, period, out))
-        task.on_done(if_alive(self, lambda written: self.summary.setText(f"Exported to {written}."))).on_error(
-            if_alive(self, lambda exc: self.summary.setText(f"Export failed: {exc}")))
+        BackgroundWork.once(self, self.ctx.tasks, "Exporting the report", lambda progress: _export(path, period, out),
+                            lambda written: self.summary.setText(f"Exported to {written}."),
+                            errors=self.summary, error="Export failed: {error}")

@@ -1,4 +1,4 @@
-"""Sync: online or offline, pending changes, last sync, Sync now, background sync, and the Conflicts list with Restore."""
+"""Sync: sign in and out, online or offline, pending changes, last sync, Sync now, background sync, and Conflicts with Restore."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHBoxLayout, QHea
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.sync import conflicts, engine
+from desktop.background import BackgroundWork
 from desktop.context import AppContext
+from desktop.sync.sign_in import SignInDialog
 from desktop.tasks import open_worker_store
 
 BACKGROUND_SYNC_MS = 5 * 60 * 1000   # sync every five minutes while the server can be reached
@@ -34,7 +36,8 @@ class SyncView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.online: bool | None = None
-        self.running = False
+        self.probing = BackgroundWork(self, ctx.tasks, "Checking the sync server")
+        self.syncing = BackgroundWork(self, ctx.tasks, "Syncing with the team server")
         self.conflict_ids: list[int] = []
 
         title = QLabel("<h2>Sync</h2>")
@@ -60,8 +63,20 @@ class SyncView(QWidget):
         self.restore_button.setObjectName("restore_conflict")
         self.restore_button.setToolTip("Put the lost value back as a new edit; it is sent at the next sync")
         self.restore_button.clicked.connect(self.restore_selected)
+        self.sign_in_button = QPushButton("Sign in…")
+        self.sign_in_button.setObjectName("sign_in")
+        self.sign_in_button.setToolTip("Sign in to your team's sync server")
+        self.sign_in_button.clicked.connect(self.open_sign_in)
+        self.sign_out_button = QPushButton("Sign out")
+        self.sign_out_button.setObjectName("sign_out")
+        self.sign_out_button.setToolTip("Stop syncing as this user; edits not sent yet stay here")
+        self.sign_out_button.clicked.connect(self.sign_out)
+        self.sign_in_dialog: SignInDialog | None = None
+        self.signing_out = False
         buttons = QHBoxLayout()
         buttons.addWidget(self.sync_button)
+        buttons.addWidget(self.sign_in_button)
+        buttons.addWidget(self.sign_out_button)
         buttons.addStretch(1)
 
         self.conflicts_title = QLabel()
@@ -97,21 +112,31 @@ class SyncView(QWidget):
         ctx.changed.connect(self._on_changed)
         self.refresh()
         if engine.status(ctx.store).configured:
-            self.sync_timer.start()
-            self.health_timer.start()
-            QTimer.singleShot(0, self.check_online)
+            self._start_timers()
+
+    def _start_timers(self) -> None:
+        self.sync_timer.start()
+        self.health_timer.start()
+        QTimer.singleShot(0, self.check_online)
 
     # -- showing ---------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """A sync is under way."""
+        return self.syncing.running
+
     def refresh(self) -> None:
         st = engine.status(self.ctx.store)
         if st.configured:
             self.server_label.setText(f"{st.server} as {st.email} ({st.role})")
         else:
-            self.server_label.setText("not logged in; run  fieldatlas login --db THIS-FILE --server URL --email E")
+            self.server_label.setText("Not signed in. Sign in to send your edits and get your team's.")
         if self.running:
             state = "Syncing…"
+        elif self.signing_out:
+            state = "Signing out…"
         elif not st.configured:
-            state = "Offline (no server)"
+            state = "Not syncing (not signed in)"
         elif self.online is None:
             state = "Checking…"
         else:
@@ -123,6 +148,9 @@ class SyncView(QWidget):
         self.error_label.setText(f"Last sync failed: {st.last_error}" if st.last_error else "")
         self.error_label.setVisible(bool(st.last_error))
         self.sync_button.setEnabled(st.configured and not self.running)
+        self.sign_in_button.setVisible(not st.configured)
+        self.sign_out_button.setVisible(st.configured)
+        self.sign_out_button.setEnabled(not self.running and not self.signing_out)
         self._fill_conflicts()
 
     def _fill_conflicts(self) -> None:
@@ -151,6 +179,51 @@ class SyncView(QWidget):
         self.refresh()
 
     # -- acting ------------------------------------------------------------------------------------
+    def open_sign_in(self) -> None:
+        """Show the Sign in dialog (not blocking the window); signing in runs on a worker."""
+        if self.sign_in_dialog is None:
+            self.sign_in_dialog = SignInDialog(self.ctx, self)
+            self.sign_in_dialog.signed_in.connect(self._signed_in)
+        self.sign_in_dialog.open()
+
+    def _signed_in(self, answer: dict) -> None:
+        self.online = True
+        self.error_label.setText("")
+        self.refresh()
+        self._start_timers()
+        self.sync_now()  # bring the user's rows at once
+
+    def sign_out(self) -> None:
+        if self.running or self.signing_out or not engine.status(self.ctx.store).configured:
+            return
+        self.signing_out = True
+        self.sync_timer.stop()
+        self.health_timer.stop()
+        self.refresh()
+        path = self.ctx.store.path
+
+        def work(progress) -> bool:
+            with open_worker_store(path) as store:  # the server is told on the worker, never the GUI thread
+                return engine.logout(store)
+
+        task = self.ctx.tasks.run("Signing out of the team server", work)
+        task.on_done(self._signed_out).on_error(self._sign_out_failed)
+
+    def _signed_out(self, ended_on_server: bool) -> None:
+        self.signing_out = False
+        self.online = None
+        self.refresh()
+        pending = engine.status(self.ctx.store).pending
+        note = "" if ended_on_server else " The server could not be reached; the login was forgotten here."
+        self.error_label.setText(f"Signed out.{note} {pending:,} changes wait here until you sign in again.")
+        self.error_label.setVisible(True)
+
+    def _sign_out_failed(self, exc: BaseException) -> None:
+        self.signing_out = False
+        self.refresh()
+        self.error_label.setText(f"Sign out failed: {exc}")
+        self.error_label.setVisible(True)
+
     def restore_selected(self) -> None:
         conflict_id = self._selected()
         if conflict_id is None:
@@ -175,8 +248,7 @@ class SyncView(QWidget):
             with Server(st.server) as server:
                 return server.health()
 
-        self.ctx.tasks.run("Checking the sync server", probe).on_done(self._online_is).on_error(
-            lambda exc: self._online_is(False))
+        self.probing.start(probe, self._online_is, failed=lambda exc: self._online_is(False))
 
     def _online_is(self, online: bool) -> None:
         was = self.online
@@ -192,19 +264,16 @@ class SyncView(QWidget):
     def sync_now(self, checked: bool = False, background: bool = False) -> None:
         if self.running or not engine.status(self.ctx.store).configured:
             return
-        self.running = True
-        self.refresh()
         path = self.ctx.store.path
 
         def work(progress) -> Any:
             with open_worker_store(path) as store:  # the worker's own connection
                 return engine.sync(store, progress=lambda message: progress.update(0, 0, message))
 
-        task = self.ctx.tasks.run("Syncing with the team server", work)
-        task.on_done(self._synced).on_error(self._sync_failed)
+        self.syncing.start(work, self._synced, failed=self._sync_failed)
+        self.refresh()
 
     def _synced(self, report) -> None:
-        self.running = False
         self.online = True
         self.ctx.apply(report.changes())
         self.refresh()
@@ -212,7 +281,6 @@ class SyncView(QWidget):
     def _sync_failed(self, exc: BaseException) -> None:
         from core.sync.transport import Offline
 
-        self.running = False
         if isinstance(exc, Offline):
             self.online = False
         self.refresh()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
@@ -26,11 +25,6 @@ from desktop.tasks import open_worker_store
 COMPARE_COLUMNS = ("Rep", "Accounts", "after", "Hours", "after", "Target h", "Deviation", "Potential", "after")
 MOVE_COLUMNS = ("Account", "From", "To", "City")
 MOVES_SHOWN = 2000
-
-
-def if_alive(widget: QWidget, fn):
-    """A task callback that does nothing once the widget is gone (a task may end after its view closed)."""
-    return lambda *args: fn(*args) if shiboken6.isValid(widget) else None
 
 
 class BalancePanel(QWidget):

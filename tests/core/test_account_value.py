@@ -47,3 +47,27 @@ def test_filters_match_the_table(demo_store):
     assert [a.id for a in read_accounts(demo_store, ids=some)] == sorted(some)
     with pytest.raises(KeyError):
         read_account(demo_store, 10 ** 9)
+
+
+def test_markers_are_the_located_accounts_as_the_value_has_them(demo_store):
+    from core.account_value import MARKER_COLUMNS, read_accounts, read_markers
+
+    rep = demo_store.scalar("SELECT owner_id FROM accounts WHERE owner_id IS NOT NULL LIMIT 1")
+    for filters in ({}, {"owner_id": rep}, {"territory_id": 2}):
+        rows = [row for batch in read_markers(demo_store, batch=100, **filters) for row in batch]
+        full = read_accounts(demo_store, located=True, **filters)
+        assert rows and [r[0] for r in rows] == [a.id for a in full]
+        assert [tuple(getattr(a, c) for c in MARKER_COLUMNS) for a in full] == [tuple(r) for r in rows]
+    box = (30.0, -98.0, 30.5, -97.5)
+    inside = [r[0] for batch in read_markers(demo_store, bounds=box) for r in batch]
+    assert inside == [a.id for a in read_accounts(demo_store, located=True)
+                      if 30.0 <= a.lat <= 30.5 and -98.0 <= a.lon <= -97.5]
+
+
+def test_rows_get_their_accounts_fields_from_the_value(demo_store):
+    from core.account_value import read_account, with_account_fields
+
+    rows = [{"account_id": 3, "x": 1}, {"account_id": 10**9, "x": 2}, {"account_id": 1, "x": 3}]
+    out = with_account_fields(demo_store, rows, ("name", "tier", "allowed_weekdays"))
+    assert [(r["account_id"], r["x"]) for r in out] == [(3, 1), (1, 3)]   # no such account: dropped, as a JOIN
+    assert out[0]["name"] == read_account(demo_store, 3).name

@@ -84,7 +84,7 @@ def test_bulk_edit_sets_tier_a_weekly_45_minutes_in_one_undo_step(qtbot, demo_st
 
     def fill_and_apply():
         dialog = view.findChild(BulkVisitDialog)
-        dialog.frequency.setCurrentIndex(dialog.frequency.findData("weekly"))
+        dialog.frequency.choose("weekly")
         dialog.set_minutes.setChecked(True)
         dialog.minutes.setValue(45)
         dialog.hours.setText("M-F 8am-5pm")
@@ -109,3 +109,47 @@ def test_bulk_dialog_refuses_bad_hours_and_writes_nothing(qtbot, demo_store):
     dialog.apply()
     assert dialog.problem.isVisibleTo(dialog) and "name the days" in dialog.problem.text()
     assert ctx.undo_stack.count() == 0
+
+
+def _pick(qtbot, editor, text):
+    """Choose an entry of the Visits box by its label, as a user would."""
+    editor.box.setCurrentIndex(editor.box.findText(text))
+    editor.box.activated.emit(editor.box.currentIndex())
+
+
+def test_panel_sets_n_per_cycle_and_undoes(qtbot, demo_store):
+    window = make_window(qtbot, demo_store)
+    view = window.view("accounts")
+    aid = view.model.ids[1]
+    view.select_ids([aid])
+    detail = view.detail
+    before = read_account(demo_store, aid).visit_frequency
+    editor = detail.fields["visit_frequency"]
+    assert not editor.count.isVisibleTo(editor)
+    _pick(qtbot, editor, "N per cycle")
+    assert editor.count.isVisibleTo(editor)
+    editor.count.clear()
+    qtbot.keyClicks(editor.count, "3")
+    assert detail.save_button.isEnabled()
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    assert read_account(demo_store, aid).visit_frequency == "3/cycle"
+    # Shown again after the save: the box and the count say 3 per cycle; the table says it in words.
+    assert editor.box.currentText() == "N per cycle" and editor.count.value() == 3
+    column = [c.key for c in svc.COLUMNS].index("visit_frequency")
+    assert view.model.data(view.model.index(view.model.row_of(aid), column)) == "3 per cycle"
+    window.undo_action.trigger()
+    assert read_account(demo_store, aid).visit_frequency == before
+    assert not editor.count.isVisibleTo(editor) or before.endswith("/cycle")
+
+
+def test_bulk_dialog_sets_n_per_cycle_on_the_selection(qtbot, demo_store):
+    ctx = AppContext(demo_store, settings_mod.Settings(), persist_settings=False)
+    ids = [r[0] for r in demo_store.conn.execute("SELECT id FROM accounts WHERE deleted_at IS NULL LIMIT 3")]
+    dialog = BulkVisitDialog(ctx, ids)
+    qtbot.addWidget(dialog)
+    assert dialog.values() == {}   # "Leave as it is" writes nothing
+    _pick(qtbot, dialog.frequency, "N per cycle")
+    dialog.frequency.count.setValue(6)
+    dialog.apply()
+    assert {read_account(demo_store, i).visit_frequency for i in ids} == {"6/cycle"}
+    assert ctx.undo_stack.count() == 1

@@ -127,3 +127,17 @@ def test_a_segment_feeds_a_queue_and_a_territory_rule_from_the_cli(demo_db, caps
     listed = capsys.readouterr().out
     line = next(l for l in listed.splitlines() if "Healthcare book" in l)
     assert "in saved segment Healthcare accounts" in line and " 0 accounts" not in line
+
+
+def test_books_scores_stores_fit_and_timing_then_a_segment_counts_by_score(demo_db, capsys):
+    db = str(demo_db)
+    assert main(["books", "scores", "--db", db, "--today", "2026-11-20", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["accounts"] == 1500 and first["changed"] > 0
+    assert main(["books", "scores", "--db", db, "--today", "2026-11-20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed"] == 0
+    assert main(["books", "segments", "--db", db, "--save", "High fit", "--rule", '{"min_score": 30}', "--json"]) == 0
+    capsys.readouterr()
+    assert main(["books", "segments", "--db", db, "--json"]) == 0
+    segment = next(s for s in json.loads(capsys.readouterr().out)["segments"] if s["name"] == "High fit")
+    assert 0 < segment["accounts"] < 1500

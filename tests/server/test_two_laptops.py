@@ -115,3 +115,63 @@ def test_the_clock_stays_past_pulled_edits_after_reopening(server, tmp_path):
     reopened = open_database(b.path)
     assert str(reopened.clock.now()) > newest
     reopened.close()
+
+
+def test_a_laptop_made_by_copying_another_ones_database_file_loses_no_edit(server, tmp_path):
+    """IT copies one prepared database to every laptop: each copy must sync as its own device.
+
+    With the original's node id, the copy's operation ids repeat the original's ("already applied"
+    on the server) and edits of one node never count as concurrent, so the copy's edits vanished.
+    """
+    a = make_laptop(tmp_path, "a", server, *ADMIN)
+    a_id = seed(a)
+    a.sync()
+    a.store.close()
+    b = make_laptop(tmp_path, "b", server, *ADMIN, source=a.path)
+    a = make_laptop(tmp_path, "a", server, *ADMIN)  # the original, reopened in place: keeps its id
+    assert b.store.node_id != a.store.node_id
+    uid = a.store.scalar("SELECT uid FROM accounts WHERE id = ?", (a_id,))
+    assert engine.status(b.store).pending == 0
+
+    accounts.update_account(a.store, a_id, {"phone": "512-AAA", "city": "Austin"})
+    accounts.update_account(b.store, a_id, {"phone": "512-BBB", "name": "Acme Tools & Dies"})
+    b.sync()
+    a.sync()
+    b.sync()
+    state = account_state(a.store, uid)
+    assert state == account_state(b.store, uid)
+    assert state[:3] == ("Acme Tools & Dies", "512-BBB", "Austin"), "the copy's name and later phone, A's city"
+    for laptop in (a, b):
+        found = [(c.column, c.kept_value, c.lost_value) for c in conflicts.list_conflicts(laptop.store)
+                 if c.row_uid == uid]
+        assert found == [("phone", "512-BBB", "512-AAA")]
+
+
+def test_a_copy_with_edits_not_yet_pushed_sends_them_under_its_new_identity(tmp_path):
+    from core.storage import open_database
+
+    path = tmp_path / "prepared.sqlite"
+    store = open_database(path, create=True)
+    rep = writes.insert(store, "reps", {"name": "Ann Rep", "email": "ann@example.com"})
+    original = store.node_id
+    store.close()
+    import shutil
+    shutil.copy(path, tmp_path / "copy.sqlite")
+    copy = open_database(tmp_path / "copy.sqlite")
+    try:
+        assert copy.node_id != original
+        rows = copy.conn.execute("SELECT node_id, hlc FROM change_log WHERE row_id = ?", (rep,)).fetchall()
+        assert rows and all(r["node_id"] == copy.node_id and r["hlc"].endswith("-" + copy.node_id) for r in rows)
+    finally:
+        copy.close()
+    again = open_database(path)  # the original, opened where it was made, keeps its id and its log
+    try:
+        assert again.node_id == original
+        assert again.scalar("SELECT count(*) FROM change_log WHERE node_id != ?", (original,)) == 0
+    finally:
+        again.close()
+    reopened = open_database(tmp_path / "copy.sqlite")
+    try:
+        assert reopened.node_id == copy.node_id  # a copy is re-keyed once, not at every open
+    finally:
+        reopened.close()

@@ -98,3 +98,34 @@ def test_segments_count_live(books):
     # A segment limits what a refresh refills from.
     plan = plan_refresh(store, today=TODAY, segment_rule={"min_employees": 1000})
     assert plan.refill == []
+
+
+def test_account_scores_are_stored_logged_and_read_by_segments_and_refreshes(empty_store):
+    from datetime import date
+
+    from core.books.refresh import plan_refresh
+    from core.books.scores import store_scores
+    from core.leads.scoring import load_rules
+    from core.storage import writes
+
+    store = empty_store
+    with store.atomic():
+        hot, cold = writes.insert_many(store, "accounts", [
+            {"name": "Hot", "industry": "Healthcare", "employees": 300},
+            {"name": "Cold", "industry": "Retail", "employees": 10}])
+        writes.insert_many(store, "leads", [{"name": f"L{i}", "account_id": hot, "status": "new",
+                                             "received_at": f"2026-11-{10 + i:02d}T10:00:00Z"} for i in range(5)])
+    assert count(store, {"min_score": 1}) == 0, "nothing stored yet"
+    result = store_scores(store, today=date(2026, 11, 20))
+    rules = load_rules(store)
+    stored = {r[0]: (r[1], r[2]) for r in store.query("SELECT id, fit_score, timing_score FROM accounts")}
+    assert stored == {hot: (rules.fit("Healthcare", 300), 30), cold: (rules.fit("Retail", 10), 0)}
+    assert (result.accounts, result.changed) == (2, 2) and result.changes.ids("accounts") == {hot, cold}
+    logged = store.scalar("SELECT count(*) FROM change_log WHERE table_name = 'accounts' AND op = 'update' "
+                          "AND value LIKE '%fit_score%'")
+    assert logged == 2
+    assert count(store, {"min_score": rules.fit("Healthcare", 300) + 30}) == 1
+    assert store_scores(store, today=date(2026, 11, 20)).changed == 0, "the same day again changes nothing"
+    later = store_scores(store, today=date(2027, 1, 31))
+    assert later.changed == 1 and store.scalar("SELECT timing_score FROM accounts WHERE id = ?", (hot,)) == 0
+    plan_refresh(store, today=date(2027, 1, 31))  # reads the stored scores without complaint

@@ -11,6 +11,7 @@ from tests.fakes import FakeHandler, serving
 
 from core.geo import haversine_m
 from core.geocoding import GeocoderProblem, OnlineGeocoder, geocode_accounts, unlocated
+from core.geocoding import locate
 from core.geocoding.offline import city_key, gazetteer
 from core.importing import import_accounts
 from core.storage import change_log, writes
@@ -186,3 +187,160 @@ def test_bundled_table_is_current_with_the_installed_zipcodes_data():
     for z in random.Random(1).sample(rows, 200):
         lat, lon = bundle.zips[z["zip_code"]]
         assert abs(lat - float(z["lat"])) < 1e-4 and abs(lon - float(z["long"])) < 1e-4
+
+
+# --- The ZIP pass SQLite runs (a join with the centroids) against the row-by-row pass -----------------
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+class _Rollback(Exception):
+    pass
+
+
+_CODES = st.sampled_from(["78701", "02134", "10001", "96161", "00000", "7870", "787011", "78701-1234",
+                          "02134-0001", "787011234", "78701 1234", " 78701", "78701 ", "78701-12", "７８７０１",
+                          "ABCDE", "", None])
+_COUNTRIES = st.sampled_from([None, "", "US", "us", "USA", "usa", "U.S.", "United States", "UNITED STATES",
+                              " US", "US ", "Canada", "DE", "America"])
+_ACCOUNT = st.fixed_dictionaries({"postal_code": _CODES, "country": _COUNTRIES},
+                                 optional={"city": st.sampled_from(["Austin", "Boston", "Nowhere"]),
+                                           "state": st.sampled_from(["TX", "MA", "texas"]),
+                                           "lat": st.just(30.5), "deleted": st.just(True),
+                                           "geocode_precision": st.sampled_from(["manual", "zip", "city"])})
+
+
+def _geocoded(store, monkeypatch, sql_pass: bool):
+    """Run offline geocoding inside a savepoint that is rolled back; return what it wrote and logged."""
+    monkeypatch.setattr(locate, "SQL_ZIP_PASS", sql_pass and locate.SQL_ZIP_PASS)
+    seq = store.scalar("SELECT max(seq) FROM change_log")
+    try:
+        with store.atomic():
+            result = geocode_accounts(store)
+            state = [tuple(r) for r in store.query(
+                "SELECT id, lat, lon, geocode_precision, geocoded_at IS NOT NULL FROM accounts ORDER BY id")]
+            log = [(e.row_id, e.row_uid, e.op, e.values, e.node_id) for e in change_log.edits(store, since_seq=seq)]
+            hlcs = [e.hlc for e in change_log.edits(store, since_seq=seq)]
+            raise _Rollback
+    except _Rollback:
+        pass
+    times = {v.pop("geocoded_at") for *_, v, _ in log}
+    assert len(times) <= 1 and hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs), "clock order = log order"
+    return result.as_dict() | {"seconds": 0}, state, log, result.changes.ids("accounts")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_ACCOUNT, min_size=1, max_size=12))
+@example([{"postal_code": "78701", "country": "US", "deleted": True},
+          {"postal_code": "78701-1234", "country": None, "geocode_precision": "manual"},
+          {"postal_code": "02134-0001", "country": "Canada"}, {"postal_code": "10001", "country": " US"},
+          {"postal_code": "787011234", "country": "usa"}, {"postal_code": "78701-12", "country": None},
+          {"postal_code": "96161", "country": "", "lat": 30.5, "geocode_precision": "zip"},
+          {"postal_code": "00000", "country": None, "city": "Austin", "state": "texas"},
+          {"postal_code": "７８７０１", "country": "United States"}])
+def test_the_zip_join_in_sql_writes_and_logs_what_the_row_by_row_pass_would(empty_store, monkeypatch, accounts):
+    """Offline geocoding has SQLite locate the accounts with a known ZIP (or ZIP+4) and a US or no
+    country; every other account goes the Python way. Both must give the same points, counts,
+    not-found list and log rows (values as _encode_object would write them)."""
+    try:
+        with empty_store.atomic():
+            for i, spec in enumerate(accounts):
+                spec = dict(spec)
+                deleted = spec.pop("deleted", False)
+                if spec.get("lat") is not None:
+                    spec["lon"] = -97.5
+                account = add(empty_store, name=f"A{i}", **spec)
+                if deleted:
+                    writes.delete(empty_store, "accounts", account)
+            by_sql = _geocoded(empty_store, monkeypatch, sql_pass=True)
+            by_rows = _geocoded(empty_store, monkeypatch, sql_pass=False)
+            assert by_sql == by_rows
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def test_the_sql_zip_pass_takes_plain_and_zip4_codes_and_logs_each_account(empty_store, monkeypatch):
+    plain = add(empty_store, name="Plain", postal_code="78701", country="US")
+    zip4 = add(empty_store, name="Zip4", postal_code="02134-0001")
+    town = add(empty_store, name="Town", city="Austin", state="TX")
+    calls = []
+    real = writes.update_columns
+    monkeypatch.setattr(writes, "update_columns", lambda store, table, keys, rows: calls.append(
+        [r[0] for r in rows]) or real(store, table, keys, rows))
+    result = geocode_accounts(empty_store)
+    assert calls == [[town]], "only the city fallback went through Python"
+    assert result.located == {"zip": 2, "city": 1} and result.changes.ids("accounts") == {plain, zip4, town}
+    lat, lon = gazetteer().zips["02134"]
+    assert empty_store.query("SELECT lat, lon, geocode_precision FROM accounts WHERE id = ?", (zip4,))[0][:] == (
+        round(lat, 6), round(lon, 6), "zip")
+    edits = [e for e in change_log.edits(empty_store, table="accounts") if e.op == "update"]
+    assert [e.row_id for e in edits] == [plain, zip4, town]
+    assert edits[1].values == {"lat": round(lat, 6), "lon": round(lon, 6), "geocode_precision": "zip",
+                               "geocoded_at": edits[1].values["geocoded_at"]}
+
+
+_KILLABLE = """
+import sys, time
+from pathlib import Path
+from core.geocoding import geocode_accounts
+from core.storage import open_database
+
+class Marker:
+    def update(self, done, total, message=""):
+        if message == "locating by ZIP code":
+            Path(sys.argv[2]).write_text("in")
+    def cancelled(self):
+        return False
+
+geocode_accounts(open_database(sys.argv[1]), progress=Marker())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="needs SIGKILL")
+def test_geocoding_killed_mid_way_keeps_all_or_nothing_and_every_change_logged(tmp_path):
+    import os
+    import random
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from core.storage import open_database
+
+    zips = sorted(gazetteer().zips)
+    rng = random.Random(7)
+    source = tmp_path / "book.sqlite"
+    store = open_database(source, create=True)
+    count = 60_000
+    writes.insert_many(store, "accounts", [{"name": f"A{i}", "postal_code": rng.choice(zips)} for i in range(count)])
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    root = Path(__file__).resolve().parents[3]
+    killed = 0
+    for trial, delay in enumerate((0.05, 0.3, 0.6, 0.9)):
+        db, marker = tmp_path / f"t{trial}.sqlite", tmp_path / f"t{trial}.marker"
+        shutil.copy(source, db)
+        proc = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(db), str(marker)], cwd=root)
+        try:
+            deadline = time.monotonic() + 60
+            while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(delay)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed += 1
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        after = open_database(db)
+        located = after.scalar("SELECT count(*) FROM accounts WHERE lat IS NOT NULL")
+        logged = after.scalar("SELECT count(*) FROM change_log WHERE op = 'update'")
+        assert after.scalar("PRAGMA quick_check") == "ok"
+        assert located in (0, count) and logged == located, (trial, located, logged)
+        after.close()
+    assert killed, "at least one run was killed while geocoding"

@@ -311,3 +311,24 @@ def test_a_run_of_uids_is_unique_and_in_order():
     run, other = writes.new_uid_run(5000), writes.new_uid_run(5000)
     assert run == sorted(run) and len(set(run + other)) == 10000
     assert all(len(u) == 32 and int(u, 16) >= 0 for u in run)
+
+
+def test_update_from_query_takes_reals_the_caller_checked_the_sql_way(empty_store, monkeypatch):
+    ids = writes.insert_many(empty_store, "accounts", [{"name": f"A{i}"} for i in range(30)])
+    uids = dict(empty_store.conn.execute("SELECT id, uid FROM accounts").fetchall())
+    lats = [round(30.25 + i / 1e6, 6) for i in range(30)]
+    assert writes.json_exact_floats(lats)
+    calls = []
+    real = writes.update_columns
+    monkeypatch.setattr(writes, "update_columns", lambda *a: calls.append(a) or real(*a))
+    query = "SELECT column1, column2, column3, 'zip' FROM (VALUES " + ", ".join("(?, ?, ?)" for _ in ids) + ")"
+    params = [x for i, lat in zip(ids, lats) for x in (i, uids[i], lat)]
+    seq = empty_store.scalar("SELECT max(seq) FROM change_log")
+    assert writes.update_from_query(empty_store, "accounts", ("lat", "geocode_precision"), query, params,
+                                    checked=("lat",)) == 30
+    assert calls == [], "checked REALs stay in SQLite"
+    logged = [v for (v,) in empty_store.conn.execute("SELECT value FROM change_log WHERE seq > ? ORDER BY seq", (seq,))]
+    assert logged == [writes._encode_object({"lat": lat, "geocode_precision": "zip"}) for lat in lats]
+    assert [r[0] for r in empty_store.conn.execute("SELECT lat FROM accounts ORDER BY id")] == lats
+    writes.update_from_query(empty_store, "accounts", ("lat",), query.replace("column3, 'zip'", "column3 + 1"), params)
+    assert len(calls) == 1, "unchecked REALs go the Python way"

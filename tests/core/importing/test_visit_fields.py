@@ -37,6 +37,8 @@ def salesforce_file(tmp_path: Path, extra: list[list[str]] = ()) -> Path:
              "Monday: 9:00 AM – 5:00 PM | Wednesday: 9:00 AM – 5:00 PM | Sunday: Closed", "Monthly", "20 min", ""],
             ["001D", "Always Open Fuel", "Austin", "TX", "78704", "30.24", "-97.76", "Dana Reyes", "B",
              "24/7", "Quarterly", "", ""],
+            ["001E", "Three A Cycle Bakery", "Austin", "TX", "78705", "30.25", "-97.75", "Dana Reyes", "A",
+             "Mon-Sat 6am-2pm", "3 per cycle", "15", ""],
             *extra]
     return write_csv(tmp_path / "Salesforce Accounts.csv", rows)
 
@@ -60,7 +62,7 @@ def test_salesforce_columns_are_recognised():
 
 def test_import_reads_visit_fields_and_the_rotation_honours_them(empty_store, rep, tmp_path):
     result = import_accounts(empty_store, salesforce_file(tmp_path))
-    assert (result.inserted, result.rejected) == (4, 0)
+    assert (result.inserted, result.rejected) == (5, 0)
     by_name = {a.name: a for a in read_accounts(empty_store)}
     sat = by_name["Saturday Feed Store"]
     assert sat.hours.open_weekdays() == ("sat",) and sat.visit_frequency == "weekly" and sat.tier == "A"
@@ -72,6 +74,8 @@ def test_import_reads_visit_fields_and_the_rotation_honours_them(empty_store, re
     fuel = by_name["Always Open Fuel"]
     assert fuel.hours.open_weekdays() == ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     assert fuel.visit_minutes == 45   # empty cell: the default
+    bakery = by_name["Three A Cycle Bakery"]
+    assert (bakery.visit_frequency, bakery.visits_per_cycle) == ("3/cycle", 3)
 
     data = prepare(empty_store, rep, date(2026, 12, 7), 4, workdays=("mon", "tue", "wed", "thu", "fri", "sat"))
     rotation = solve_rotation(data, seconds=1.0, route_days=False)
@@ -86,12 +90,16 @@ def test_import_reads_visit_fields_and_the_rotation_honours_them(empty_store, re
     # Every 2 weeks, on its allowed Tuesdays/Thursdays only.
     assert len(visits["Weekday Clinic"]) == 2 and {d.weekday() for d in visits["Weekday Clinic"]} <= {1, 3}
     assert len(visits["Google Hours Deli"]) == 1 and visits["Google Hours Deli"][0].weekday() in (0, 2)
+    # Three per cycle: three visits, about 9 days apart, none on the Sunday it is closed.
+    bakery = sorted(visits["Three A Cycle Bakery"])
+    assert len(bakery) == 3 and all(6 <= (b - a).days <= 12 for a, b in zip(bakery, bakery[1:])), bakery
 
 
 @pytest.mark.parametrize("column, value, reason", [
     ("Opening Hours", "Mon 17:00-08:00", "closes before it opens"),
     ("Opening Hours", "9-5", "name the days"),
-    ("Visit Frequency", "whenever", "must be weekly, every 2 weeks, monthly, quarterly or none"),
+    ("Visit Frequency", "whenever", "must be weekly, every 2 weeks, monthly, quarterly, N per cycle"),
+    ("Visit Frequency", "200 per cycle", "visits per cycle must be 1 to 99"),
     ("Visit Duration (min)", "two hours", "must be a whole number"),
     ("Visit Duration (min)", "2000", "at most a day"),
     ("Visit Days", "Funday", "unknown weekday"),
@@ -105,11 +113,11 @@ def test_bad_visit_values_are_row_rejects_with_the_reason(empty_store, rep, tmp_
     with pytest.raises(ImportAborted) as aborted:
         import_accounts(empty_store, path)
     text = str(aborted.value)
-    assert "row 6" in text and column in text and reason in text
+    assert "row 7" in text and column in text and value in text and reason in text
     assert empty_store.scalar("SELECT count(*) FROM accounts") == 0
     result = import_accounts(empty_store, path, skip_bad_rows=True)
-    assert (result.inserted, result.rejected) == (4, 1)
-    assert [(p.row, p.column) for p in result.problems] == [(6, column)] and reason in result.problems[0].reason
+    assert (result.inserted, result.rejected) == (5, 1)
+    assert [(p.row, p.column) for p in result.problems] == [(7, column)] and reason in result.problems[0].reason
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -119,7 +127,7 @@ def test_export_round_trips_visit_fields_through_import(empty_store, rep, tmp_pa
     out = tmp_path / f"accounts.{fmt}"
     export_accounts(empty_store, out)
     again = import_accounts(empty_store, out)
-    assert (again.inserted, again.updated, again.unchanged, again.rejected) == (0, 0, 4, 0)
+    assert (again.inserted, again.updated, again.unchanged, again.rejected) == (0, 0, 5, 0)
     # Into a fresh database: the same values come out.
     from core.storage.database import open_database
 
@@ -130,6 +138,7 @@ def test_export_round_trips_visit_fields_through_import(empty_store, rep, tmp_pa
         after = {a.external_id: a for a in read_accounts(fresh)}
     finally:
         fresh.close()
+    assert before["001E"].visit_frequency == "3/cycle"
     fields = ("name", "tier", "visit_frequency", "visit_minutes", "hours", "allowed_weekdays", "lat", "lon")
     assert {k: tuple(getattr(a, f) for f in fields) for k, a in after.items()} == {
         k: tuple(getattr(a, f) for f in fields) for k, a in before.items()}

@@ -100,7 +100,9 @@ def test_closed_day_is_reported(demo_store):
     acc = demo_store.conn.execute("SELECT id FROM accounts WHERE owner_id = ? AND opening_hours NOT LIKE '%\"mon\"%' "
                                   "AND lat IS NOT NULL LIMIT 1", (rid,)).fetchone()[0]
     p = plan_week(demo_store, rid, MONDAY, 1, seconds=0.3, account_ids=[acc])
-    assert [(u.stop_id, u.reason) for u in p.result.unserved] == [(acc, "closed on the days planned")]
+    # Not a stop with an impossible window: it is no candidate that day, and the plan says why.
+    assert not p.problem.stops and not p.result.unserved
+    assert p.not_open == {acc: "closed Mon"}
 
 
 def test_check_in_and_out_are_logged_and_move_last_visit(demo_store, plan):
@@ -143,3 +145,22 @@ def test_hand_edit_keeps_the_solvers_reasons(plan):
     assert reasons[taken] == "left out by hand"
     for u in plan.result.unserved:
         assert reasons[u.stop_id] == u.reason
+
+
+def test_planning_an_accepted_week_again_keeps_its_accounts(demo_store):
+    """A re-plan used to leave out every account the accepted plan had booked, so accepting it dropped them."""
+    rep = demo_store.scalar("SELECT id FROM reps WHERE name = 'Lauren Lewis'")
+    first = plan_week(demo_store, rep, date(2026, 12, 7), 2, seconds=0.5)
+    accept(demo_store, first)
+    served = set(first.result.served)
+    again = plan_week(demo_store, rep, date(2026, 12, 7), 2, seconds=0.5)
+    # Each is a candidate again: in the new plan, or listed under Not planned with its reason (a more
+    # urgent account may take its place), never silently gone.
+    unserved = {u.stop_id: u.reason for u in again.result.unserved}
+    assert served <= set(again.result.served) | set(unserved)
+    assert all(unserved[i] for i in served - set(again.result.served))
+    accept(demo_store, again)
+    rows = demo_store.conn.execute(
+        "SELECT account_id, count(*) FROM visits WHERE deleted_at IS NULL AND status = 'planned' AND rep_id = ? "
+        "AND planned_start >= '2026-12-07' AND planned_start < '2026-12-09T12' GROUP BY account_id", (rep,)).fetchall()
+    assert {r[0] for r in rows} == set(again.result.served) and all(r[1] == 1 for r in rows)

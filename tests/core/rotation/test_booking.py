@@ -182,3 +182,33 @@ def test_tier_coverage_counts_done_against_due(demo_store, saved):
 def test_apply_names_a_missing_plan(demo_store):
     with pytest.raises(KeyError, match="rotation plan 999"):
         planner.apply_rotation(demo_store, 999)
+
+
+def test_a_week_planned_over_an_applied_rotation_routes_its_visits_on_their_days_once(demo_store, saved):
+    """The rotation booked Mon a0, a1 and Tue a2: the week plan keeps them there, fills around them, and
+    accepting it puts those same visits on the routes instead of booking the accounts a second time."""
+    from core.planning import accept, plan_week
+
+    plan_id, a = saved
+    planner.apply_rotation(demo_store, plan_id, today=date(2026, 11, 27))
+    booked = {r["account_id"]: r["id"] for r in demo_store.conn.execute(
+        "SELECT id, account_id FROM visits WHERE rotation_plan_id = ? AND planned_start < '2026-12-02'", (plan_id,))}
+    assert set(booked) == {a[0]["id"], a[1]["id"], a[2]["id"]}
+    plan = plan_week(demo_store, REP, MONDAY, 2, seconds=1)
+    on = {r.shift_id: [v.stop_id for v in r.visits] for r in plan.result.routes}
+    assert {a[0]["id"], a[1]["id"]} <= set(on["2026-11-30"]) and a[2]["id"] in on["2026-12-01"]
+    assert len(on["2026-11-30"]) > 2, "the day is filled around what the rotation booked"
+    accept(demo_store, plan)
+    rows = demo_store.conn.execute(
+        "SELECT account_id, substr(planned_start, 1, 10) AS day, count(*) AS n, max(rotation_plan_id) AS rot, "
+        "max(route_id) AS route FROM visits WHERE deleted_at IS NULL AND status = 'planned' AND rep_id = ? "
+        "AND planned_start >= '2026-11-30' AND planned_start < '2026-12-02' GROUP BY account_id, day", (REP,)).fetchall()
+    assert all(r["n"] == 1 for r in rows), [tuple(r) for r in rows if r["n"] > 1]
+    for account_id, vid in booked.items():
+        row = demo_store.conn.execute("SELECT deleted_at, rotation_plan_id, route_id FROM visits WHERE id = ?",
+                                      (vid,)).fetchone()
+        assert row["deleted_at"] is None and row["rotation_plan_id"] == plan_id and row["route_id"] is not None
+    # Accepting a re-plan of the same days keeps the rotation's visits (detached, then routed again).
+    accept(demo_store, plan_week(demo_store, REP, MONDAY, 2, seconds=1))
+    assert demo_store.scalar(f"SELECT count(*) FROM visits WHERE deleted_at IS NULL AND id IN "
+                             f"({','.join(map(str, booked.values()))})") == 3

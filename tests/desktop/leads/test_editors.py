@@ -114,3 +114,13 @@ def test_queue_settings_and_removing_a_rep_from_the_queues_tab(qtbot, demo_store
     q = next(q for q in queue_overview(demo_store) if q["name"] == "Inbound — TX")
     assert rep not in [m["rep"] for m in q["members"]] and len(q["members"]) == 7
     assert rep in view.message.text()
+
+
+def test_update_scores_stores_every_accounts_scores_on_a_worker(qtbot, demo_store):
+    view = make_view(qtbot, demo_store)
+    view.tabs.setCurrentIndex(2)
+    assert demo_store.scalar("SELECT count(*) FROM accounts WHERE fit_score IS NULL") > 0
+    qtbot.mouseClick(view.scores_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.message.text().startswith("Scored "), timeout=20000)
+    assert view.scores_button.isEnabled()
+    assert demo_store.scalar("SELECT count(*) FROM accounts WHERE fit_score IS NULL OR timing_score IS NULL") == 0

@@ -74,6 +74,7 @@ def test_offline_says_so_and_keeps_the_edits(qtbot, sqlite_server, tmp_path):
 
 def test_not_logged_in_says_how(qtbot, empty_store):
     ctx, view = _view(qtbot, empty_store)
-    assert "fieldatlas login" in view.server_label.text()
+    assert view.server_label.text().startswith("Not signed in")
+    assert view.sign_in_button.isVisibleTo(view) and not view.sign_out_button.isVisibleTo(view)
     assert not view.sync_button.isEnabled()
     assert not view.sync_timer.isActive()
