@@ -210,3 +210,32 @@ def known_industries(store: Store) -> list[str]:
                                           "AND industry IS NOT NULL AND trim(industry) <> '' ORDER BY 1"):
         seen.setdefault(industry.lower(), industry)
     return sorted(seen.values(), key=str.lower)
+
+
+def used_by(store: Store, name: str) -> list[str]:
+    """What names the segment: queues ("queue Health desk") and territories ("territory Healthcare book")."""
+    key = name.strip().lower()
+    out = []
+    for table, word in (("lead_queues", "queue"), ("territories", "territory")):
+        field = "segments" if table == "lead_queues" else "in_segments"
+        for r in store.conn.execute(f"SELECT name, rule FROM {table} WHERE deleted_at IS NULL AND rule LIKE ?",
+                                    (f"%{field}%",)):
+            try:
+                names = json.loads(r["rule"] or "{}").get(field) or []
+            except ValueError:
+                continue
+            if any(isinstance(n, str) and n.strip().lower() == key for n in names):
+                out.append(f"{word} {r['name']}")
+    return out
+
+
+def delete_segment(store: Store, name: str) -> Changes:
+    """Remove a segment nothing names any more; refused (naming them) while a queue or territory uses it."""
+    with store.atomic():
+        segment = find_segment(store, name)
+        users = used_by(store, segment["name"])
+        if users:
+            raise SegmentProblem(f"segment {segment['name']!r} is used by {', '.join(users)}: "
+                                 f"take it out of {'them' if len(users) > 1 else 'it'} first")
+        writes.delete(store, "segments", segment["id"])
+    return Changes.of("segments", [segment["id"]], "segment removed")

@@ -55,8 +55,10 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel("<small>The data folder holds the demo database and backups. "
-                                "Online services are used only when reachable; everything works offline.</small>"))
+        hint = QLabel("<small>The data folder holds the demo database and backups. "
+                      "Online services are used only when reachable; everything works offline.</small>")
+        hint.setWordWrap(True)  # one line was wider than the dialog: "everything works offline" was cut off
+        layout.addWidget(hint)
         layout.addWidget(self.problems)
         layout.addWidget(buttons)
 

@@ -7,6 +7,7 @@ naming the field and the reason, and changes nothing.
 # No `from __future__ import annotations`: FastAPI reads these signatures, and the dependencies are local names.
 
 import asyncio
+import hashlib
 import json
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict  # pydantic needs this TypedDict on Python < 3.12
 
-from server import auth, merge
+from server import auth, files, merge
 from server.policy import Refused
 from server.storage import ServerStore
 
@@ -28,6 +29,7 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 Uid = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{1,64}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Hlc = Annotated[str, StringConstraints(pattern=r"^\d{15}-\d{5}-[0-9A-Za-z_]{1,40}$")]
 Scalar = str | int | float | bool | None
 
@@ -66,6 +68,10 @@ class OpIn(TypedDict):
     base: NotRequired[Annotated[dict[Name, Hlc | None], Field(max_length=200)]]
 
 
+class RestoredIn(Strict):
+    ids: list[Annotated[int, Field(ge=1)]] = Field(max_length=MAX_OPS)
+
+
 class PushIn(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
     node_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_]{1,40}$")]
@@ -80,31 +86,37 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit (413) before they are read into memory whole."""
+    """Refuse request bodies over the limit (413) before they are read into memory whole.
 
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
+    Receipt uploads (/files/...) have their own, larger limit."""
+
+    def __init__(self, app, limit: int, file_limit: int) -> None:
+        self.app, self.limit, self.file_limit = app, limit, file_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        is_file = scope.get("path", "").startswith("/files/")
+        limit = self.file_limit if is_file else self.limit
+        message = (f"receipt file over {limit // 2**20} MB, the largest the server takes" if is_file
+                   else f"request body over {limit} bytes")
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await _error(413, f"request body over {self.limit} bytes")(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _error(413, message)(scope, receive, send)
         seen = 0
 
         async def limited():
             nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
+            received = await receive()
+            seen += len(received.get("body", b""))
+            if seen > limit:
                 raise _TooLarge()
-            return message
+            return received
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await _error(413, f"request body over {self.limit} bytes")(scope, receive, send)
+            await _error(413, message)(scope, receive, send)
 
 
 class _TooLarge(Exception):
@@ -115,9 +127,10 @@ def create_app(database_url: str) -> FastAPI:
     """The server app on one database (which `fieldatlas server init` has set up)."""
     store = ServerStore(database_url)
     store.check_ready()
+    store.create_schema()  # adds tables newer than this database (IF NOT EXISTS; changes nothing else)
     app = FastAPI(title="FieldAtlas sync server", version="1", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, file_limit=files.MAX_FILE_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_input(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -207,6 +220,12 @@ def create_app(database_url: str) -> FastAPI:
         # Plain JSON: FastAPI's generic encoder walks every value and cost more than the push.
         return Response(_dumps({"results": results}), media_type="application/json")
 
+    @app.post("/sync/conflicts/restored")
+    async def restored(body: RestoredIn, token: Annotated[str, Depends(bearer)]) -> dict[str, Any]:
+        marked = await asyncio.wrap_future(store.submit_write(
+            lambda tx: merge.mark_restored(tx, auth.authenticate_in(tx, token), body.ids)))
+        return {"restored": marked}
+
     @app.get("/sync/pull")
     def pull(token: Annotated[str, Depends(bearer)],
              since: Annotated[int, Query(ge=0)] = 0,
@@ -215,6 +234,27 @@ def create_app(database_url: str) -> FastAPI:
         with store.transaction(write=False) as tx:
             body = merge.pull_in(tx, auth.authenticate_in(tx, token), since, limit)
         return Response(body, media_type="application/json")
+
+    @app.put("/files/{sha256}")
+    async def put_file(sha256: Sha256, request: Request, token: Annotated[str, Depends(bearer)]) -> dict[str, Any]:
+        data = await request.body()
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())  # 25 MB: off the loop
+        try:
+            mime = files.check_bytes(sha256, digest, data)
+        except files.BadFile as exc:
+            return _error(exc.status, str(exc))
+        # Through the writer like a push: the bytes are durable before the answer says "stored".
+        return await asyncio.wrap_future(store.submit_write(
+            lambda tx: files.store_file(tx, auth.authenticate_in(tx, token), sha256, mime, data)))
+
+    @app.get("/files/{sha256}")
+    def get_file(sha256: Sha256, token: Annotated[str, Depends(bearer)]) -> Response:
+        try:
+            with store.transaction(write=False) as tx:
+                mime, data = files.read_file(tx, auth.authenticate_in(tx, token), sha256)
+        except LookupError as exc:
+            return _error(404, str(exc))
+        return Response(data, media_type=mime)
 
     @app.get("/data/{table}/{row_uid}")
     def one_row(table: Name, row_uid: Uid, who: Annotated[auth.Principal, Depends(principal)]) -> dict[str, Any]:

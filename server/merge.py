@@ -9,12 +9,15 @@ edit replaces, is kept as a conflict with both values, so nothing a user typed d
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from typing import Any
 
 from server.auth import Principal
 from server.policy import Refused, Scope, can_read, check_report_rules, check_write, owner_of, scope_of
 from server.storage import ServerStore, Tx
+
+MAX_CLOCK_AHEAD_S = 24 * 3600  # more than any time-zone mistake; a wrong date is refused
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _quote = json.encoder.encode_basestring  # a JSON string literal (C speed)
@@ -115,6 +118,15 @@ def push_in(tx: Tx, who: Principal, ops: list[dict]) -> list[dict]:
     return results
 
 
+def _check_clock(hlc: str) -> None:
+    """Refuse an edit stamped far ahead of the server's clock: it would beat every real edit of that
+    field until real time caught up. Minutes of drift (and a time zone set wrong) are let through."""
+    ahead = int(hlc[:15]) / 1000 - time.time()
+    if ahead > MAX_CLOCK_AHEAD_S:
+        raise Refused(f"this device's clock is {ahead / 86400:.1f} days ahead of the server's; set the date and "
+                      "time right, then restore the edit from Conflicts")
+
+
 def _reused_key(op: dict) -> str:
     """Where an op is recorded when its id was already taken by a different edit (told apart by clock)."""
     return f"{op['op_id']}@{op['hlc']}"
@@ -144,6 +156,7 @@ def _apply(tx: Tx, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, op: dic
             lost[column] = [data.get(column), current]
     new_owner = owner_of(tx, table, uid, merged)
     try:
+        _check_clock(hlc)
         check_write(who, scope, table, uid, old_owner, new_owner, exists)
         changing = {c: values[c] for c in kept if data.get(c) != values[c] or c not in data}
         if changing or not exists:
@@ -209,10 +222,27 @@ def pull_in(tx: Tx, who: Principal, since: int, limit: int) -> str:
                                      "kept_hlc": conflict["kept_hlc"],
                                      "lost_value": json.loads(conflict["lost_value"]),
                                      "lost_hlc": conflict["lost_hlc"], "reason": conflict["reason"],
-                                     "created_at": conflict["created_at"]}))
+                                     "created_at": conflict["created_at"],
+                                     "restored_at": conflict.get("restored_at")}))
     cursor = items[-1][0] if items else since
     return (f'{{"objects":[{",".join(objects)}],"conflicts":[{",".join(conflicts)}],"next_cursor":{int(cursor)},'
             f'"has_more":{"true" if len(items) >= limit else "false"}}}')
+
+
+def mark_restored(tx: Tx, who: Principal, conflict_ids: list[int]) -> int:
+    """A laptop restored these conflicts: mark them so, with a new sequence number, so every laptop
+    that can see them pulls them again and shows them as restored. Returns how many changed."""
+    scope = scope_of(tx, who)
+    seq = _Seq(tx, len(conflict_ids))
+    now = _now()
+    marked = 0
+    for conflict_id in conflict_ids:
+        row = tx.one("SELECT table_name, owner, restored_at FROM conflicts WHERE id = ?", (conflict_id,))
+        if row is None or row["restored_at"] or not can_read(who, scope, row["table_name"], row["owner"]):
+            continue  # unknown, already restored, or not this user's to see: nothing to do
+        tx.execute("UPDATE conflicts SET restored_at = ?, seq = ? WHERE id = ?", (now, seq.next(), conflict_id))
+        marked += 1
+    return marked
 
 
 def get_object(store: ServerStore, who: Principal, table: str, row_uid: str) -> dict[str, Any]:

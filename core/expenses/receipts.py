@@ -7,35 +7,17 @@ database stays small and a receipt is never stored twice; `attachments` holds on
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from core.expenses.common import ExpenseError
 from core.storage import writes
 from core.storage.database import Store
+# The layout is shared with core.sync (which moves the files), so it lives in core.storage.
+from core.storage.receipt_files import (KINDS, MAX_BYTES, receipt_path, receipts_folder, sniff,  # noqa: F401
+                                        write_receipt_file)
 
-MAX_BYTES = 25 * 1024 * 1024
-KINDS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
-
-
-def sniff(head: bytes) -> str | None:
-    """The receipt's type from its magic bytes, whatever its name says; None when it is none of ours."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.lstrip(b"\r\n\t ")[:5] == b"%PDF-":
-        return "application/pdf"
-    return None
-
-
-def receipts_folder(store: Store) -> Path:
-    return Path(str(store.path) + ".receipts")
-
-
-def receipt_path(store: Store, sha256: str, mime: str) -> Path:
-    return receipts_folder(store) / sha256[:2] / f"{sha256}.{KINDS.get(mime, 'bin')}"
+__all__ = ["KINDS", "MAX_BYTES", "attachment", "read_receipt", "receipt_path", "receipts_folder", "sniff",
+           "store_receipt"]
 
 
 def read_receipt(path: Path | str) -> tuple[bytes, str]:
@@ -63,12 +45,7 @@ def store_receipt(store: Store, path: Path | str) -> tuple[int, bool]:
     existing = store.conn.execute("SELECT id FROM attachments WHERE sha256 = ?", (digest,)).fetchone()
     target = receipt_path(store, digest, mime)
     if not target.exists():
-        # Write beside, then rename: a crash never leaves a half receipt under its hash.
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".receipt-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+        write_receipt_file(target, data)
     if existing is not None:
         return existing["id"], True
     aid = writes.insert(store, "attachments", {"sha256": digest, "filename": Path(path).name, "mime": mime,

@@ -164,4 +164,10 @@ def _build() -> Gazetteer:
 
 
 if __name__ == "__main__":
-    print(write_bundle(Path(__file__).resolve().parents[2] / "resources" / Path(*BUNDLE)))
+    from core.territories.rules import COUNTY_BUNDLE, write_county_bundle
+
+    resources_dir = Path(__file__).resolve().parents[2] / "resources"
+    print(write_bundle(resources_dir / Path(*BUNDLE)))
+    # The territory rules' ZIP -> county table comes from the same zipcodes data.
+    write_county_bundle(resources_dir / Path(*COUNTY_BUNDLE))
+    print(resources_dir / Path(*COUNTY_BUNDLE))

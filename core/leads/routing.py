@@ -248,6 +248,9 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
     no_queue = "no queue takes this lead"
 
     queues_for: dict[tuple, list[Queue]] = {}
+    # The queue a kind of lead goes to (and the overflow words) until some queue has nobody free
+    # left: then it is worked out again (a few times a run, against once per lead).
+    choice: dict[tuple, tuple[Queue | None, str]] = {}
     score_matters = any(q.min_score is not None for q in queues)
     # Segments some queue takes from: which accounts are in them today, and for leads without an
     # account, the segments whose conditions (industry, size) the lead's own fields answer.
@@ -270,13 +273,17 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             in_segments = (in_account.get(lead["account_id"], no_segments) if lead["account_id"]
                            else frozenset(name for name, test in by_fields if test(lead)))
         key = (lead["source"], lead["state"], lead["score"] if score_matters else None, in_segments)
-        taking = queues_for.get(key)
-        if taking is None:
-            taking = queues_for[key] = [q for q in queues if q.takes(lead, in_segments)]
-        queue = next((q for q in taking if runs[q.id].free), taking[0] if taking else None)
+        chosen = choice.get(key)
+        if chosen is None:
+            taking = queues_for.get(key)
+            if taking is None:
+                taking = queues_for[key] = [q for q in queues if q.takes(lead, in_segments)]
+            queue = next((q for q in taking if runs[q.id].free), taking[0] if taking else None)
+            prefix = "".join(f"{q.name} has nobody free; " for q in taking[:taking.index(queue)]) if queue else ""
+            chosen = choice[key] = (queue, prefix)
+        queue, prefix = chosen
         run = runs[queue.id] if queue else None
         qid = queue.id if queue else None
-        prefix = "".join(f"{q.name} has nobody free; " for q in taking[:taking.index(queue)]) if queue else ""
         rep_id: int | None = None
         kind = "waiting"
         # An existing customer's lead goes to the account's owner, whoever's turn it is.
@@ -294,10 +301,16 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
             reason = prefix + f"Waiting: {no_queue} (source {lead['source'] or 'none'!s})"
         elif rep_id is None:
             industry = (lead["industry"] or "").casefold()
+            where = queue.name
+            if queue.segments:
+                # Why this queue: which of its segments the lead is in (by its account, or by its own industry and size).
+                seg_names = [n for n in queue.segments if n.strip().lower() in in_segments]
+                how = "its account is in" if lead["account_id"] else "the lead fits"
+                where += f" ({how} segment {', '.join(seg_names)})"
             product = (lead["product"] or "").casefold()
             free = run.free
             if not free:
-                reason = prefix + f"Waiting in {queue.name}: nobody is free{run.skipped()}"
+                reason = prefix + f"Waiting in {where}: nobody is free{run.skipped()}"
             elif queue.mode == "best_available":
                 def fit(m: Member) -> int:
                     skills = reps[m.rep_id].skills
@@ -307,7 +320,7 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                 matched = [rep.skill_words[s] for s in (industry, product) if s and s in rep.skills]
                 skill_text = (f"{' and '.join(matched)} specialist" if matched
                               else "no specialist for this lead is free")
-                reason = (prefix + f"Best available in {queue.name}: {rep.name} ({skill_text}, "
+                reason = (prefix + f"Best available in {where}: {rep.name} ({skill_text}, "
                           f"{rep.load} open leads, fewest among the best matches)")
                 zip_owner = geo.get(zip5(lead["postal_code"])) if lead["postal_code"] else None
                 if zip_owner is not None and zip_owner != rep.id and zip_owner in reps:
@@ -316,6 +329,8 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                                else f"; chosen over {reps[zip_owner].name}, who covers ZIP {lead['postal_code']}")
                 rep_id, kind = rep.id, "best_available"
                 run.took(pick)
+                if not run.free:
+                    choice.clear()
             else:
                 # Skills never break fairness: a specialist takes a lead of their industry or product
                 # when it is still their turn this round (it does not put them a lead ahead).
@@ -335,10 +350,12 @@ def route_leads(store: Store, *, at: datetime | None = None, lead_ids: list[int]
                         break
                 rep = reps[pick.rep_id]
                 weight = f", weight {pick.weight}" if pick.weight != 1 else ""
-                reason = (prefix + f"Round robin in {queue.name}{among}: {rep.name}'s turn "
+                reason = (prefix + f"Round robin in {where}{among}: {rep.name}'s turn "
                           f"({run.count[rep.id] - pick.baseline} earlier leads in this queue{weight}){run.skipped()}")
                 rep_id, kind = rep.id, "rotation"
                 run.took(pick)
+                if not run.free:
+                    choice.clear()
         if rep_id is not None:
             reps[rep_id].load += 1
             rep_name = reps[rep_id].name

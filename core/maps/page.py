@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -10,10 +11,6 @@ from dataclasses import dataclass, field
 from importlib import resources as _resources
 from pathlib import Path
 from typing import Any
-
-import folium
-from branca.element import Element, MacroElement
-from jinja2 import Template
 
 from core.maps import assets, boundaries
 from core.maps.layers import MapData, MapOptions, load_map_data
@@ -30,18 +27,25 @@ def _text(name: str) -> str:
     return _resources.files("core.maps").joinpath(name).read_text(encoding="utf-8")
 
 
-class _Layers(MacroElement):
-    """Our layers, started once folium's map exists."""
+@functools.cache
+def _layers_element() -> type:
+    """The element that starts our layers once folium's map exists (made on first use: folium, branca and
+    pandas take 1-2 s to import, which the app's views and the CLI should pay only when they draw a map)."""
+    from branca.element import MacroElement
+    from jinja2 import Template
 
-    _template = Template("""
+    class Layers(MacroElement):
+        _template = Template("""
 {% macro script(this, kwargs) %}
 FieldAtlasMap.start({{ this._parent.get_name() }}, __FIELDATLAS_PAYLOAD__);
 {% endmacro %}
 """)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "FieldAtlasLayers"
+        def __init__(self) -> None:
+            super().__init__()
+            self._name = "FieldAtlasLayers"
+
+    return Layers
 
 
 def _json(value: Any) -> str:
@@ -89,6 +93,9 @@ def _overlaps(a: tuple | None, b: tuple) -> bool:
 
 def render_html(data: MapData, options: MapOptions, asset_base: str, page_payload: dict | None = None) -> str:
     """The page as HTML; scripts and styles come from `asset_base` (relative folder or file:// URL)."""
+    import folium
+    from branca.element import Element
+
     scripts, styles = assets.urls(asset_base)
     fmap = folium.Map(location=[31.0, -99.0], zoom_start=6, tiles=None, control_scale=True,
                       prefer_canvas=False, zoom_snap=0.25, max_zoom=18, min_zoom=3)
@@ -101,7 +108,7 @@ def render_html(data: MapData, options: MapOptions, asset_base: str, page_payloa
     if options.interactive:
         header.add_child(Element(f'<script src="{assets.QWEBCHANNEL_JS}"></script>'), name="fa_qwebchannel")
     header.add_child(Element(f"<script>{_text('map.js')}</script>"), name="fa_js")
-    fmap.add_child(_Layers())
+    fmap.add_child(_layers_element()())
     # The data goes in after folium has rendered: branca re-parses rendered HTML as a Jinja
     # template, and tokenising megabytes of JSON would take seconds for 100,000 accounts.
     html = fmap.get_root().render()

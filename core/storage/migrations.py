@@ -559,6 +559,20 @@ def m0009_account_visit_fields(db: sqlite_utils.Database) -> None:
         conn.execute("PRAGMA foreign_keys = ON")
 
 
+@migrations()
+def m0010_sync_files(db: sqlite_utils.Database) -> None:
+    # Receipt files travel with sync by their SHA-256. sync_files records, per file, when the server
+    # confirmed it holds the bytes (uploaded here or downloaded from it), or why the server refused
+    # it, so a sync neither sends a file twice nor retries one the server will never take.
+    run_sql(db, """
+CREATE TABLE sync_files (
+    sha256 TEXT PRIMARY KEY,
+    on_server_at TEXT,
+    refused TEXT
+) WITHOUT ROWID
+""")
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]

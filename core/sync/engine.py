@@ -24,7 +24,7 @@ from core.changes import Changes
 from core.clock import Timestamp
 from core.storage import change_log, writes
 from core.storage.database import Store
-from core.sync import credentials
+from core.sync import credentials, files
 from core.sync.transport import NotLoggedIn, Server, SyncError
 
 PUSH_BATCH = 250
@@ -210,6 +210,9 @@ class SyncReport:
     pulled: int = 0
     conflicts: int = 0
     parked: int = 0
+    files_sent: int = 0
+    files_received: int = 0
+    files_refused: list[str] = field(default_factory=list)
     touched: dict[str, set[int]] = field(default_factory=dict)
 
     def changes(self) -> Changes:
@@ -228,6 +231,10 @@ class SyncReport:
             parts.append(f"{self.conflicts} new conflicts")
         if self.parked:
             parts.append(f"{self.parked} waiting for related rows")
+        if self.files_sent or self.files_received:
+            parts.append(f"receipt files: {self.files_sent} sent, {self.files_received} received")
+        if self.files_refused:
+            parts.append(f"{len(self.files_refused)} receipt files refused ({'; '.join(self.files_refused[:3])})")
         return ", ".join(parts)
 
 
@@ -318,15 +325,44 @@ def _retry_parked(store: Store, ids: _Ids, known: set[str], report: SyncReport) 
 
 
 def _store_conflicts(store: Store, conflicts: list[dict]) -> int:
+    """Keep the server's conflicts; one restored on another laptop is marked restored here too.
+    Returns how many new open conflicts came."""
     added = 0
     for c in conflicts:
+        restored = c.get("restored_at")
         cur = store.conn.execute(
             "INSERT INTO conflicts (server_id, table_name, row_uid, column_name, kept_value, kept_hlc, lost_value, "
-            "lost_hlc, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(server_id) DO NOTHING",
+            "lost_hlc, reason, created_at, restored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(server_id) DO NOTHING",
             (c["id"], c["table"], c["row_uid"], c["column"], _dumps(c["kept_value"]), c["kept_hlc"],
-             _dumps(c["lost_value"]), c["lost_hlc"], c["reason"], c["created_at"]))
-        added += cur.rowcount
+             _dumps(c["lost_value"]), c["lost_hlc"], c["reason"], c["created_at"], restored))
+        if cur.rowcount:
+            added += restored is None
+        elif restored:
+            store.conn.execute("UPDATE conflicts SET restored_at = ? WHERE server_id = ? AND restored_at IS NULL",
+                               (restored, c["id"]))
     return added
+
+
+# Conflicts restored here whose server ids the server has not been told yet: an outbox in sync_state
+# (a JSON list), written in the restore's own transaction so it cannot be lost.
+_RESTORED_KEY = "restored_unsent"
+
+
+def queue_restored(store: Store, server_id: int) -> None:
+    waiting = set(json.loads(get_state(store, _RESTORED_KEY, "[]") or "[]"))
+    waiting.add(int(server_id))
+    set_state(store, **{_RESTORED_KEY: json.dumps(sorted(waiting))})
+
+
+def _send_restored(store: Store, server: Server) -> None:
+    waiting = json.loads(get_state(store, _RESTORED_KEY, "[]") or "[]")
+    for start in range(0, len(waiting), 1000):
+        chunk = waiting[start:start + 1000]
+        server.request("POST", "/sync/conflicts/restored", json={"ids": chunk})
+        with store.atomic():  # restores made meanwhile stay queued
+            left = set(json.loads(get_state(store, _RESTORED_KEY, "[]") or "[]")) - set(chunk)
+            set_state(store, **{_RESTORED_KEY: json.dumps(sorted(left))})
 
 
 def _see_clock(store: Store, readings: Iterable[str]) -> None:
@@ -467,8 +503,12 @@ def sync(store: Store, server: Server | None = None, *, progress: Callable[[str]
     server = server or open_server(store)
     report = SyncReport()
     try:
+        # Receipt bytes first, so a laptop that pulls the expense can fetch its file at once.
+        report.files_sent, report.files_refused = files.upload(store, server)
         push(store, server, report, progress=progress)
+        _send_restored(store, server)  # after the push: the restored value itself is already there
         pull(store, server, report, progress=progress)
+        report.files_received = files.download(store, server)
     except SyncError as exc:
         set_state(store, last_error=str(exc))
         raise

@@ -50,9 +50,10 @@ class Server:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def request(self, method: str, path: str, **kwargs) -> Any:
+    def request(self, method: str, path: str, *, raw: bool = False, **kwargs) -> Any:
         """Send, retrying network errors and 5xx with backoff (every call the client makes is safe to
-        repeat: pushes are idempotent by op id); 4xx answers are raised at once."""
+        repeat: pushes are idempotent by op id, files by their hash); 4xx answers are raised at once.
+        Returns the decoded JSON answer, or its bytes when raw."""
         last: Exception | None = None
         for attempt in range(RETRIES):
             try:
@@ -61,7 +62,7 @@ class Server:
                 last = exc
             else:
                 if response.status_code < 400:
-                    return response.json()
+                    return response.content if raw else response.json()
                 message = _detail(response)
                 if response.status_code == 401:
                     raise NotLoggedIn(message)
@@ -88,6 +89,13 @@ class Server:
 
     def pull(self, since: int, limit: int) -> dict[str, Any]:
         return self.request("GET", "/sync/pull", params={"since": since, "limit": limit})
+
+    def put_file(self, sha256: str, mime: str, data: bytes) -> dict[str, Any]:
+        return self.request("PUT", f"/files/{sha256}", content=data, headers={"Content-Type": mime},
+                            timeout=max(60.0, len(data) / 250_000))  # a 25 MB receipt on a slow uplink
+
+    def get_file(self, sha256: str) -> bytes:
+        return self.request("GET", f"/files/{sha256}", raw=True, timeout=120.0)
 
 
 def _detail(response: httpx.Response) -> str:

@@ -128,6 +128,11 @@ _county_lock = threading.Lock()
 _county_by_zip: dict[str, str] | None = None
 
 
+# ZIP -> county as shipped in resources/ (0.05 s to read): building it from the zipcodes package
+# (list_all() makes 42,000 dicts) took 1-2.5 s, most of the Territories view's first load.
+COUNTY_BUNDLE = ("geo", "zip_counties.json.gz")
+
+
 def county_of_zip(postal_code: str | None) -> str | None:
     """The county of a US ZIP code ("Harris County"), from the bundled zipcodes data, cached."""
     global _county_by_zip
@@ -136,10 +141,57 @@ def county_of_zip(postal_code: str | None) -> str | None:
     if _county_by_zip is None:
         with _county_lock:
             if _county_by_zip is None:
-                import zipcodes
-
-                _county_by_zip = {z["zip_code"]: z.get("county") or "" for z in zipcodes.list_all()}
+                _county_by_zip = _load_county_bundle() or _counties_from_zipcodes()
     return _county_by_zip.get(str(postal_code)[:5]) or None
+
+
+def _counties_from_zipcodes() -> dict[str, str]:
+    import zipcodes
+
+    return {z["zip_code"]: z.get("county") or "" for z in zipcodes.list_all()}
+
+
+def _zipcodes_version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("zipcodes")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _load_county_bundle() -> dict[str, str] | None:
+    """The shipped table, or None when it is missing or was made from other zipcodes data (then: rebuilt)."""
+    import gzip
+
+    try:
+        import resources
+
+        with gzip.open(resources.path(*COUNTY_BUNDLE), "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (ImportError, OSError, ValueError):
+        return None
+    if data.get("zipcodes_version") != _zipcodes_version():
+        return None
+    # Stored per county (a name once, its ZIPs after it): a fifth of the size of one entry per ZIP.
+    return {code: county for county, codes in data["counties"].items() for code in codes.split()}
+
+
+def write_county_bundle(path) -> None:
+    """Write resources/geo/zip_counties.json.gz from the installed zipcodes data (`python -m core.geocoding.offline`)."""
+    import gzip
+    from pathlib import Path
+
+    by_county: dict[str, list[str]] = {}
+    for code, county in sorted(_counties_from_zipcodes().items()):
+        by_county.setdefault(county, []).append(code)
+    data = {"about": "US ZIP code -> county, from the zipcodes package (public-domain US data). Regenerate with "
+                     "`python -m core.geocoding.offline`.",
+            "zipcodes_version": _zipcodes_version(),
+            "counties": {county: " ".join(codes) for county, codes in by_county.items()}}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
+        json.dump(data, fh, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
             except KeyError as exc:
                 raise CliError(f"--id: {exc.args[0]}") from exc
             except svc.ValidationError as exc:
-                raise CliError(f"account {args.id}: {exc}") from exc
+                # A refused value already names its account ("account 7: visit_minutes: ..."); an
+                # unreadable one names only the field: name the account once either way.
+                prefix, message = f"account {args.id}: ", str(exc)
+                raise CliError(message if message.startswith(prefix) else prefix + message) from exc
         try:
             row = svc.get_account(store, args.id)
         except KeyError as exc:

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "balance", help="balance territories across reps and save the plan as a scenario",
         description="Find a plan where every rep's workload (visits x (visit time + travel from home)) is "
                     "within a tolerance of their share, travel is low, locked and named accounts stay, and at "
-                    "most K%% of accounts change owner. The plan is saved as a draft scenario; --apply (as a "
+                    "most K% of accounts change owner. The plan is saved as a draft scenario; --apply (as a "
                     "manager) gives the accounts to their new reps and records the ownership history.")
     p.add_argument("--db", metavar="PATH", required=True, help="the FieldAtlas database file")
     p.add_argument("--reps", metavar="ID,...", help="balance only these reps (ids or names, comma-separated)")

@@ -8,7 +8,8 @@ from datetime import date
 
 from core.books.scores import store_scores
 from core.books.refresh import apply_refresh, book_sizes, plan_refresh, set_capacity
-from core.segments import RULE_KEYS, SegmentProblem, check_rule, describe, find_segment, list_segments, save_segment
+from core.segments import (RULE_KEYS, SegmentProblem, check_rule, delete_segment, describe, find_segment, list_segments,
+                           save_segment)
 from core.reps import find_rep
 from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date, open_store
 
@@ -45,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_db_argument(s)
     s.add_argument("--save", metavar="NAME")
     s.add_argument("--rule", metavar="JSON", help='e.g. {"industries": ["Healthcare"], "min_employees": 50}')
+    s.add_argument("--remove", metavar="NAME", help="remove a segment no queue or territory uses")
     add_json_argument(s)
     p.set_defaults(func=run)
 
@@ -106,6 +108,8 @@ def _segments(args, store) -> int:
         if not isinstance(rule, dict):
             raise CliError("--rule: a JSON object, e.g. {\"industries\": [\"Healthcare\"]}")
         save_segment(store, args.save, check_rule(rule))
+    if args.remove:
+        delete_segment(store, args.remove)
     rows = list_segments(store)
     text = "\n".join(f"{r['name']:24} {r['accounts']:6,} accounts   {describe(r['rule'])}" for r in rows) or \
         "No segments yet: `fieldatlas books segments --save NAME --rule JSON`."

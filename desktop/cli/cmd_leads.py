@@ -141,6 +141,8 @@ def _list(args, store) -> int:
 
 def _why(args, store) -> int:
     rows = decisions_for(store, args.lead_id)
+    if not rows and not store.scalar("SELECT 1 FROM leads WHERE id = ?", (args.lead_id,)):
+        raise CliError(f"lead {args.lead_id} does not exist")
     text = "\n".join(f"{r['created_at']}  {r['kind']:14} {r['rep'] or '(waiting)'}: {r['reason']}" for r in rows)
     emit(args, text or f"Lead {args.lead_id} has not been routed yet.", {"lead_id": args.lead_id, "decisions": rows})
     return 0

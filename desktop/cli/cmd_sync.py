@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         except SyncError as exc:
             raise CliError(f"sync: {exc}") from exc
         emit(args, report.summary(), {"pushed": report.pushed, "rejected": report.rejected, "pulled": report.pulled,
-                                      "conflicts": report.conflicts, "parked": report.parked})
+                                      "conflicts": report.conflicts, "parked": report.parked,
+                                      "files_sent": report.files_sent, "files_received": report.files_received,
+                                      "files_refused": report.files_refused})
         return 0
     finally:
         store.close()

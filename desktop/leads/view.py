@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from core.books.scores import ScoresResult, store_scores
 from core.books.refresh import BooksPlan, apply_refresh, book_sizes, plan_refresh
-from core.segments import known_industries, list_segments
+from core.segments import SegmentProblem, delete_segment, known_industries, list_segments
 from core.changes import Changes
 from core.leads.importing import import_leads
 from core.leads.queues import QueueProblem, queue_overview, remove_member, set_member
@@ -222,11 +222,15 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.new_segment_button.clicked.connect(lambda: self.edit_segment(None))
         self.edit_segment_button = QPushButton("Edit segment…")
         self.edit_segment_button.clicked.connect(lambda: self.edit_segment(self.segments_table.currentRow()))
+        self.remove_segment_button = QPushButton("Remove segment")
+        self.remove_segment_button.setObjectName("remove-segment")
+        self.remove_segment_button.clicked.connect(self.remove_segment)
         segment_bar = QHBoxLayout()
         segment_bar.addWidget(QLabel("<b>Segments</b> (feed a refresh, a queue or a territory rule)"))
         segment_bar.addStretch(1)
         segment_bar.addWidget(self.new_segment_button)
         segment_bar.addWidget(self.edit_segment_button)
+        segment_bar.addWidget(self.remove_segment_button)
         books_tab = QWidget()
         lay = QVBoxLayout(books_tab)
         lay.addLayout(bar)
@@ -325,6 +329,7 @@ class LeadsView(LoadsOnWorker, QWidget):
                                   after.get(b["rep_id"], "")] for b in snap.books])
         _fill(self.segments_table, [[s["name"], s["accounts"], s["describe"]] for s in snap.segments])
         self.edit_segment_button.setEnabled(bool(snap.segments))
+        self.remove_segment_button.setEnabled(bool(snap.segments))
 
     # --- actions ---------------------------------------------------------------------------
     def import_file(self, path: str | None = None) -> None:
@@ -436,6 +441,20 @@ class LeadsView(LoadsOnWorker, QWidget):
         self.scores_button.setEnabled(True)
         self.message.setText(result.summary())
         self.ctx.apply(result.changes)
+
+    def remove_segment(self) -> None:
+        row = self.segments_table.currentRow()
+        if self.snapshot is None or not 0 <= row < len(self.snapshot.segments):
+            self.message.setText("Choose a segment in the list first.")
+            return
+        name = self.snapshot.segments[row]["name"]
+        try:
+            changes = delete_segment(self.ctx.store, name)
+        except SegmentProblem as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.setText(f"Segment {name} removed.")
+        self.ctx.apply(changes)
 
     def preview_books(self) -> None:
         db = self.ctx.store.path

@@ -41,8 +41,8 @@ def register_scheme() -> None:
 
 
 def _osm_tile_url() -> str:
-    # Imported when needed: core.maps.page brings folium and pandas (1-2 s), and this package is
-    # imported at every start of the app, because the sidebar asks whether desktop.map.view exists.
+    # Imported when needed: this package is imported at every start of the app (the sidebar asks
+    # whether desktop.map.view exists), and core.maps.page is the map's page builder.
     from core.maps.page import OSM_TILE_URL
 
     return OSM_TILE_URL

@@ -328,22 +328,28 @@ class WeekTab(QWidget):
             return
         for sh in plan.problem.shifts:
             self.move_day.addItem(sh.day, sh.id)
+        # Due accounts no planned day will do come first: nothing in the plan can fix them, so they
+        # should not hide at the bottom of a long list.
+        for aid, why in sorted(plan.not_open.items()):
+            acc = plan.accounts.get(aid, {})
+            item = QListWidgetItem(f"{acc.get('name', aid)} ({acc.get('tier') or '-'}): due, but {why}")
+            item.setToolTip(item.text())
+            # Not a stop of this plan (no day will do), so it cannot be moved onto a day.
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.unserved.addItem(item)
         for u in plan.result.unserved:
             acc = plan.accounts.get(u.stop_id, {})
             item = QListWidgetItem(f"{acc.get('name', u.stop_id)} ({acc.get('tier') or '-'}): {u.reason}")
             item.setData(Qt.ItemDataRole.UserRole, u.stop_id)
-            self.unserved.addItem(item)
-        for aid, why in sorted(plan.not_open.items()):
-            acc = plan.accounts.get(aid, {})
-            item = QListWidgetItem(f"{acc.get('name', aid)} ({acc.get('tier') or '-'}): due, but {why}")
-            # Not a stop of this plan (no day will do), so it cannot be moved onto a day.
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
             self.unserved.addItem(item)
         r = plan.result
         state = "Saved plan" if saved else ("Edited plan" if r.engine == "check" else "Plan")
         self.summary.setText(f"{state} for {plan.rep['name']}: {len(r.served)} visits over "
                              f"{sum(1 for x in r.routes if x.visits)} days, {r.drive_minutes / 60:.1f} h driving, "
                              f"{r.distance / 1609.344:,.0f} mi; {len(r.unserved)} not planned."
+                             + (f" {len(plan.not_open)} due account{'s have' if len(plan.not_open) != 1 else ' has'} "
+                                "no day here it may be visited on (closed or not a visit weekday)."
+                                if plan.not_open else "")
                              + (" Stopped early: best plan so far." if r.stopped_by == "cancelled" else "")
                              + "".join(f"\n{plan.problem.shift(day).day} is {plan.fill(day):.0%} full: {why}."
                                        for day, why in plan.notes.items())

@@ -66,6 +66,7 @@ def test_owner_by_name_and_clearing_a_field(demo_db, capsys):
     ("allowed_weekdays", "funday", "unknown weekday 'funday'"),
     ("tier", "Z", "must be A, B or C"),
     ("colour", "red", "is not an account field"),
+    ("visit_minutes", "-5", "account 7: visit_minutes: must not be negative"),
 ])
 def test_bad_values_are_refused_and_nothing_is_written(demo_db, capsys, field, value, message):
     store = open_database(demo_db)
@@ -74,6 +75,7 @@ def test_bad_values_are_refused_and_nothing_is_written(demo_db, capsys, field, v
     code, out, err = run(capsys, "account", "set", "--db", str(demo_db), "--id", "7", "--field", field,
                          "--value", value)
     assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+    assert err.count("account 7:") <= 1, err  # the account is named once, not "account 7: account 7: ..."
     store = open_database(demo_db)
     try:
         assert store.scalar("SELECT max(seq) FROM change_log") == before

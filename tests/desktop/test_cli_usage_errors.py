@@ -73,3 +73,9 @@ def test_installed_script_path_prints_one_line(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("fieldatlas: error: plan: ")
+
+
+@pytest.mark.parametrize("path, parser", _leaf_commands(), ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_help_text_shows_no_escaped_percent_signs(path, parser):
+    """argparse %-formats help= strings but prints a description as written: '%%' there shows as '%%'."""
+    assert "%%" not in parser.format_help(), " ".join(path)

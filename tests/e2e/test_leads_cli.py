@@ -141,3 +141,24 @@ def test_books_scores_stores_fit_and_timing_then_a_segment_counts_by_score(demo_
     assert main(["books", "segments", "--db", db, "--json"]) == 0
     segment = next(s for s in json.loads(capsys.readouterr().out)["segments"] if s["name"] == "High fit")
     assert 0 < segment["accounts"] < 1500
+
+
+def test_books_segments_remove_refuses_a_segment_in_use(demo_db, capsys):
+    db = str(demo_db)
+    for name in ("Spare", "Kept"):
+        assert main(["books", "segments", "--db", db, "--save", name, "--rule", '{"industries": ["Retail"]}']) == 0
+    assert main(["leads", "queue", "Retail desk", "--db", db, "--segments", "Kept"]) == 0
+    capsys.readouterr()
+    assert main(["books", "segments", "--db", db, "--remove", "kept"]) == 1
+    assert "used by queue Retail desk" in capsys.readouterr().err
+    assert main(["books", "segments", "--db", db, "--remove", "Spare", "--json"]) == 0
+    assert [s["name"] for s in json.loads(capsys.readouterr().out)["segments"]] == ["Kept"]
+
+
+def test_why_names_a_lead_that_does_not_exist(demo_db, capsys):
+    assert main(["leads", "why", "99999", "--db", str(demo_db)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "lead 99999 does not exist" in err and len(err.splitlines()) == 1
+    # A lead that exists but was not routed yet still says so, exit 0.
+    assert main(["leads", "why", "1", "--db", str(demo_db)]) == 0
+    assert "has not been routed yet" in capsys.readouterr().out

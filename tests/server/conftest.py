@@ -4,6 +4,7 @@ reachable, PostgreSQL; plus laptops (client databases) logged in to it."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 
 ADMIN = ("admin@example.com", "admin password")
+# Clock readings (ms) for hand-made ops: an hour ago, so they are real past times (the server refuses
+# readings more than a day ahead of its own clock).
+CLOCK_BASE = int(time.time() * 1000) - 3_600_000
 PG_ENV = "FIELDATLAS_TEST_POSTGRES_URL"
 
 

@@ -7,13 +7,13 @@ import pytest
 
 from server.storage import ServerStore
 
-from tests.server.conftest import ADMIN, add_user, admin_token
+from tests.server.conftest import ADMIN, CLOCK_BASE, add_user, admin_token
 
 NODE = "adminnode"
 
 
 def hlc(n: int, node: str = NODE) -> str:
-    return f"{1_800_000_000_000 + n:015d}-00000-{node}"
+    return f"{CLOCK_BASE + n:015d}-00000-{node}"
 
 
 def op(n: int, table: str, uid: str, values: dict, kind: str = "insert") -> dict:
@@ -219,3 +219,39 @@ def test_a_submitted_report_cannot_be_changed_by_a_sync(server):
     with client(server, admin_token(server)) as c:
         assert c.get("/data/expenses/expR1").json()["values"]["amount_cents"] == 1250
         assert c.get("/data/expense_reports/reportR1").json()["values"]["state"] == "exported"
+
+
+def test_only_who_can_see_a_conflict_marks_it_restored(server):
+    _seed_team(server)
+    with client(server, admin_token(server)) as c:  # an older phone edit of R3's account loses: a conflict
+        c.post("/sync/push", json={"node_id": NODE, "ops": [op(300, "accounts", "acctR3", {"phone": "new"}, "update")]})
+        late = {**op(299, "accounts", "acctR3", {"phone": "old"}, "update"), "op_id": "other-299",
+                "hlc": hlc(299, "other")}
+        c.post("/sync/push", json={"node_id": "other", "ops": [late]})
+        found = [x for x in c.get("/sync/pull", params={"limit": 2000}).json()["conflicts"] if x["row_uid"] == "acctR3"]
+    assert len(found) == 1 and found[0]["restored_at"] is None
+    conflict_id = found[0]["id"]
+    with client(server, login(server, "rita@example.com")) as c:
+        assert c.post("/sync/conflicts/restored", json={"ids": [conflict_id]}).json() == {"restored": 0}
+        assert c.post("/sync/conflicts/restored", json={"ids": ["x"]}).status_code == 422
+    with client(server, login(server, "rosa@example.com")) as c:
+        cursor = c.get("/sync/pull", params={"limit": 2000}).json()["next_cursor"]
+        assert c.post("/sync/conflicts/restored", json={"ids": [conflict_id]}).json() == {"restored": 1}
+        assert c.post("/sync/conflicts/restored", json={"ids": [conflict_id]}).json() == {"restored": 0}
+        again = c.get("/sync/pull", params={"since": cursor}).json()["conflicts"]
+    assert [(x["id"], x["restored_at"] is not None) for x in again] == [(conflict_id, True)]
+
+
+def test_an_edit_stamped_days_ahead_is_refused_and_drift_is_not(server):
+    import time
+
+    def stamped(n: int, seconds_ahead: float) -> dict:
+        return {**op(n, "accounts", f"clock{n}", {"name": f"Acme {n}"}),
+                "hlc": f"{int((time.time() + seconds_ahead) * 1000):015d}-00000-{NODE}"}
+
+    with client(server, admin_token(server)) as c:
+        results = c.post("/sync/push", json={"node_id": NODE, "ops": [stamped(400, 2 * 86400), stamped(401, 3600)]})
+        far, drift = results.json()["results"]
+        assert far["status"] == "rejected" and "2.0 days ahead" in far["reason"] and "set the date" in far["reason"]
+        assert drift["status"] == "applied", "an hour of drift (a wrong time zone) is let through"
+        assert c.get("/data/accounts/clock400").status_code == 404, "nothing of the refused edit was kept"

@@ -10,14 +10,20 @@ import pytest
 from server import auth, merge
 from server.storage import ServerStore
 
-from tests.server.conftest import ADMIN
+from tests.server.conftest import ADMIN, CLOCK_BASE
 
 NODE = "gcnode"
 
 
 def _op(n: int, uid: str, values: dict) -> dict:
     return {"op_id": f"{NODE}-{n}", "table": "accounts", "row_uid": uid, "op": "insert", "values": values,
-            "hlc": f"{1_800_000_000_000 + n:015d}-00000-{NODE}"}
+            "hlc": f"{CLOCK_BASE + n:015d}-00000-{NODE}"}
+
+
+def _admin(store: ServerStore) -> auth.Principal:
+    with store.transaction(write=False) as tx:
+        admin = tx.one("SELECT id, email, role, rep_uid FROM users WHERE email = ?", (ADMIN[0],))
+    return auth.Principal(int(admin["id"]), admin["email"], admin["role"], admin["rep_uid"])
 
 
 def _count(store: ServerStore, sql: str) -> int:
@@ -28,9 +34,7 @@ def _count(store: ServerStore, sql: str) -> int:
 def test_one_failing_push_in_a_batch_leaves_the_others_applied(database_url):
     store = ServerStore(database_url)
     try:
-        with store.transaction(write=False) as tx:
-            admin = tx.one("SELECT id, email, role, rep_uid FROM users WHERE email = ?", (ADMIN[0],))
-        who = auth.Principal(int(admin["id"]), admin["email"], admin["role"], admin["rep_uid"])
+        who = _admin(store)
         gate, entered = threading.Event(), threading.Event()
 
         def hold(tx):  # keeps the writer busy so the next pushes queue into one batch
@@ -75,9 +79,7 @@ def test_one_failing_push_in_a_batch_leaves_the_others_applied(database_url):
 def test_a_push_repeating_an_op_id_in_itself_applies_it_once(sqlite_url):
     store = ServerStore(sqlite_url)
     try:
-        with store.transaction(write=False) as tx:
-            admin = tx.one("SELECT id, email, role, rep_uid FROM users WHERE email = ?", (ADMIN[0],))
-        who = auth.Principal(int(admin["id"]), admin["email"], admin["role"], admin["rep_uid"])
+        who = _admin(store)
         one = _op(1, "a", {"name": "Acme"})
         results = merge.push(store, who, [one, one, _op(2, "a", {"phone": "512"})])
         assert [r["status"] for r in results] == ["applied", "duplicate", "applied"]
@@ -93,12 +95,10 @@ def test_an_op_id_reused_by_another_edit_is_applied_not_taken_for_a_retry(sqlite
     'duplicate' and dropped."""
     store = ServerStore(sqlite_url)
     try:
-        with store.transaction(write=False) as tx:
-            admin = tx.one("SELECT id, email, role, rep_uid FROM users WHERE email = ?", (ADMIN[0],))
-        who = auth.Principal(int(admin["id"]), admin["email"], admin["role"], admin["rep_uid"])
+        who = _admin(store)
         first = _op(7, "a", {"name": "Acme"})
         assert merge.push(store, who, [first])[0]["status"] == "applied"
-        later = {**first, "values": {"name": "Acme Tools"}, "hlc": f"{1_800_000_500_000:015d}-00000-{NODE}",
+        later = {**first, "values": {"name": "Acme Tools"}, "hlc": f"{CLOCK_BASE + 500_000:015d}-00000-{NODE}",
                  "op": "update"}
         answer = merge.push(store, who, [later])[0]
         assert answer["status"] == "applied" and answer["op_id"] == first["op_id"] and "hlc" not in answer

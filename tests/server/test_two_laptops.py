@@ -63,6 +63,15 @@ def test_two_laptops_edit_the_same_account_offline_and_end_identical(server, tmp
     a.sync()
     b.sync()
     assert account_state(a.store, uid)[1] == account_state(b.store, uid)[1] == "512-AAA"
+    # The restore is marked on the other laptop too, and on one that joins later.
+    assert conflicts.list_conflicts(b.store) == [], "restored on A, so no longer open on B"
+    assert [c.restored_at is not None for c in conflicts.list_conflicts(b.store, include_restored=True)
+            if c.row_uid == uid] == [True]
+    c = make_laptop(tmp_path, "c", server, *ADMIN)
+    c.sync()
+    assert conflicts.list_conflicts(c.store) == []
+    assert len(conflicts.list_conflicts(c.store, include_restored=True)) == 1
+    assert engine.get_state(a.store, "restored_unsent") == "[]", "the server was told once"
 
 
 def test_deletes_travel_as_tombstones_and_a_restore_brings_the_row_back(server, tmp_path):

@@ -42,6 +42,9 @@ def test_leads_from_accounts_in_the_segment_go_to_its_queue(desk):
     # The matched account decides (a small clinic, whatever the lead form said); no size, no match.
     assert [queue_of[i] for i in in_small + no_account_small + no_account_unknown] == [ids["regular"]] * 3
     assert {a["rep_id"] for a in result.assignments if a["queue_id"] == ids["health"]} == {reps[3]}
+    reasons = {a["lead_id"]: a["reason"] for a in result.assignments}
+    assert reasons[in_big[0]].startswith("Round robin in Health desk (its account is in segment Big healthcare): ")
+    assert reasons[no_account_big[0]].startswith("Round robin in Health desk (the lead fits segment Big healthcare): ")
 
 
 def test_a_segment_about_behaviour_takes_only_leads_from_accounts_in_it(desk):
@@ -62,3 +65,16 @@ def test_queue_segments_are_checked_shown_and_cleared(desk):
     save_queue(store, "Health desk", segments=[])
     shown = next(q for q in queue_overview(store) if q["id"] == ids["health"])
     assert shown["segments"] == [] and shown["takes"] == "every lead"
+
+
+def test_a_segment_in_use_cannot_be_removed_until_nothing_names_it(desk):
+    from core.segments import SegmentProblem, delete_segment, list_segments
+    from core.territories.service import create_territory
+    store, reps, ids = desk
+    create_territory(store, {"name": "Big health book", "kind": "customer_size", "rule": {"in_segments": ["Big healthcare"]}})
+    with pytest.raises(SegmentProblem, match="used by queue Health desk, territory Big health book"):
+        delete_segment(store, "big healthcare")
+    changes = delete_segment(store, "Visited")
+    assert "segments" in changes.tables
+    assert [s["name"] for s in list_segments(store)] == ["Big healthcare"]
+    assert store.scalar("SELECT count(*) FROM change_log WHERE table_name = 'segments' AND op = 'delete'") == 1

@@ -124,3 +124,21 @@ def test_update_scores_stores_every_accounts_scores_on_a_worker(qtbot, demo_stor
     qtbot.waitUntil(lambda: view.message.text().startswith("Scored "), timeout=20000)
     assert view.scores_button.isEnabled()
     assert demo_store.scalar("SELECT count(*) FROM accounts WHERE fit_score IS NULL OR timing_score IS NULL") == 0
+
+
+def test_remove_segment_from_the_books_tab_refuses_one_a_queue_uses(qtbot, demo_store):
+    from core.leads.queues import save_queue
+    from core.segments import save_segment
+    save_segment(demo_store, "Unused", {"industries": ["Retail"]})
+    save_segment(demo_store, "Used", {"industries": ["Healthcare"]})
+    save_queue(demo_store, "Health desk", segments=["Used"])
+    view = make_view(qtbot, demo_store)
+    view.tabs.setCurrentIndex(2)
+    names = [view.segments_table.item(r, 0).text() for r in range(view.segments_table.rowCount())]
+    view.segments_table.setCurrentCell(names.index("Used"), 0)
+    qtbot.mouseClick(view.remove_segment_button, Qt.MouseButton.LeftButton)
+    assert "used by queue Health desk" in view.message.text()
+    view.segments_table.setCurrentCell(names.index("Unused"), 0)
+    qtbot.mouseClick(view.remove_segment_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.segments_table.rowCount() == 1 and not view._loading, timeout=10000)
+    assert [s["name"] for s in list_segments(demo_store)] == ["Used"]

@@ -218,3 +218,21 @@ def test_hotel_night_and_appointment_added_in_the_view_shape_the_plan(qtbot, dem
     extras.items.setCurrentRow(0)
     extras.remove_button.click()
     assert extras.hotels() == {}
+
+
+def test_a_due_account_no_planned_day_will_do_is_listed_first_with_the_reason(qtbot, demo_store):
+    from core.storage import writes
+
+    rep = demo_store.scalar("SELECT id FROM reps WHERE name = 'Lauren Lewis'")
+    aid = demo_store.scalar("SELECT id FROM accounts WHERE owner_id = ? AND status = 'active' AND lat IS NOT NULL "
+                            "ORDER BY id LIMIT 1", (rep,))
+    writes.update(demo_store, "accounts", aid, {"allowed_weekdays": "sat", "last_visit_at": None, "tier": "A",
+                                                "visit_frequency": "weekly"})
+    name = demo_store.scalar("SELECT name FROM accounts WHERE id = ?", (aid,))
+    ctx, view = make_view(qtbot, demo_store)
+    week = solve_two_days(qtbot, view)
+    assert week.plan.not_open == {aid: "visits only on Saturdays"}
+    first = week.unserved.item(0)
+    assert first.text() == f"{name} (A): due, but visits only on Saturdays"
+    assert "1 due account has no day here it may be visited on" in week.summary.text()
+    assert all(aid not in ids for ids in week.orders.values())

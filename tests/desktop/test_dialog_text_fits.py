@@ -1,0 +1,61 @@
+"""Dialogs opened at their own size show every label whole: no sentence cut off at the right edge."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from core import settings as settings_mod
+from desktop.context import AppContext
+
+
+def _clipped_labels(dialog) -> list[str]:
+    """Visible labels whose text needs more room than they were given."""
+    clipped = []
+    for label in dialog.findChildren(QLabel):
+        if not label.isVisible() or not label.text():
+            continue
+        if label.wordWrap():
+            if label.height() < label.heightForWidth(label.width()):
+                clipped.append(label.text())
+        elif label.width() < label.sizeHint().width():
+            clipped.append(label.text())
+    return clipped
+
+
+def _settings(ctx):
+    from desktop.settings_dialog import SettingsDialog
+    return SettingsDialog(ctx)
+
+
+def _sign_in(ctx):
+    from desktop.sync.sign_in import SignInDialog
+    return SignInDialog(ctx)
+
+
+def _set_visits(ctx):
+    from desktop.accounts.bulk import BulkVisitDialog
+    return BulkVisitDialog(ctx, [1, 2, 3])
+
+
+def _trip(ctx):
+    from desktop.expenses.dialogs import TripDialog
+    return TripDialog(ctx.store, 5, 5, date(2026, 12, 2))
+
+
+def _expense(ctx):
+    from desktop.expenses.dialogs import ExpenseDialog
+    return ExpenseDialog(ctx.store, 5, 5, date(2026, 12, 2))
+
+
+@pytest.mark.parametrize("make", [_settings, _sign_in, _set_visits, _trip, _expense],
+                         ids=["settings", "sign-in", "set-visits", "trip", "expense"])
+def test_dialog_labels_are_not_cut_off(qtbot, demo_store, make):
+    ctx = AppContext(demo_store, settings_mod.Settings(), persist_settings=False)
+    dialog = make(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert _clipped_labels(dialog) == []
