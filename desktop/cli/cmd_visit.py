@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from core.planning import check_in, check_out, mark_missed, visits_on
 from core.reps import find_rep
-from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, open_store
+from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = verbs.add_parser("list", help="a rep's visits on a day")
     add_db_argument(ls)
     ls.add_argument("--rep", required=True, help="rep id, email or name")
-    ls.add_argument("--day", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    ls.add_argument("--day", type=iso_date, default=None, help="YYYY-MM-DD (default today)")
     add_json_argument(ls)
     ci = verbs.add_parser("checkin", help="record arrival at a visit")
     add_db_argument(ci)

@@ -47,6 +47,15 @@ def test_bad_date_is_one_line_naming_the_value(capsys):
     assert "--start" in line and "2026-13-45" in line and "fieldatlas plan --help" in line
 
 
+@pytest.mark.parametrize("argv", [["demo", "--db", "x.sqlite", "--today", "2026-02-30"],
+                                  ["visit", "list", "--db", "x.sqlite", "--rep", "1", "--day", "tomorrow"]],
+                         ids=["demo --today", "visit list --day"])
+def test_every_date_option_says_not_a_date(capsys, argv):
+    """Not argparse's 'invalid fromisoformat value': the same words as every other date option."""
+    line = _one_line_error(capsys, argv)
+    assert f"not a date (YYYY-MM-DD): {argv[-1]!r}" in line, line
+
+
 @pytest.mark.parametrize("path", [p for p, _ in _leaf_commands()], ids=" ".join)
 def test_every_subcommand_reports_a_missing_option_value_in_one_line(capsys, path):
     parser = dict((tuple(p), q) for p, q in _leaf_commands())[tuple(path)]
