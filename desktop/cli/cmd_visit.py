@@ -53,6 +53,15 @@ def _when(text: str | None) -> datetime | None:
     return when
 
 
+def _local(utc_text: str, time_zone: str | None) -> str:
+    """'08:08 CST (2026-12-07T14:08:00Z)': the rep's own clock first, the stored UTC time beside it."""
+    from zoneinfo import ZoneInfo
+
+    when = datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
+    local = when.astimezone(ZoneInfo(time_zone or "America/Chicago"))
+    return f"{local:%H:%M %Z} ({utc_text})"
+
+
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
@@ -63,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
                 raise CliError(f"--rep: {exc.args[0]}") from exc
             day = args.day or datetime.now(timezone.utc).date()
             rows = visits_on(store, rep["id"], day, rep["time_zone"])
-            text = "\n".join(f"{r['id']:6}  {r['planned_start']}  {r['status']:9} {r['account_name']}"
-                             for r in rows) or f"No visits for {rep['name']} on {day}"
+            text = "\n".join(f"{r['id']:6}  {_local(r['planned_start'], rep['time_zone'])}  {r['status']:9} "
+                             f"{r['account_name']}" for r in rows) or f"No visits for {rep['name']} on {day}"
             emit(args, text, rows)
             return 0
         try:
