@@ -222,10 +222,8 @@ def _float(text: str) -> float:
 
 
 def _hours(text: str) -> str:
-    try:
-        return opening_hours.normalise(text)
-    except ValueError as exc:
-        raise ValueError(f"opening hours: {exc}") from None
+    # No "opening hours:" prefix: every problem is shown after its column, which already says so.
+    return opening_hours.normalise(text)
 
 
 def _weekdays(text: str) -> str:

@@ -79,11 +79,39 @@ def _warm_engine_for(argv: list[str]) -> None:
         threading.Thread(target=warm_up, name="fieldatlas-warm-engine", daemon=True).start()
 
 
+def _command_parser(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
+    """The (sub)command parser argv reaches: `visit list ...` -> the parser of `fieldatlas visit list`."""
+    for word in argv:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            break
+        if word in subs[0].choices:
+            parser = subs[0].choices[word]
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`fieldatlas visit list ... | head`): stop quietly, as Unix tools do,
+        # and point stdout at /dev/null so the interpreter's final flush does not fail again.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _warm_engine_for(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse reports an unknown option from the top parser ("see `fieldatlas --help`");
+        # point at the subcommand the user typed, whose help lists its options.
+        _command_parser(parser, argv).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.self_test:
             from desktop.self_test import main as self_test

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import date
 
 from core.demo import DemoError, DemoSpec, write_demo
-from desktop.cli.common import BarProgress, CliError, add_json_argument, emit
+from desktop.cli.common import BarProgress, CliError, add_json_argument, emit, iso_date
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=8, help="number of field reps (default 8)")
     p.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same data")
     p.add_argument("--region", default="TX", help="two-letter US state (default TX)")
-    p.add_argument("--today", type=date.fromisoformat, default=None,
+    p.add_argument("--today", type=iso_date, default=None,
                    help="date the history ends (YYYY-MM-DD, default today)")
     add_json_argument(p)
     p.set_defaults(func=run)

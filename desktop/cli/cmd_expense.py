@@ -81,6 +81,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def off_report_note(report_id: int | None) -> str:
+    """What to add when a new item landed on no report because its month's report was already submitted."""
+    return "" if report_id else "; not on a report: that month's report is already submitted"
+
+
 def actor_id(store: Store, args: argparse.Namespace) -> int | None:
     """The --as person, or None (the services then record the rep as the actor)."""
     return person_id(store, args.acting_as, "--as") if getattr(args, "acting_as", None) else None
@@ -113,7 +118,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
             partial_day=args.partial_day, actor_id=actor_id(store, args))
         row = _row(store, eid)
         emit(args, f"Expense {eid}: {row['day']} {row['category']} {format_cents(row['amount_cents'], row['currency'])}"
-                   f" ({changes.note})", row)
+                   f" ({changes.note}{off_report_note(row['report_id'])})", row)
     elif args.verb == "list":
         first, last = check_period(args.period)
         rep_id = person_id(store, args.rep, "--rep") if args.rep else None
@@ -122,6 +127,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
                          f"{format_cents(r['amount_cents'], r['currency']):>12}  {r['merchant'] or ''}"
                          + ("  [receipt]" if r["receipt_id"] else "") + (f"  [same receipt as {r['duplicate_of']}]"
                                                                         if r["duplicate_of"] else "")
+                         + ("  [not on a report]" if not r["report_id"] else "")
                          for r in rows) or f"No expenses in {args.period}"
         emit(args, text, rows)
     elif args.verb == "attach":

@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """'1 territory', '9 territories'."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 def run(args: argparse.Namespace) -> int:
     from core.maps.layers import MapError, MapOptions
     from core.maps.page import OSM_TILE_URL, write_standalone
@@ -53,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     seconds = time.perf_counter() - started
     emit(args,
-         f"Wrote {result.html_path} ({result.accounts:,} accounts, {result.territories:,} territories, "
-         f"{result.routes:,} routes; {result.html_bytes / 1e6:.1f} MB) with its assets in {result.assets_dir}/ "
+         f"Wrote {result.html_path} ({_count(result.accounts, 'account')}, "
+         f"{_count(result.territories, 'territory', 'territories')}, {_count(result.routes, 'route')}; {result.html_bytes / 1e6:.1f} MB) with its assets in {result.assets_dir}/ "
          f"in {seconds:.1f} s",
          {"out": str(result.html_path), "assets": str(result.assets_dir), "accounts": result.accounts,
           "territories": result.territories, "routes": result.routes, "html_bytes": result.html_bytes,

@@ -13,7 +13,7 @@ from core.expenses.trips import add_trips_for_days, week_so_far
 from core.money import format_cents
 from core.routing.matrix import provider_for
 from core.storage.database import Store
-from desktop.cli.cmd_expense import actor_id, add_actor_argument, person_id, run_on_store
+from desktop.cli.cmd_expense import actor_id, add_actor_argument, off_report_note, person_id, run_on_store
 from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date
 
 
@@ -114,7 +114,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
                                 actor_id=actor_id(store, args))
         t = next(t for t in list_trips(store, first=date.fromisoformat(args.date), last=date.fromisoformat(args.date))
                  if t["id"] == tid)
-        emit(args, "Trip " + _trip_line(t).strip(), _json(t))
+        emit(args, "Trip " + _trip_line(t).strip() + off_report_note(t["report_id"]), _json(t))
     elif args.verb == "from-route":
         settings = settings_mod.load()
         rep_id = person_id(store, args.rep, "--rep")

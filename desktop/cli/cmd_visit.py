@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from core.planning import check_in, check_out, mark_missed, visits_on
 from core.reps import find_rep
-from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, open_store
+from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = verbs.add_parser("list", help="a rep's visits on a day")
     add_db_argument(ls)
     ls.add_argument("--rep", required=True, help="rep id, email or name")
-    ls.add_argument("--day", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    ls.add_argument("--day", type=iso_date, default=None, help="YYYY-MM-DD (default today)")
     add_json_argument(ls)
     ci = verbs.add_parser("checkin", help="record arrival at a visit")
     add_db_argument(ci)
@@ -53,6 +53,15 @@ def _when(text: str | None) -> datetime | None:
     return when
 
 
+def _local(utc_text: str, time_zone: str | None) -> str:
+    """'08:08 CST (2026-12-07T14:08:00Z)': the rep's own clock first, the stored UTC time beside it."""
+    from zoneinfo import ZoneInfo
+
+    when = datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
+    local = when.astimezone(ZoneInfo(time_zone or "America/Chicago"))
+    return f"{local:%H:%M %Z} ({utc_text})"
+
+
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
@@ -63,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
                 raise CliError(f"--rep: {exc.args[0]}") from exc
             day = args.day or datetime.now(timezone.utc).date()
             rows = visits_on(store, rep["id"], day, rep["time_zone"])
-            text = "\n".join(f"{r['id']:6}  {r['planned_start']}  {r['status']:9} {r['account_name']}"
-                             for r in rows) or f"No visits for {rep['name']} on {day}"
+            text = "\n".join(f"{r['id']:6}  {_local(r['planned_start'], rep['time_zone'])}  {r['status']:9} "
+                             f"{r['account_name']}" for r in rows) or f"No visits for {rep['name']} on {day}"
             emit(args, text, rows)
             return 0
         try:

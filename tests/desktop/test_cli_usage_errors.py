@@ -47,6 +47,15 @@ def test_bad_date_is_one_line_naming_the_value(capsys):
     assert "--start" in line and "2026-13-45" in line and "fieldatlas plan --help" in line
 
 
+@pytest.mark.parametrize("argv", [["demo", "--db", "x.sqlite", "--today", "2026-02-30"],
+                                  ["visit", "list", "--db", "x.sqlite", "--rep", "1", "--day", "tomorrow"]],
+                         ids=["demo --today", "visit list --day"])
+def test_every_date_option_says_not_a_date(capsys, argv):
+    """Not argparse's 'invalid fromisoformat value': the same words as every other date option."""
+    line = _one_line_error(capsys, argv)
+    assert f"not a date (YYYY-MM-DD): {argv[-1]!r}" in line, line
+
+
 @pytest.mark.parametrize("path", [p for p, _ in _leaf_commands()], ids=" ".join)
 def test_every_subcommand_reports_a_missing_option_value_in_one_line(capsys, path):
     parser = dict((tuple(p), q) for p, q in _leaf_commands())[tuple(path)]
@@ -63,9 +72,28 @@ def test_every_subcommand_reports_a_missing_option_value_in_one_line(capsys, pat
         assert option in line and " ".join(path) in line
 
 
+def test_an_unknown_option_names_the_subcommand_and_its_help(capsys):
+    line = _one_line_error(capsys, ["visit", "list", "--db", "x.sqlite", "--rep", "1", "--date", "2026-12-07"])
+    assert line == ("fieldatlas: error: visit list: unrecognized arguments: --date 2026-12-07 "
+                    "(see `fieldatlas visit list --help`)")
+    line = _one_line_error(capsys, ["--bogus"])
+    assert line == "fieldatlas: error: unrecognized arguments: --bogus (see `fieldatlas --help`)"
+
+
 def test_unknown_command_and_missing_subcommand(capsys):
     assert "frobnicate" in _one_line_error(capsys, ["frobnicate"])
     assert "import" in _one_line_error(capsys, ["import"])
+
+
+def test_output_into_a_closed_pipe_is_no_traceback(demo_db):
+    """`fieldatlas ... | head` closes the pipe early: the command stops quietly, no BrokenPipeError."""
+    process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "leads", "list", "--db", str(demo_db),
+                                "--limit", "300"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before the child has printed anything (it takes a second to start)
+    err = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
 def test_installed_script_path_prints_one_line(tmp_path):

@@ -122,3 +122,23 @@ def test_the_weeks_accepted_routes_become_the_mileage_log(demo_db, capsys):
     assert _run(capsys, "trip", "scheme", "--db", str(demo_db), "--rep", "Megan Nguyen", "--scheme", "CRA")[0] == 0
     with open_database(demo_db) as s:
         assert s.scalar("SELECT mileage_scheme FROM reps WHERE id = ?", (rep,)) == "CRA"
+
+
+def test_an_item_logged_after_the_month_was_submitted_says_it_is_not_on_the_report(demo_db, capsys):
+    """October is submitted in the demo (today 2026-11-20): a late expense or trip stays off it, and says so."""
+    db = str(demo_db)
+    code, out, err = _run(capsys, "expense", "add", "--db", db, "--date", "2026-10-15", "--amount", "12",
+                          "--category", "Meals", "--rep", "Lauren Lewis")
+    assert code == 0, err
+    assert "not on a report: that month's report is already submitted" in out
+    code, out, _ = _run(capsys, "expense", "list", "--db", db, "--period", "2026-10", "--rep", "Lauren Lewis")
+    late = [line for line in out.splitlines() if "[not on a report]" in line]
+    assert len(late) == 1 and "$12.00" in late[0]
+    code, out, err = _run(capsys, "trip", "add", "--db", db, "--date", "2026-10-15", "--rep", "Lauren Lewis",
+                          "--to", "Austin", "--miles", "12", "--purpose", "visit")
+    assert code == 0, err
+    assert "not on a report" in out
+    # An item in an open month is on its report and says nothing of the kind.
+    code, out, _ = _run(capsys, "expense", "add", "--db", db, "--date", "2026-11-19", "--amount", "12",
+                        "--category", "Meals", "--rep", "Lauren Lewis")
+    assert code == 0 and "not on a report" not in out

@@ -118,6 +118,8 @@ def test_bad_visit_values_are_row_rejects_with_the_reason(empty_store, rep, tmp_
     result = import_accounts(empty_store, path, skip_bad_rows=True)
     assert (result.inserted, result.rejected) == (5, 1)
     assert [(p.row, p.column) for p in result.problems] == [(7, column)] and reason in result.problems[0].reason
+    # The problem is shown after its column ("Opening Hours: ..."): the reason does not name it again.
+    assert not result.problems[0].reason.lower().startswith(column.lower()), result.problems[0].reason
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -24,6 +24,9 @@ def test_map_command_filters_by_rep_and_territory(demo_db, tmp_path, capsys):
     everyone = json.loads(capsys.readouterr().out)
     assert 0 < houston["accounts"] < everyone["accounts"]
     assert houston["territories"] == 1
+    assert main(["map", "--db", str(demo_db), "--out", str(tmp_path / "h2.html"), "--territory", "Houston Metro",
+                 "--tiles", "none"]) == 0
+    assert " 1 territory, 0 routes;" in capsys.readouterr().out  # not "1 territories"
     assert "openstreetmap" not in (tmp_path / "h.html").read_text(encoding="utf-8")
 
 

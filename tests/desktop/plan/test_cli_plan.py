@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import icalendar
 import pytest
@@ -33,6 +34,11 @@ def test_plan_json_exports_and_accept(demo_db, tmp_path, capsys):
     rows = json.loads(out)
     assert [r["account_id"] for r in rows] == [v["account_id"] for v in visits]
     vid = rows[0]["id"]
+    # The text shows the rep's clock (Austin: Central time) beside the stored UTC time.
+    code, out, _ = run(capsys, "visit", "list", "--db", str(demo_db), "--rep", "Lauren Lewis", "--day", "2026-11-23")
+    first = out.splitlines()[0]
+    utc = datetime.fromisoformat(rows[0]["planned_start"].replace("Z", "+00:00"))
+    assert f"{utc - timedelta(hours=6):%H:%M} CST ({rows[0]['planned_start']})" in first, first
     assert run(capsys, "visit", "checkin", "--db", str(demo_db), str(vid), "--at", "2026-11-23T15:00:00Z")[0] == 0
     code, out, _ = run(capsys, "visit", "checkout", "--db", str(demo_db), str(vid), "--outcome", "Order placed",
                        "--at", "2026-11-23T15:50:00Z", "--json")
