@@ -26,6 +26,9 @@ class Timestamp:
 
 
 MAX_COUNTER = 99_999
+# A reading further ahead of the wall clock than this came from a clock set wrong (the team server
+# refuses such edits, server/merge.py): more than any time-zone mistake.
+MAX_AHEAD_MS = 24 * 3600 * 1000
 
 
 class HybridLogicalClock:
@@ -38,9 +41,20 @@ class HybridLogicalClock:
         self._counter = last.counter if last else 0
         self._lock = threading.Lock()
 
+    def _forget_a_wrong_date(self, wall: int) -> None:
+        """Drop a last reading made while the date was set far ahead, once the date is right again.
+
+        Otherwise the clock would stay there (it never goes back) and every edit until real time caught
+        up would be refused by the server; the edits stamped then were refused, so nothing outranks the
+        readings made from now on.
+        """
+        if self._millis - wall > MAX_AHEAD_MS:
+            self._millis, self._counter = wall, -1
+
     def now(self) -> Timestamp:
         with self._lock:
             wall = self._wall()
+            self._forget_a_wrong_date(wall)
             if wall > self._millis:
                 self._millis, self._counter = wall, 0
             else:
@@ -67,6 +81,7 @@ class HybridLogicalClock:
         """
         with self._lock:
             wall = self._wall()
+            self._forget_a_wrong_date(wall)
             if wall > self._millis:
                 self._millis, self._counter = wall, -1
             millis, first = self._millis, self._counter + 1
@@ -89,6 +104,9 @@ class HybridLogicalClock:
         """Advance past a timestamp seen from another node."""
         with self._lock:
             wall = self._wall()
+            self._forget_a_wrong_date(wall)
+            if remote.millis - wall > MAX_AHEAD_MS:  # another device's wrong date is not adopted either
+                remote = Timestamp(wall, 0, remote.node)
             top = max(wall, self._millis, remote.millis)
             if top == self._millis == remote.millis:
                 self._counter = max(self._counter, remote.counter) + 1

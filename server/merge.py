@@ -13,11 +13,12 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from core.clock import MAX_AHEAD_MS
 from server.auth import Principal
 from server.policy import Refused, Scope, can_read, check_report_rules, check_write, owner_of, scope_of
 from server.storage import ServerStore, Tx
 
-MAX_CLOCK_AHEAD_S = 24 * 3600  # more than any time-zone mistake; a wrong date is refused
+MAX_CLOCK_AHEAD_S = MAX_AHEAD_MS / 1000  # more than any time-zone mistake; a wrong date is refused
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _quote = json.encoder.encode_basestring  # a JSON string literal (C speed)

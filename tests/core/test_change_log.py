@@ -158,3 +158,23 @@ def test_bulk_stamps_follow_the_wall_clock_like_single_readings():
     assert str(clock.now()) == "000000000005000-00000-n"
     assert clock.stamps(2) == ["000000000009000-00000-n", "000000000009000-00001-n"]
     assert str(clock.now()) == "000000000009000-00002-n"
+
+
+def test_a_clock_that_ran_days_ahead_comes_back_once_the_date_is_right():
+    """The server refuses edits stamped more than a day ahead; a clock that kept such a reading after the
+    date was fixed would have every later edit refused until real time caught up."""
+    day = 24 * 3600 * 1000
+    now = 1_800_000_000_000
+    wall = [now + 3 * day]  # the date set three days ahead
+    clock = HybridLogicalClock("n", wall=lambda: wall[0])
+    wrong = clock.now()
+    wall[0] = now  # the date set right
+    fixed = clock.now()
+    assert fixed.millis == now and fixed < wrong
+    assert clock.now() > fixed and clock.stamps(2)[0] > str(fixed)
+    # Drift short of a day is kept: the clock never goes back for it.
+    clock = HybridLogicalClock("n", Timestamp(now + 3_600_000, 7, "n"), wall=lambda: now)
+    assert clock.now() == Timestamp(now + 3_600_000, 8, "n")
+    # A reading from another device's wrong date is not adopted.
+    clock = HybridLogicalClock("n", wall=lambda: now)
+    assert clock.receive(Timestamp(now + 5 * day, 0, "b")).millis == now

@@ -184,3 +184,25 @@ def test_a_copy_with_edits_not_yet_pushed_sends_them_under_its_new_identity(tmp_
         assert reopened.node_id == copy.node_id  # a copy is re-keyed once, not at every open
     finally:
         reopened.close()
+
+
+def test_an_edit_made_with_the_date_days_ahead_can_be_restored_once_the_date_is_right(server, tmp_path):
+    import time
+
+    a = make_laptop(tmp_path, "a", server, *ADMIN)
+    a_id = seed(a)
+    a.sync()
+    real = a.store.clock._wall
+    a.store.clock._wall = lambda: int((time.time() + 3 * 86400) * 1000)  # the laptop's date is three days ahead
+    accounts.update_account(a.store, a_id, {"phone": "512-FUTURE"})
+    a.sync()
+    refused = [c for c in conflicts.list_conflicts(a.store) if c.column == "phone"]
+    assert refused and "days ahead" in refused[0].reason
+    a.store.clock._wall = real  # the date set right
+    conflicts.restore(a.store, refused[0].id)
+    a.sync()
+    uid = a.store.scalar("SELECT uid FROM accounts WHERE id = ?", (a_id,))
+    b = make_laptop(tmp_path, "b", server, *ADMIN)
+    b.sync()
+    assert account_state(b.store, uid)[1] == "512-FUTURE", "the restored edit reached the server"
+    assert not [c for c in conflicts.list_conflicts(a.store) if c.column == "phone"]
