@@ -3,9 +3,10 @@
 Deterministic: the same database and day give the same plan, so the preview is what Apply does.
 Rules, in the order applied:
 1. Only reps with a book capacity (book_min..book_max) take part; locked accounts never move.
-2. Take back: a book's accounts untouched for `untouched_days` (no done visit, won deal or routed
-   lead since; never touched counts from when the rep got it), oldest first, never leaving the
-   book below its minimum. They rest in the pool for `rest_days`.
+2. Take back: a book's accounts untouched for `untouched_days` and for longer than their own visit
+   interval (no done visit, won deal or routed lead since; never touched counts from when the rep
+   got it: a quarterly account last seen 70 days ago is on schedule, not neglected), oldest first,
+   never leaving the book below its minimum. They rest in the pool for `rest_days`.
 3. Refill: accounts in the pool whose rest is over (never-owned ones too; only those in the
    segment, when one is given), best score first (fit + timing), go to the book below its maximum
    whose rep's skills match the account's industry, else to the smallest book; never back to the
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from core import visit_frequency
 from core.books.scores import recent_leads, timing_points
 from core.segments import account_ids as segment_account_ids
 from core.changes import Changes
@@ -119,7 +121,7 @@ def plan_refresh(store: Store, *, today: date | None = None, untouched_days: int
     touch, since = _last_touch(store), _owned_since(store)
     accounts = [dict(r) for r in store.conn.execute(
         "SELECT id, name, owner_id, industry, employees, fit_score, timing_score, locked, pool_until, pooled_from, "
-        "created_at FROM accounts WHERE deleted_at IS NULL AND status != 'inactive' ORDER BY id")]
+        "created_at, visit_frequency FROM accounts WHERE deleted_at IS NULL AND status != 'inactive' ORDER BY id")]
     recent = recent_leads(store, today)
 
     def score(a: dict[str, Any]) -> int:
@@ -142,14 +144,19 @@ def plan_refresh(store: Store, *, today: date | None = None, untouched_days: int
         stale = []
         for a in book:
             last = touch.get(a["id"]) or since.get(a["id"]) or a["created_at"][:10]
-            if not a["locked"] and last < cutoff:
+            interval = visit_frequency.interval_days(a["visit_frequency"]) or 0
+            overdue = (today - timedelta(days=interval)).isoformat()
+            if not a["locked"] and last < cutoff and last < overdue:
                 stale.append((last, a["id"], a))
         stale.sort(key=lambda t: (t[0], t[1]))
         room = max(0, size[rid] - minimum)
         for last, _aid, a in stale[:room]:
             days = (today - date.fromisoformat(last)).days
+            every = visit_frequency.label(a["visit_frequency"]) if visit_frequency.interval_days(a["visit_frequency"]) else ""
             plan.take_back.append(Move(a["id"], a["name"], None, "the pool", rid, score(a),
-                                       f"untouched for {days} days (last worked {last}); rests in the pool until {rest_until}"))
+                                       f"untouched for {days} days (last worked {last}"
+                                       + (f"; visited {every.lower()}" if every else "")
+                                       + f"); rests in the pool until {rest_until}"))
             taken.add(a["id"])
             size[rid] -= 1
     in_segment = segment_account_ids(store, segment_rule, today) if segment_rule else None

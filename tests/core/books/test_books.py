@@ -129,3 +129,16 @@ def test_account_scores_are_stored_logged_and_read_by_segments_and_refreshes(emp
     later = store_scores(store, today=date(2027, 1, 31))
     assert later.changed == 1 and store.scalar("SELECT timing_score FROM accounts WHERE id = ?", (hot,)) == 0
     plan_refresh(store, today=date(2027, 1, 31))  # reads the stored scores without complaint
+
+
+def test_an_account_visited_on_its_own_schedule_is_not_taken_back(books):
+    """Untouched for 91 days is neglect for a monthly account, but on schedule for a quarterly one."""
+    store, (ann, bob, cleo), ids = books
+    quarterly = store.scalar("SELECT id FROM accounts WHERE name = 'Ann 1'")  # last visit 91 days ago
+    writes.update(store, "accounts", quarterly, {"visit_frequency": "quarterly"})
+    plan = plan_refresh(store, today=TODAY)
+    taken = {m.account: m.reason for m in plan.take_back}
+    assert "Ann 1" not in taken
+    assert "Ann 2" in taken and "visited monthly" in taken["Ann 2"].lower()
+    writes.update(store, "accounts", quarterly, {"last_visit_at": (TODAY - timedelta(days=120)).isoformat() + "T15:00:00Z"})
+    assert "Ann 1" in {m.account for m in plan_refresh(store, today=TODAY).take_back}, "overdue for its quarter"
