@@ -60,6 +60,11 @@ def _context() -> Any:
         return _ctx
 
 
+def process_context() -> Any:
+    """The multiprocessing context solver children are made from (a fork server on Linux, else spawn)."""
+    return _context()
+
+
 def _start_forkserver() -> None:
     """Start the fork server with this process's sys.path: CPython's fork server ignores it (it imports the
     preloaded modules from its own default path), so a script that put a checkout first on sys.path would

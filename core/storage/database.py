@@ -138,14 +138,27 @@ def _check_file(path: Path, create: bool) -> bool:
         if not os.access(folder, os.W_OK):
             raise ReadOnlyLocation(path, "the folder is read-only; choose a writable folder")
         return True
-    with open(path, "rb") as fh:
-        header = fh.read(len(SQLITE_HEADER))
-    if not header:
+    if path.stat().st_size == 0:
         if create:
             return True
         raise NotADatabase(path, "the file is empty, not a FieldAtlas database")
-    if header != SQLITE_HEADER:
-        raise NotADatabase(path, "not a FieldAtlas database (the file is not SQLite)")
+    # Never open() the database file here: closing any descriptor of it drops every POSIX lock this
+    # process holds on it, SQLite's own included (sqlite.org/howtocorrupt.html, 2.2). Another process
+    # (a child solver, the CLI's sync beside the app) could then take the file for unused, checkpoint
+    # and reset the WAL under this process's open connections: "file is not a database". SQLite
+    # itself reads the header, and holds back closing its descriptors while locks are held.
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise _translate(path, exc) from exc
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "encrypted" in str(exc):
+            raise NotADatabase(path, "not a FieldAtlas database (the file is not SQLite)") from None
+        raise _translate(path, exc) from exc
+    finally:
+        probe.close()
     return False
 
 

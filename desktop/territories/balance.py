@@ -10,9 +10,10 @@ from PySide6.QtWidgets import (
     QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
-from core.balancing.flows import hire_rep, plan_new_rep, plan_rep_leaving
-from core.balancing.model import BalanceOptions, balance_territories
-from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scenario, save_scenario
+from core.balancing import in_child
+from core.balancing.flows import hire_rep
+from core.balancing.model import BalanceOptions
+from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scenario
 from core.changes import Changes
 from desktop.background import BackgroundWork
 from desktop.context import AppContext
@@ -217,19 +218,8 @@ class BalancePanel(QWidget):
         path = self.ctx.store.path
 
         def work(progress):
-            store = open_worker_store(path)
-            try:
-                if flow == "add_rep":
-                    result = plan_new_rep(store, rep_id, options, progress)
-                elif flow == "remove_rep":
-                    result = plan_rep_leaving(store, rep_id, options, progress)
-                else:
-                    result = balance_territories(store, options, progress)
-                scenario_id, _ = save_scenario(store, result, kind=flow)
-                return scenario_id, result.status, list(result.reasons), result.max_deviation_pct, result.moved, \
-                    result.seconds, result.gap_pct
-            finally:
-                store.close()
+            # In a child process: a native solver crash must not take the window (and Cancel kills it at once).
+            return in_child.balance_and_save(str(path), flow, rep_id, options, progress)
 
         self.balancing.start(work, self._balanced, error="Balancing failed: {error}",
                              message="Balancing… (it keeps improving until the time limit; Cancel stops it)",
