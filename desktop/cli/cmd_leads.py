@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import timezone
 
 from core.importing.reading import FileProblem
 from core.leads.importing import LeadImportProblem, import_leads
@@ -11,7 +11,8 @@ from core.leads.queues import MODES, QueueProblem, find_queue, queue_overview, r
 from core.leads.routing import decisions_for, list_leads, route_leads
 from core.leads.scoring import RuleProblem, parse_rule, rule_rows, save_rules
 from core.reps import find_rep
-from desktop.cli.common import BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store
+from desktop.cli.common import (BarProgress, CliError, add_db_argument, add_json_argument, emit, open_store,
+                                 zoned_time)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,18 +79,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _at(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise CliError(f"--at: not an ISO time: {text!r}") from None
-    if when.tzinfo is None:
-        raise CliError(f"--at: give a time zone, e.g. {text}Z or {text}-06:00")
-    return when.astimezone(timezone.utc)
-
-
 def _rep(store, text: str) -> dict:
     try:
         return find_rep(store, text)
@@ -118,8 +107,9 @@ def _import(args, store) -> int:
 
 
 def _route(args, store) -> int:
+    at = zoned_time(args.at)
     with BarProgress("Routing leads") as bar:
-        result = route_leads(store, at=_at(args.at), progress=bar)
+        result = route_leads(store, at=at.astimezone(timezone.utc) if at else None, progress=bar)
     text = result.summary()
     for a in result.assignments[:10]:
         text += f"\n  lead {a['lead_id']} -> {a['rep']}: {a['reason']}"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from core.planning import check_in, check_out, mark_missed, visits_on
 from core.reps import find_rep
-from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date, open_store
+from desktop.cli.common import CliError, add_db_argument, add_json_argument, emit, iso_date, open_store, zoned_time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,18 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _when(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise CliError(f"--at: not an ISO time: {text!r}") from None
-    if when.tzinfo is None:
-        raise CliError(f"--at: give a time zone, e.g. {text}Z or {text}-06:00")
-    return when
-
-
 def _local(utc_text: str, time_zone: str | None) -> str:
     """'08:08 CST (2026-12-07T14:08:00Z)': the rep's own clock first, the stored UTC time beside it."""
     from zoneinfo import ZoneInfo
@@ -78,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
             return 0
         try:
             if args.verb == "checkin":
-                changes = check_in(store, args.visit_id, _when(args.at))
+                changes = check_in(store, args.visit_id, zoned_time(args.at))
             elif args.verb == "missed":
                 changes = mark_missed(store, args.visit_id, args.reason)
             else:
-                changes = check_out(store, args.visit_id, args.outcome, args.notes, _when(args.at))
+                changes = check_out(store, args.visit_id, args.outcome, args.notes, zoned_time(args.at))
         except (KeyError, ValueError) as exc:
             raise CliError(str(exc.args[0] if exc.args else exc)) from exc
         row = dict(store.conn.execute("SELECT * FROM visits WHERE id = ?", (args.visit_id,)).fetchone())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +81,16 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def zoned_time(text: str | None, option: str = "--at") -> datetime | None:
+    """An ISO time that names its zone ('2026-11-30T14:05Z', '...-06:00'); None when not given."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"{option}: not an ISO time: {text!r}") from None
+    if when.tzinfo is None:
+        raise CliError(f"{option}: give a time zone, e.g. {text}Z or {text}-06:00")
+    return when
