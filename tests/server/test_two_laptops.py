@@ -27,6 +27,23 @@ def seed(laptop):
     return account_id
 
 
+def edit_both_offline_and_sync(a, b, a_id, b_id, first, second, uid):
+    """A edits phone and city, B phone and name (B's phone is the later edit); sync first, second, first
+    again. Both end identical: both fields survive, the later phone wins, the other is in Conflicts."""
+    accounts.update_account(a.store, a_id, {"phone": "512-AAA", "city": "Austin"})
+    accounts.update_account(b.store, b_id, {"phone": "512-BBB", "name": "Acme Tools & Dies"})
+    first.sync()
+    second.sync()
+    first.sync()
+    state = account_state(a.store, uid)
+    assert state == account_state(b.store, uid)
+    assert state[:3] == ("Acme Tools & Dies", "512-BBB", "Austin"), "both fields survive, later phone wins"
+    for laptop in (a, b):
+        found = [c for c in conflicts.list_conflicts(laptop.store) if c.row_uid == uid]
+        assert [(c.column, c.kept_value, c.lost_value) for c in found] == [("phone", "512-BBB", "512-AAA")]
+        assert found[0].row_label == "Acme Tools & Dies"
+
+
 @pytest.mark.parametrize("order", ["a_first", "b_first"])
 def test_two_laptops_edit_the_same_account_offline_and_end_identical(server, tmp_path, order):
     a = make_laptop(tmp_path, "a", server, *ADMIN)
@@ -39,21 +56,9 @@ def test_two_laptops_edit_the_same_account_offline_and_end_identical(server, tmp
     assert account_state(b.store, uid) == account_state(a.store, uid)
     assert engine.status(b.store).pending == 0, "pulled rows must not be queued as B's own edits"
 
-    # Offline: A edits phone and city, B edits phone and name; B's phone edit is the later one.
-    accounts.update_account(a.store, a_id, {"phone": "512-AAA", "city": "Austin"})
-    accounts.update_account(b.store, b_id, {"phone": "512-BBB", "name": "Acme Tools & Dies"})
     first, second = (a, b) if order == "a_first" else (b, a)
-    first.sync()
-    second.sync()
-    first.sync()
-
-    state = account_state(a.store, uid)
-    assert state == account_state(b.store, uid)
-    assert state[:3] == ("Acme Tools & Dies", "512-BBB", "Austin"), "both fields survive, later phone wins"
+    edit_both_offline_and_sync(a, b, a_id, b_id, first, second, uid)
     for laptop in (a, b):
-        found = [c for c in conflicts.list_conflicts(laptop.store) if c.row_uid == uid]
-        assert [(c.column, c.kept_value, c.lost_value) for c in found] == [("phone", "512-BBB", "512-AAA")]
-        assert found[0].row_label == "Acme Tools & Dies"
         assert engine.status(laptop.store).pending == 0
 
     # Restoring the lost value on A makes it a new edit that wins everywhere.
@@ -142,18 +147,7 @@ def test_a_laptop_made_by_copying_another_ones_database_file_loses_no_edit(serve
     uid = a.store.scalar("SELECT uid FROM accounts WHERE id = ?", (a_id,))
     assert engine.status(b.store).pending == 0
 
-    accounts.update_account(a.store, a_id, {"phone": "512-AAA", "city": "Austin"})
-    accounts.update_account(b.store, a_id, {"phone": "512-BBB", "name": "Acme Tools & Dies"})
-    b.sync()
-    a.sync()
-    b.sync()
-    state = account_state(a.store, uid)
-    assert state == account_state(b.store, uid)
-    assert state[:3] == ("Acme Tools & Dies", "512-BBB", "Austin"), "the copy's name and later phone, A's city"
-    for laptop in (a, b):
-        found = [(c.column, c.kept_value, c.lost_value) for c in conflicts.list_conflicts(laptop.store)
-                 if c.row_uid == uid]
-        assert found == [("phone", "512-BBB", "512-AAA")]
+    edit_both_offline_and_sync(a, b, a_id, a_id, b, a, uid)  # the copy's name and later phone, A's city
 
 
 def test_a_copy_with_edits_not_yet_pushed_sends_them_under_its_new_identity(tmp_path):
