@@ -1,10 +1,27 @@
-"""Hybrid logical clock: timestamps that order edits across devices with skewed clocks."""
+"""Time: the hybrid logical clock that orders edits across devices, and the UTC text every stored time uses."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+
+def utc_text(moment: datetime) -> str:
+    """'2026-12-07T14:08:00Z': how times are stored (an aware datetime, any zone)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def local_days_in_utc(first: date, days: int, tz_name: str) -> tuple[str, str]:
+    """[local midnight of `first`, local midnight `days` later) as stored UTC text, for range queries.
+
+    Both ends are local midnights, so a day with a daylight-saving change is 23 or 25 hours long.
+    """
+    tz = ZoneInfo(tz_name)
+    lo, hi = (datetime.combine(d, datetime.min.time(), tz) for d in (first, first + timedelta(days=days)))
+    return utc_text(lo), utc_text(hi)
 
 
 @dataclass(frozen=True, order=True)

@@ -7,13 +7,13 @@ not paid. Distances are kept in metres; miles and km are shown to a tenth.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Any, Mapping, Sequence
-from zoneinfo import ZoneInfo
 
 from core import defaults
 from core.changes import Changes
+from core.clock import local_days_in_utc
 from core.expenses.common import (ExpenseError, MILE_M, audit, check_unlocked, km, miles, open_report_for, parse_day,
                                   person, today_utc)
 from core.expenses.rates import pay_trips, rate_on, rates_for
@@ -105,12 +105,6 @@ def rep_scheme(store: Store, rep_id: int) -> str:
     return store.scalar("SELECT mileage_scheme FROM reps WHERE id = ?", (rep_id,)) or "IRS"
 
 
-def _day_bounds_utc(day: date, tz_name: str) -> tuple[str, str]:
-    lo = datetime.combine(day, datetime.min.time(), ZoneInfo(tz_name)).astimezone(timezone.utc)
-    hi = lo + timedelta(days=1)
-    return (lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))
-
-
 def _place(account: Mapping[str, Any]) -> str:
     where = ", ".join(x for x in (account["street"], account["city"], account["state"]) if x)
     return f"{account['name']} ({where})" if where else account["name"]
@@ -132,7 +126,7 @@ def route_legs(store: Store, rep_id: int, day: date) -> tuple[str, list[dict[str
             "LEFT JOIN visits v ON v.route_id = s.route_id AND v.account_id = s.account_id AND v.deleted_at IS NULL "
             "WHERE s.route_id = ? AND s.deleted_at IS NULL ORDER BY s.seq", (route["id"],)).fetchall()
         return "route", [dict(s, route_id=route["id"]) for s in stops if s["visit_status"] not in ("cancelled", "missed")]
-    lo, hi = _day_bounds_utc(day, rep["time_zone"] or defaults.TIME_ZONE)
+    lo, hi = local_days_in_utc(day, 1, rep["time_zone"] or defaults.TIME_ZONE)
     stops = store.conn.execute(
         "SELECT a.*, v.id AS visit_id, v.status AS visit_status FROM visits v JOIN accounts a ON a.id = v.account_id "
         "WHERE v.deleted_at IS NULL AND v.rep_id = ? AND v.planned_start >= ? AND v.planned_start < ? "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core import defaults
+from core.clock import local_days_in_utc, utc_text
 from core.account_value import read_account, with_account_fields
 from core.changes import Changes
 from core.storage import writes
@@ -20,18 +20,16 @@ def _utc(when: datetime | None) -> str:
     when = when or datetime.now(timezone.utc)
     if when.tzinfo is None:
         raise ValueError("check-in/out time needs a time zone")
-    return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_text(when)
 
 
 def visits_on(store: Store, rep_id: int, day: date, tz_name: str = defaults.TIME_ZONE) -> list[dict[str, Any]]:
     """The rep's visits whose planned start falls on `day` in the rep's time zone, in planned order."""
-    tz = ZoneInfo(tz_name)
-    lo = datetime.combine(day, datetime.min.time(), tz).astimezone(timezone.utc)
-    hi = lo + timedelta(days=1)
+    lo, hi = local_days_in_utc(day, 1, tz_name)
     rows = with_account_fields(store, store.conn.execute(
         "SELECT * FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND planned_start >= ? AND planned_start < ? "
         "ORDER BY planned_start",
-        (rep_id, lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))), ("name", "city"))
+        (rep_id, lo, hi)), ("name", "city"))
     return [{**{k: v for k, v in r.items() if k not in ("name", "city")}, "account_name": r["name"],
              "account_city": r["city"]} for r in rows]
 

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from core import defaults
+from core.clock import local_days_in_utc
 from core import opening_hours
 from core import visit_frequency as frequency
 from core.account_value import Account, from_row, read_accounts
@@ -155,13 +156,12 @@ def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) 
     one from an earlier accepted week plan is a candidate again (accepting the new plan replaces it).
     """
     tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
-    lo, hi = (datetime.combine(d, datetime.min.time(), tz).astimezone(timezone.utc)
-              for d in (start, start + timedelta(days=days)))
+    lo, hi = local_days_in_utc(start, days, tz.key)
     rows = store.conn.execute(
         "SELECT id, account_id, route_id, rotation_plan_id, planned_start FROM visits WHERE deleted_at IS NULL "
         "AND rep_id = ? AND status = 'planned' AND check_in_at IS NULL AND planned_start >= ? AND planned_start < ? "
         "ORDER BY planned_start",
-        (rep["id"], lo.isoformat().replace("+00:00", "Z"), hi.isoformat().replace("+00:00", "Z"))).fetchall()
+        (rep["id"], lo, hi)).fetchall()
     out = []
     for r in rows:
         when = datetime.fromisoformat(r["planned_start"].replace("Z", "+00:00")).astimezone(tz)
