@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from core import reps as reps_service
+from core.balancing import in_child
 from core.balancing.explain import describe_travel
-from core.balancing.flows import plan_new_rep, plan_rep_leaving
-from core.balancing.model import BY_CHOICES, BalanceOptions, balance_territories
+from core.balancing.model import BY_CHOICES, BalanceOptions
 from core.balancing.scenarios import ScenarioError, apply_scenario, save_scenario
 from core.money import format_cents
 from desktop.cli.common import BarProgress, CliError, add_json_argument, emit, open_store
@@ -73,16 +73,15 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         kind = "balance"
         try:
+            rep_id = 0
+            if args.add_rep:
+                kind, rep_id = "add_rep", _rep_id(store, args.add_rep, "--add-rep")
+            elif args.remove_rep:
+                kind, rep_id = "remove_rep", _rep_id(store, args.remove_rep, "--remove-rep")
             with BarProgress("Balancing") as bar:
-                if args.add_rep:
-                    kind = "add_rep"
-                    result = plan_new_rep(store, _rep_id(store, args.add_rep, "--add-rep"), options, bar)
-                elif args.remove_rep:
-                    kind = "remove_rep"
-                    result = plan_rep_leaving(store, _rep_id(store, args.remove_rep, "--remove-rep"), options, bar)
-                else:
-                    result = balance_territories(store, options, bar)
-        except ValueError as exc:
+                # In a child process, as in the app: a crash inside CP-SAT is one line here, not a core dump.
+                result = in_child.run(str(store.path), kind, rep_id, options, bar)
+        except (ValueError, in_child.SolverCrashed) as exc:
             raise CliError(str(exc)) from None
         data = result.as_dict()
         data["scenario_id"] = None
