@@ -346,6 +346,7 @@ class WeekTab(QWidget):
         for u in plan.result.unserved:
             acc = plan.accounts.get(u.stop_id, {})
             item = QListWidgetItem(f"{acc.get('name', u.stop_id)} ({acc.get('tier') or '-'}): {u.reason}")
+            item.setToolTip(item.text())  # the reason's figures are past the list's width
             item.setData(Qt.ItemDataRole.UserRole, u.stop_id)
             self.unserved.addItem(item)
         r = plan.result
