@@ -14,9 +14,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from core.clock import MAX_AHEAD_MS
+from server import moves
 from server.auth import Principal
-from server.policy import Refused, Scope, can_read, check_report_rules, check_write, owner_of, scope_of
 from server.jsontext import dumps, dumps_versions, loads, loads_versions
+from server.policy import (Refused, Scope, can_read, check_report_rules, check_write, in_scope, owned, owner_of,
+                           scope_of)
 from server.storage import ServerStore, Tx
 
 MAX_CLOCK_AHEAD_S = MAX_AHEAD_MS / 1000  # more than any time-zone mistake; a wrong date is refused
@@ -219,11 +221,18 @@ def _apply(tx: _Deferred, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, 
         result: dict[str, Any] = {"op_id": op["op_id"], "status": "rejected", "reason": str(exc)}
         if exists and readable:
             result["current"] = {c: [data.get(c), versions.get(c)] for c in values if c in versions}
+        elif exists and owned(table) and not in_scope(scope, old_owner):
+            away = moves.moved_away(tx, scope, table, uid, old_owner)
+            if away:  # the row moved away from this user: say where, and let its owner now see the edit
+                result.update(reason=away, moved_to=old_owner)
+                moves.hand_over(tx, seq, who, table, uid, data, versions, values, hlc, old_owner)
         return result
     if kept:
         versions = {**versions, **kept}
         rows.put(table, uid, merged, versions, new_owner)
         tx.put_row(table, uid, exists, merged, versions, new_owner, seq.next())
+        if exists and new_owner != old_owner and owned(table):
+            moves.record(tx, seq.next(), table, uid, old_owner, new_owner, who)  # sends the held writes first
     for column, kept_value, kept_hlc, lost_value, lost_hlc in conflicts:
         tx.put_conflict((seq.next(), table, uid, column, dumps(kept_value), kept_hlc, dumps(lost_value), lost_hlc,
                          new_owner, "edited on two devices; the later edit was kept", _now()))
@@ -234,7 +243,8 @@ def _apply(tx: _Deferred, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, 
 
 
 def pull(store: ServerStore, who: Principal, since: int, limit: int) -> dict[str, Any]:
-    """Rows and conflicts changed after `since` that this user may read, oldest first, one page."""
+    """Rows and conflicts changed after `since` that this user may read, and rows that went out of their
+    sight (moved to someone else), oldest first, one page."""
     with store.transaction(write=False) as tx:
         return json.loads(pull_in(tx, who, since, limit))
 
@@ -249,17 +259,22 @@ def pull_in(tx: Tx, who: Principal, since: int, limit: int) -> str:
     rows = tx.execute("SELECT table_name, row_uid, data, versions, owner, seq FROM objects WHERE seq > ? "
                       "ORDER BY seq LIMIT ?", (since, limit)).fetchall()
     found = tx.all("SELECT * FROM conflicts WHERE seq > ? ORDER BY seq LIMIT ?", (since, limit))
-    if found:
-        items = sorted([(r["seq"], r, None) for r in rows] + [(c["seq"], None, c) for c in found],
-                       key=lambda item: item[0])[:limit]
+    moved = moves.gone_after(tx, since, limit)
+    if found or moved:
+        items = sorted([(r["seq"], r, None, None) for r in rows] + [(c["seq"], None, c, None) for c in found]
+                       + [(m["seq"], None, None, m) for m in moved], key=lambda item: item[0])[:limit]
     else:
-        items = [(r["seq"], r, None) for r in rows]
-    objects, conflicts = [], []
-    for number, row, conflict in items:
+        items = [(r["seq"], r, None, None) for r in rows]
+    objects, conflicts, gone = [], [], []
+    for number, row, conflict, move in items:
         if row is not None:
             if can_read(who, scope, row["table_name"], row["owner"]):
                 objects.append(f'{{"table":{_quote(row["table_name"])},"row_uid":{_quote(row["row_uid"])},'
                                f'"seq":{number},"values":{row["data"]},"versions":{row["versions"]}}}')
+        elif move is not None:
+            marker = moves.gone_marker(who, scope, move)
+            if marker:
+                gone.append(marker)
         elif can_read(who, scope, conflict["table_name"], conflict["owner"]):
             conflicts.append(_dumps({"id": conflict["id"], "table": conflict["table_name"],
                                      "row_uid": conflict["row_uid"], "column": conflict["column_name"],
@@ -270,7 +285,8 @@ def pull_in(tx: Tx, who: Principal, since: int, limit: int) -> str:
                                      "created_at": conflict["created_at"],
                                      "restored_at": conflict.get("restored_at")}))
     cursor = items[-1][0] if items else since
-    return (f'{{"objects":[{",".join(objects)}],"conflicts":[{",".join(conflicts)}],"next_cursor":{int(cursor)},'
+    return (f'{{"objects":[{",".join(objects)}],"conflicts":[{",".join(conflicts)}],"gone":[{",".join(gone)}],'
+            f'"next_cursor":{int(cursor)},'
             f'"has_more":{"true" if len(items) >= limit else "false"}}}')
 
 

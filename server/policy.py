@@ -83,11 +83,11 @@ def owner_of(tx: Tx, table: str, row_uid: str, data: dict) -> str | None:
     return None
 
 
-def _owned(table: str) -> bool:
+def owned(table: str) -> bool:
     return table in OWNER_COLUMN or table in PARENT
 
 
-def _in_scope(scope: Scope, owner: str | None) -> bool:
+def in_scope(scope: Scope, owner: str | None) -> bool:
     if scope.reps is None:
         return True
     if owner is None:
@@ -100,8 +100,8 @@ def can_read(who: Principal, scope: Scope, table: str, owner: str | None) -> boo
         return True
     if who.role == "finance":
         return table in EXPENSE_TABLES
-    if _owned(table):
-        return _in_scope(scope, owner)
+    if owned(table):
+        return in_scope(scope, owner)
     return True  # reference data
 
 
@@ -114,10 +114,10 @@ def check_write(who: Principal, scope: Scope, table: str, row_uid: str, old_owne
         if table == "expense_reports":
             return  # only decision columns, checked by the state machine
         raise Refused(f"{table}: finance users read expense data but do not change it")
-    if _owned(table) or table == "reps":
-        if exists and not _in_scope(scope, old_owner):
+    if owned(table) or table == "reps":
+        if exists and not in_scope(scope, old_owner):
             raise Refused(f"{table} {row_uid}: not yours to change")
-        if not _in_scope(scope, new_owner):
+        if not in_scope(scope, new_owner):
             raise Refused(f"{table} {row_uid}: cannot be given to a rep outside your team")
         if table == "reps" and who.role == "rep" and row_uid != who.rep_uid:
             raise Refused(f"reps {row_uid}: a rep changes only their own rep record")

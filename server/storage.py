@@ -18,7 +18,9 @@ from urllib.parse import urlparse
 SCHEMA_VERSION = "1"
 
 # {ID} is an auto-numbered primary key in each dialect, {BLOB} a column of bytes. Every statement is
-# IF NOT EXISTS: a server started on a database from an older version adds what is new (files).
+# IF NOT EXISTS: a server started on a database from an older version adds what is new (files, moves).
+# moves records each change of a row's owner, with a sequence number like objects and conflicts: a pull
+# turns it into a "gone" marker for whoever could read the row before and cannot now.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
@@ -73,6 +75,18 @@ CREATE TABLE IF NOT EXISTS conflicts (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conflicts_seq ON conflicts(seq);
+CREATE TABLE IF NOT EXISTS moves (
+    id {ID},
+    seq BIGINT NOT NULL,
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    from_owner TEXT,
+    to_owner TEXT,
+    moved_by BIGINT,
+    moved_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS moves_seq ON moves(seq);
+CREATE INDEX IF NOT EXISTS moves_row ON moves(table_name, row_uid);
 CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT PRIMARY KEY,
     mime TEXT NOT NULL,

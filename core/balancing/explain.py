@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from core.balancing.measures import max_deviation, move_limit, rep_figures
 from core.balancing.problem import BalanceOptions, BalanceProblem
+
+# What "workload" means on both sides of every comparison (today and after a plan).
+WORKLOAD_MEASURE = "workload = visit time + travel from the rep's home, hours a year (today and after alike)"
+
+
+def describe_travel(summary: dict[str, Any]) -> list[str]:
+    """The plan's travel, what the solver minimised and how close to the proven best it is, in plain words.
+
+    `summary` is BalanceResult.as_dict() (or a saved scenario's summary; older ones lack some keys).
+    With a move penalty (a new or leaving rep) the objective is travel plus the penalty, so the bound
+    is on that sum and is named so, never as a bound on travel.
+    """
+    lines = []
+    travel = summary.get("travel_hours")
+    if travel is None:
+        return lines
+    before = summary.get("before_travel_hours")
+    line = f"travel {travel:,.0f} h a year"
+    if before is not None:
+        change = travel - before
+        line += f" (today {before:,.0f} h, {change:+,.0f} h)"
+    lines.append(line)
+    bound, gap = summary.get("bound_hours"), summary.get("gap_pct")
+    gap_text = f", gap {gap:.2f}%" if gap is not None else ""
+    penalty = summary.get("move_penalty_hours") or 0
+    objective = summary.get("objective_hours")
+    if objective is not None and (penalty or objective - travel > 0.5):
+        each = summary.get("move_penalty_hours_each")
+        moved = summary.get("moved")
+        penalty = penalty or objective - travel
+        detail = f"{moved:,} moves x {each:,.0f} h" if each and moved is not None else "a price on each move"
+        line = (f"objective {objective:,.0f} h = travel {travel:,.0f} h + move penalty {penalty:,.0f} h "
+                f"({detail}, so few accounts move)")
+        if bound:
+            line += f"; proven lower bound on the objective {bound:,.0f} h{gap_text}"
+        lines.append(line)
+    elif bound:
+        lines.append(f"no plan within the tolerance can travel less than {bound:,.0f} h (proven lower bound){gap_text}")
+    return lines
 
 
 def within(problem: BalanceProblem, assign: np.ndarray, options: BalanceOptions) -> bool:

@@ -28,12 +28,13 @@ class RepFigures:
     travel_hours: float
 
     def as_dict(self) -> dict[str, Any]:
+        # Money as integer cents only (no float dollars beside them); workload = visit hours + travel hours.
         return {"rep_id": self.rep_id, "name": self.name, "accounts": self.accounts,
-                "workload_hours": self.workload_hours, "target_hours": self.target_hours,
+                "workload_hours": self.workload_hours, "visit_hours": round(self.workload_hours - self.travel_hours, 1),
+                "travel_hours": self.travel_hours, "target_hours": self.target_hours,
                 "capacity_hours": self.capacity_hours, "deviation_pct": self.deviation_pct,
-                "potential": self.potential_cents / 100, "potential_cents": self.potential_cents,
-                "target_potential": self.target_potential_cents / 100,
-                "potential_deviation_pct": self.potential_deviation_pct, "travel_hours": self.travel_hours}
+                "potential_cents": self.potential_cents, "target_potential_cents": self.target_potential_cents,
+                "potential_deviation_pct": self.potential_deviation_pct}
 
 
 def rep_figures(problem: BalanceProblem, assign: np.ndarray) -> list[RepFigures]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.balancing.cpsat import free_accounts, solve_cp_sat
-from core.balancing.explain import explain, within
+from core.balancing.explain import WORKLOAD_MEASURE, explain, within
 from core.balancing.greedy import greedy_repair
 from core.balancing.lp import solve_lp
 from core.balancing.measures import (
@@ -78,7 +78,14 @@ class BalanceResult:
             "status": self.status, "by": self.options.by, "tolerance_pct": self.options.tolerance_pct,
             "max_deviation_pct": self.max_deviation_pct, "before_max_deviation_pct": self.before_max_deviation_pct,
             "moved": self.moved, "move_limit": self.move_limit, "accounts": self.problem.n,
-            "travel_hours": self.travel_hours, "travel": self.travel_hours, "objective_hours": self.objective_hours,
+            "measure": WORKLOAD_MEASURE,
+            "travel_hours": self.travel_hours, "travel": self.travel_hours,
+            "before_travel_hours": round(sum(f.travel_hours for f in self.before), 1),
+            "objective_hours": self.objective_hours,
+            # The objective is travel plus this penalty for each moved account (0 when balancing everyone);
+            # bound_hours and gap_pct are about the objective, not about travel alone.
+            "move_penalty_hours_each": round(self.options.move_penalty_minutes / 60, 1),
+            "move_penalty_hours": round(self.options.move_penalty_minutes * self.moved / 60, 1),
             "bound_hours": self.bound_hours,
             "bound": self.bound_hours, "gap_pct": self.gap_pct, "reasons": list(self.reasons),
             "seconds": round(self.seconds, 2), "phases": self.phases,

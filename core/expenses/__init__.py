@@ -7,7 +7,7 @@ from core.expenses.rates import (SCHEMES, STANDARD_RATES, pay_trips, rate_list, 
                                  set_rep_scheme)
 from core.expenses.reports import (approve, audit_trail, build_period, find_report, list_reports, mark_exported,
                                    reject, report_totals, submit)
-from core.expenses.trips import (add_trip, add_trips_for_days, add_trips_from_route, delete_trip,
+from core.expenses.trips import (DayAlreadyLogged, add_trip, add_trips_for_days, add_trips_from_route, delete_trip,
                                  draft_trips_from_route, list_trips,
                                  update_trip)
 
@@ -16,6 +16,6 @@ __all__ = [
     "update_expense", "SCHEMES", "STANDARD_RATES", "pay_trips", "rate_list", "rate_on", "rates_for", "set_rate", "set_rep_scheme",
     "approve", "audit_trail", "build_period", "find_report", "list_reports", "mark_exported", "reject",
     "report_totals", "submit", "add_trip", "add_trips_for_days", "add_trips_from_route", "delete_trip",
-    "draft_trips_from_route",
+    "draft_trips_from_route", "DayAlreadyLogged",
     "list_trips", "update_trip",
 ]

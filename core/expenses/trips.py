@@ -182,10 +182,47 @@ def draft_trips_from_route(store: Store, rep_id: int, day: date | str, *, matrix
     return legs
 
 
+# What to do with business trips already logged by hand (typed or odometer) on the day of a route.
+EXISTING_CHOICES = ("refuse", "replace", "keep")
+
+
+class DayAlreadyLogged(ExpenseError):
+    """The day already has business trips logged by hand: the route's legs would likely count that driving twice."""
+
+    def __init__(self, message: str, day: str, trips: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.day = day
+        self.trips = trips
+
+
+def hand_logged_trips(store: Store, rep_id: int, day: date | str) -> list[dict[str, Any]]:
+    """The day's business trips not made from a route or visits (typed or from odometer readings)."""
+    the_day = day.isoformat() if isinstance(day, date) else str(day)
+    return [dict(r) for r in store.conn.execute(
+        "SELECT id, day, start_place, end_place, distance_m, distance_source, report_id FROM trips "
+        "WHERE deleted_at IS NULL AND rep_id = ? AND day = ? AND kind = 'business' "
+        "AND distance_source NOT IN ('route', 'visits') ORDER BY id", (rep_id, the_day))]
+
+
+def describe_trips(trips: Sequence[Mapping[str, Any]]) -> str:
+    """'trip 12 (Home, Austin -> Home, Austin, 204.9 mi)' for each, for messages."""
+    return ", ".join(f"trip {t['id']} ({t['start_place'] or '?'} -> {t['end_place'] or '?'}, {miles(t['distance_m'])} mi)"
+                     for t in trips)
+
+
 def add_trips_from_route(store: Store, rep_id: int, day: date | str, *, matrix: MatrixProvider | None = None,
                          vehicle: str | None = None, purposes: Sequence[str] | None = None,
-                         actor_id: int | None = None, today: date | None = None) -> tuple[list[int], Changes]:
-    """Log the day's legs as trips (purposes as given, else filled from the visits); refuses a day already logged."""
+                         actor_id: int | None = None, today: date | None = None,
+                         existing: str = "refuse") -> tuple[list[int], Changes]:
+    """Log the day's legs as trips (purposes as given, else filled from the visits); refuses a day already logged.
+
+    A day that already has business trips typed or read from the odometer is refused too
+    (DayAlreadyLogged, naming them): a rep who typed the day's drive and then logs the route would be
+    paid twice for the same miles. existing="replace" deletes those trips and logs the legs in one
+    transaction (both or neither); existing="keep" logs the legs beside them (different driving).
+    """
+    if existing not in EXISTING_CHOICES:
+        raise ExpenseError(f"existing trips: must be one of {', '.join(EXISTING_CHOICES)} (got {existing!r})")
     legs = draft_trips_from_route(store, rep_id, day, matrix=matrix, vehicle=vehicle, today=today)
     if purposes is not None:
         if len(purposes) != len(legs):
@@ -199,10 +236,25 @@ def add_trips_from_route(store: Store, rep_id: int, day: date | str, *, matrix: 
                            "AND distance_source IN ('route', 'visits')", (rep_id, the_day))
     if already:
         raise ExpenseError(f"trips from the route of {the_day} are already logged ({already}); delete them first")
+    others = hand_logged_trips(store, rep_id, the_day)
+    if others and existing == "refuse":
+        one = len(others) == 1
+        raise DayAlreadyLogged(
+            f"{the_day} already has {describe_trips(others)} logged by hand; the route's {len(legs)} legs would "
+            f"count that driving twice: replace {'it' if one else 'them'} with the legs, or keep both if "
+            f"{'it is' if one else 'they are'} other driving",
+            the_day, others)
+    replaced = others if existing == "replace" else []
+    for t in replaced:
+        check_unlocked(store, t["report_id"], f"trip {t['id']}")
     actor = actor_id if actor_id is not None else rep_id
     scheme = rep_scheme(store, rep_id)
     rate_on(rates_for(store, scheme), date.fromisoformat(the_day), scheme)
     with store.atomic():
+        for t in replaced:
+            writes.delete(store, "trips", t["id"])
+            audit(store, t["report_id"], actor, "trip deleted", item_table="trips", item_id=t["id"],
+                  detail={"replaced by": f"the route of {the_day}"})
         report_id = open_report_for(store, rep_id, date.fromisoformat(the_day), actor)
         ids = writes.insert_many(store, "trips", [{
             "rep_id": rep_id, "day": leg["day"], "purpose": leg["purpose"], "start_place": leg["start_place"],
@@ -211,15 +263,18 @@ def add_trips_from_route(store: Store, rep_id: int, day: date | str, *, matrix: 
             "vehicle": leg["vehicle"], "business": 1, "report_id": report_id, "kind": "business",
             "distance_source": leg["source"], "entered_unit": "mi", "rate_scheme": scheme,
             "visit_id": leg["visit_id"]} for leg in legs])
-        audit(store, report_id, actor, "trips added from route", item_table="trips", item_id=ids[0],
-              detail={"day": the_day, "trips": len(ids), "distance_m": sum(l["distance_m"] for l in legs)})
-    others = store.scalar("SELECT count(*) FROM trips WHERE deleted_at IS NULL AND rep_id = ? AND day = ? "
-                          "AND distance_source NOT IN ('route', 'visits')", (rep_id, the_day))
-    note = f"{len(ids)} trips from {the_day}" + (
-        f" (check the {others} other trip{'s' if others > 1 else ''} logged that day is not the same driving)"
-        if others else "")
-    return ids, Changes.of("trips", ids, note).merge(
-        Changes.of("expense_reports", [report_id] if report_id else []))
+        detail: dict[str, Any] = {"day": the_day, "trips": len(ids), "distance_m": sum(l["distance_m"] for l in legs)}
+        if replaced:
+            detail["replaced_trips"] = [t["id"] for t in replaced]
+        audit(store, report_id, actor, "trips added from route", item_table="trips", item_id=ids[0], detail=detail)
+    note = f"{len(ids)} trips from {the_day}"
+    if replaced:
+        note += f" (replacing {describe_trips(replaced)})"
+    elif others:
+        note += f" (beside {describe_trips(others)}, kept as other driving)"
+    changes = Changes.of("trips", ids + [t["id"] for t in replaced], note)
+    return ids, changes.merge(Changes.of("expense_reports", sorted(
+        {report_id} | {t["report_id"] for t in replaced} - {None})))
 
 
 EDITABLE = ("purpose", "start_place", "end_place", "vehicle", "kind", "distance_m", "day", "account_id")
@@ -304,7 +359,7 @@ def week_so_far(store: Store, rep_id: int, day: date, today: date | None = None)
 
 def add_trips_for_days(store: Store, rep_id: int, days: Sequence[date], *, matrix: MatrixProvider | None = None,
                        vehicle: str | None = None, actor_id: int | None = None,
-                       today: date | None = None) -> tuple[list[int], list[str], Changes]:
+                       today: date | None = None, existing: str = "refuse") -> tuple[list[int], list[str], Changes]:
     """Log several days' routes (e.g. the week so far); a day with nothing to log is skipped with its reason.
 
     Returns (trip ids, one line per skipped day, Changes). Each day is its own transaction, so a
@@ -316,7 +371,7 @@ def add_trips_for_days(store: Store, rep_id: int, days: Sequence[date], *, matri
     for day in days:
         try:
             new, c = add_trips_from_route(store, rep_id, day, matrix=matrix, vehicle=vehicle, actor_id=actor_id,
-                                          today=today)
+                                          today=today, existing=existing)
         except ExpenseError as exc:
             skipped.append(f"{day.isoformat()}: {exc}")
             continue

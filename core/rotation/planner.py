@@ -15,7 +15,7 @@ from core.rotation.model import (BALANCE, KMH, LUNCH_MINUTES, PERIOD_WEEKS, TIER
 from core.rotation.problem import (RotationInput, coverage_check, cycle_calendar, drive_matrix, load_needs, prepare,
                                    visit_patterns, visits_in_cycle)
 from core.rotation.saved import SavedPlan, get_plan, list_plans, move_slot, plan_slots, save_rotation
-from core.rotation.solve import plan_rotation, solve_rotation
+from core.rotation.solve import plan_rotation, solve_rotation, solve_rotation_in_child
 
 __all__ = [
     "ApplyResult", "TierCoverage", "add_time_off", "apply_rotation", "coverage_text", "replan", "tier_coverage",
@@ -23,6 +23,6 @@ __all__ = [
     "PlannedVisit", "Rotation", "RotationDay", "RotationInput", "RotationStop", "SavedPlan",
     "calendar", "coverage_check", "cycle_calendar", "day_minutes", "drive_matrix",
     "get_plan", "list_plans", "load_needs", "minutes_of", "move_slot", "plan_rotation", "plan_slots", "prepare",
-    "roll_forward", "roll_forward_missed", "save_rotation", "solve_rotation",
+    "roll_forward", "roll_forward_missed", "save_rotation", "solve_rotation", "solve_rotation_in_child",
     "visit_patterns", "visits_in_cycle",
 ]

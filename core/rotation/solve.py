@@ -116,6 +116,20 @@ def _route_with_engine(data: RotationInput, days: list[RotationDay], seconds: fl
     return out
 
 
+def solve_rotation_in_child(data: RotationInput, *, seconds: float = 20.0, seed: int = 0,
+                            progress: Progress | None = None, route_days: bool = True) -> Rotation:
+    """solve_rotation() in a child process (core/routing/child.py): what the Rotation tab and the CLI call.
+
+    CP-SAT and PyVRP run native code that has crashed the app (docs/notes/session-4-lead.md); in a child a
+    crash is SolverCrashed here and Cancel kills the child at once. The solve never writes, so nothing can
+    be half-saved; the caller saves the plan it gets back.
+    """
+    from core.routing import child
+
+    return child.run_in_child(solve_rotation, data, seconds=seconds, seed=seed, route_days=route_days,
+                              progress=progress, what="the rotation solver", name="fieldatlas-rotation")
+
+
 def plan_rotation(store: Store, rep_id: int, start: date, weeks: int, *, seconds: float = 20.0, seed: int = 0,
                   progress: Progress | None = None, route_days: bool = True,
                   workdays: Sequence[str] | None = None) -> Rotation:

@@ -573,6 +573,24 @@ CREATE TABLE sync_files (
 """)
 
 
+@migrations()
+def m0011_sync_gone(db: sqlite_utils.Database) -> None:
+    # Rows the server says went out of this user's sight (an account a manager gave to another rep, or
+    # took back to the pool). They are hidden by their tombstone, not removed: this user's past visits,
+    # trips and expenses still point at them (NOT NULL foreign keys, and finance needs them). The hiding
+    # is not logged (it is no delete of anyone's), so this table is what tells it from a real delete, what
+    # the summary counts, and what a pull undoes when the row comes back.
+    run_sql(db, """
+CREATE TABLE sync_gone (
+    table_name TEXT NOT NULL,
+    row_uid TEXT NOT NULL,
+    owner_uid TEXT,
+    gone_at TEXT NOT NULL,
+    PRIMARY KEY (table_name, row_uid)
+) WITHOUT ROWID
+""")
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]

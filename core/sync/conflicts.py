@@ -10,6 +10,7 @@ from core import accounts
 from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
+from core.sync import gone
 from core.sync.engine import _Ids, _now, queue_restored
 
 # The column that names a row for people, per table (falls back to the uid).
@@ -65,6 +66,10 @@ def restore(store: Store, conflict_id: int) -> Changes:
     if row["restored_at"]:
         raise ValueError(f"conflict {conflict_id} was already restored on {row['restored_at']}")
     table, column = row["table_name"], row["column_name"]
+    away, owner = gone.gone_owner(store, table, row["row_uid"])
+    if away:  # the server would refuse it again; the owner now has this value in their own Conflicts
+        raise ValueError(f"this {gone.noun(table)} moved to {gone.owner_name(store, owner)} and is no longer yours to "
+                         "change; they see your value in their Conflicts and can restore it")
     ids = _Ids(store)
     row_id = ids.id(table, row["row_uid"]) if _has_table(store, table) else None
     if row_id is None:

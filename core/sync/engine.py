@@ -24,7 +24,7 @@ from core.changes import Changes
 from core.clock import Timestamp
 from core.storage import change_log, writes
 from core.storage.database import Store
-from core.sync import credentials, files
+from core.sync import credentials, files, gone
 from core.sync.transport import NotLoggedIn, Server, SyncError
 
 PUSH_BATCH = 250
@@ -64,6 +64,7 @@ class SyncStatus:
     last_error: str | None
     open_conflicts: int
     parked: int
+    last_result: str | None = None  # the last sync's summary ("2 sent, ..., 1 account moved to another rep ...")
 
     @property
     def configured(self) -> bool:
@@ -76,7 +77,7 @@ def status(store: Store) -> SyncStatus:
         store.scalar("SELECT count(*) FROM change_log WHERE pushed_at IS NULL"),
         get_state(store, "last_sync_at"), get_state(store, "last_error"),
         store.scalar("SELECT count(*) FROM conflicts WHERE restored_at IS NULL"),
-        store.scalar("SELECT count(*) FROM sync_parked"))
+        store.scalar("SELECT count(*) FROM sync_parked"), get_state(store, "last_result") or None)
 
 
 def remember_login(store: Store, server_url: str, email: str, role: str, rep_uid: str | None) -> None:
@@ -213,6 +214,9 @@ class SyncReport:
     files_sent: int = 0
     files_received: int = 0
     files_refused: list[str] = field(default_factory=list)
+    gone: dict[str, int] = field(default_factory=dict)  # per table, rows that moved to someone else, hidden here
+    visits_cancelled: int = 0  # this user's future planned visits to those accounts
+    moved_refused: list[str] = field(default_factory=list)  # one line per row whose edit was refused as moved away
     touched: dict[str, set[int]] = field(default_factory=dict)
 
     def changes(self) -> Changes:
@@ -223,19 +227,38 @@ class SyncReport:
             out = Changes(out.rows, self.summary())
         return out
 
+    def text(self) -> str:
+        """The summary, then one line per row whose edit was refused because it moved to another rep."""
+        return "\n".join([self.summary(), *self.moved_refused])
+
     def summary(self) -> str:
         parts = [f"{self.pushed} sent", f"{self.pulled} received"]
         if self.rejected:
             parts.append(f"{self.rejected} refused by the server")
         if self.conflicts:
-            parts.append(f"{self.conflicts} new conflicts")
+            parts.append(_count(self.conflicts, "new conflict"))
+        for table, n in sorted(self.gone.items()):
+            parts.append(f"{_count(n, gone.noun(table))} moved to another rep {'was' if n == 1 else 'were'} "
+                         "removed from this laptop")
+        if self.visits_cancelled:
+            them = "it" if self.gone.get("accounts") == 1 else "them"
+            parts.append(f"{_count(self.visits_cancelled, 'planned visit')} to {them} cancelled")
         if self.parked:
             parts.append(f"{self.parked} waiting for related rows")
         if self.files_sent or self.files_received:
             parts.append(f"receipt files: {self.files_sent} sent, {self.files_received} received")
         if self.files_refused:
-            parts.append(f"{len(self.files_refused)} receipt files refused ({'; '.join(self.files_refused[:3])})")
+            shown = "; ".join(self.files_refused[:3])
+            parts.append(f"{_count(len(self.files_refused), 'receipt file')} refused ({shown})")
         return ", ".join(parts)
+
+
+_PLURALS = {"day off": "days off", "expense audit entry": "expense audit entries"}
+
+
+def _count(n: int, thing: str) -> str:
+    """'1 new conflict', '2 new conflicts'."""
+    return f"{n} {thing}" if n == 1 else f"{n} {_PLURALS.get(thing, thing + 's')}"
 
 
 # -- applying remote values -------------------------------------------------------------------
@@ -246,6 +269,7 @@ def _apply_remote(store: Store, ids: _Ids, known: set[str], report: SyncReport, 
     """Merge one remote row into the local table; returns 'applied', 'unchanged', 'parked' or 'skipped'."""
     if table not in known:
         return "skipped"  # a table from a newer FieldAtlas; its rows stay on the server
+    back = gone.is_gone(store, table, uid)  # moved away earlier and now in sight again: no readings kept
     local_versions = _versions(store, table, uid)
     forced = set(force)
     # A forced column (the server refused our edit and says what it keeps) takes the server's value
@@ -286,6 +310,8 @@ def _apply_remote(store: Store, ids: _Ids, known: set[str], report: SyncReport, 
                 store.conn.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                                    (row_id, uid, now, *local.values()))
                 ids._id[(table, uid)] = row_id
+            if back:
+                gone.unhide(store, table, uid, row_id, values)
             _save_versions(store, table, uid, merged_versions)
             store.conn.execute("DELETE FROM sync_parked WHERE table_name = ? AND row_uid = ?", (table, uid))
     except sqlite3.IntegrityError as exc:
@@ -447,6 +473,12 @@ def _refused(store: Store, ids: _Ids, known: set[str], report: SyncReport, edit,
     """The server would not take this edit: keep the local value as a conflict (so it can be seen and
     restored later) and show the server's value again where the server told us what it is."""
     current = result.get("current") or {}
+    if "moved_to" in result:  # moved away from this user: say so once per row, in the user's words
+        label = _label(store, edit.table, edit.row_id)
+        line = (f"your edit to {gone.noun(edit.table)} {label} was refused: {gone.noun(edit.table)} now belongs to "
+                f"{gone.owner_name(store, result['moved_to'])}; it is kept in Conflicts")
+        if line not in report.moved_refused:
+            report.moved_refused.append(line)
     for column, value in op["values"].items():
         kept = current.get(column, [None, None])
         store.conn.execute(
@@ -476,6 +508,7 @@ def pull(store: Store, server: Server, report: SyncReport, *, page: int = PULL_P
                 report.pulled += outcome == "applied"
                 readings.extend(obj["versions"].values())
             report.conflicts += _store_conflicts(store, answer["conflicts"])
+            _take_gone(store, ids, known, report, answer.get("gone", []))
             _see_clock(store, readings)
             store.conn.execute("INSERT INTO sync_state (key, value) VALUES ('pull_cursor', ?) ON CONFLICT(key) DO "
                                "UPDATE SET value = excluded.value", (str(answer["next_cursor"]),))
@@ -484,6 +517,33 @@ def pull(store: Store, server: Server, report: SyncReport, *, page: int = PULL_P
         if not answer["has_more"]:
             break
     _retry_parked(store, ids, known, report)
+
+
+def _label(store: Store, table: str, row_id: int) -> str:
+    """How people name a row: an account's or lead's name, else its table's word and id."""
+    name = None
+    if table in ("accounts", "leads", "reps", "territories"):
+        name = store.scalar(f"SELECT name FROM {table} WHERE id = ?", (row_id,))
+    return repr(name) if name else f"#{row_id}"
+
+
+def _take_gone(store: Store, ids: _Ids, known: set[str], report: SyncReport, markers: list[dict]) -> None:
+    """Hide the rows the server says moved out of this user's sight (not logged: no one deleted them)."""
+    me = get_state(store, "rep_uid") or None
+    for marker in markers:
+        table, uid = marker["table"], marker["row_uid"]
+        store.conn.execute("DELETE FROM sync_parked WHERE table_name = ? AND row_uid = ?", (table, uid))
+        if table not in known or table == "expense_audit":  # the audit trail is append-only, never hidden
+            continue
+        row_id = ids.id(table, uid)
+        if row_id is None or gone.is_gone(store, table, uid):
+            continue  # never here, or hidden already
+        cancelled = gone.hide(store, table, uid, row_id, marker.get("owner"), me)
+        if cancelled:
+            report.visits_cancelled += len(cancelled)
+            report.touched.setdefault("visits", set()).update(cancelled)
+        report.gone[table] = report.gone.get(table, 0) + 1
+        report.touched.setdefault(table, set()).add(row_id)
 
 
 def open_server(store: Store, *, timeout: float = 30.0) -> Server:
@@ -515,5 +575,5 @@ def sync(store: Store, server: Server | None = None, *, progress: Callable[[str]
     finally:
         if own:
             server.close()
-    set_state(store, last_sync_at=_now(), last_error="")
+    set_state(store, last_sync_at=_now(), last_error="", last_result=report.text())
     return report

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 from core import reps as reps_service
-from core.balancing.flows import plan_new_rep, plan_rep_leaving
-from core.balancing.model import BY_CHOICES, BalanceOptions, balance_territories
+from core.balancing import in_child
+from core.balancing.explain import describe_travel
+from core.balancing.model import BY_CHOICES, BalanceOptions
 from core.balancing.scenarios import ScenarioError, apply_scenario, save_scenario
+from core.money import format_cents
 from desktop.cli.common import BarProgress, CliError, add_json_argument, emit, open_store
 
 
@@ -71,16 +73,15 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         kind = "balance"
         try:
+            rep_id = 0
+            if args.add_rep:
+                kind, rep_id = "add_rep", _rep_id(store, args.add_rep, "--add-rep")
+            elif args.remove_rep:
+                kind, rep_id = "remove_rep", _rep_id(store, args.remove_rep, "--remove-rep")
             with BarProgress("Balancing") as bar:
-                if args.add_rep:
-                    kind = "add_rep"
-                    result = plan_new_rep(store, _rep_id(store, args.add_rep, "--add-rep"), options, bar)
-                elif args.remove_rep:
-                    kind = "remove_rep"
-                    result = plan_rep_leaving(store, _rep_id(store, args.remove_rep, "--remove-rep"), options, bar)
-                else:
-                    result = balance_territories(store, options, bar)
-        except ValueError as exc:
+                # In a child process, as in the app: a crash inside CP-SAT is one line here, not a core dump.
+                result = in_child.run(str(store.path), kind, rep_id, options, bar)
+        except (ValueError, in_child.SolverCrashed) as exc:
             raise CliError(str(exc)) from None
         data = result.as_dict()
         data["scenario_id"] = None
@@ -103,16 +104,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(d: dict) -> str:
-    lines = [f"{'Rep':<24} {'Accounts':>8} {'Workload h':>11} {'Target h':>9} {'Dev %':>7} {'Potential $':>14}"]
+    lines = [f"{'Rep':<24} {'Accounts':>8} {'Workload h':>11} {'Travel h':>9} {'Target h':>9} {'Dev %':>7} "
+             f"{'Potential':>14}"]
     for r in d["reps"]:
-        lines.append(f"{r['name'][:24]:<24} {r['accounts']:>8,} {r['workload_hours']:>11,.0f} {r['target_hours']:>9,.0f} "
-                     f"{r['deviation_pct']:>+7.1f} {r['potential']:>14,.0f}")
+        lines.append(f"{r['name'][:24]:<24} {r['accounts']:>8,} {r['workload_hours']:>11,.0f} {r['travel_hours']:>9,.0f} "
+                     f"{r['target_hours']:>9,.0f} {r['deviation_pct']:>+7.1f} {format_cents(r['potential_cents'], whole=True):>14}")
+    lines.append(d["measure"])
     status = "balanced" if d["status"] == "balanced" else "NOT balanced"
-    lines.append(f"{status}: max deviation {d['max_deviation_pct']:.2f}% (was {d['before_max_deviation_pct']:.1f}%), "
+    lines.append(f"{status}: max deviation {d['max_deviation_pct']:.2f}% (today {d['before_max_deviation_pct']:.1f}%), "
                  f"{d['moved']:,} of {d['accounts']:,} accounts move, {d['seconds']:.1f} s")
-    if d.get("bound_hours"):
-        lines.append(f"travel {d['travel_hours']:,.0f} h a year; proven bound {d['bound_hours']:,.0f} h "
-                     f"(objective {d['objective_hours']:,.0f} h, gap {d['gap_pct'] if d['gap_pct'] is not None else '?'}%)")
+    lines += describe_travel(d)
     for reason in d["reasons"]:
         lines.append(f"note: {reason}")
     if d.get("scenario_id"):

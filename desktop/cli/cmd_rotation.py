@@ -6,6 +6,7 @@ import argparse
 from datetime import date, timedelta
 
 from core.rotation import planner
+from core.routing.child import SolverCrashed
 from desktop.cli.common import (
     BarProgress, CliError, add_db_argument, add_json_argument, emit, iso_date, open_store,
 )
@@ -103,7 +104,10 @@ def _plan(store, args: argparse.Namespace) -> int:
     if not args.json:
         print(coverage.summary(), flush=True)
     with BarProgress("Planning rotation") as bar:
-        rotation = planner.solve_rotation(data, seconds=args.seconds, seed=args.seed, progress=bar)
+        try:
+            rotation = planner.solve_rotation_in_child(data, seconds=args.seconds, seed=args.seed, progress=bar)
+        except SolverCrashed as exc:
+            raise CliError(str(exc)) from None
     result = rotation.as_dict()
     if args.save:
         plan_id, _ = planner.save_rotation(store, rotation)

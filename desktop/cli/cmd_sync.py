@@ -32,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
             st = engine.status(store)
             text = (f"server {st.server or '(none; run fieldatlas login)'} as {st.email or '-'}\n"
                     f"pending changes {st.pending}; last sync {st.last_sync_at or 'never'}; "
-                    f"open conflicts {st.open_conflicts}" + (f"; last error: {st.last_error}" if st.last_error else ""))
+                    f"open conflicts {st.open_conflicts}" + (f"; last error: {st.last_error}" if st.last_error else "")
+                    + (f"\nlast sync did: {st.last_result}" if st.last_result else ""))
             emit(args, text, dataclasses.asdict(st))
             return 0
         if args.conflicts:
@@ -53,10 +54,12 @@ def run(args: argparse.Namespace) -> int:
             report = engine.sync(store)
         except SyncError as exc:
             raise CliError(f"sync: {exc}") from exc
-        emit(args, report.summary(), {"pushed": report.pushed, "rejected": report.rejected, "pulled": report.pulled,
-                                      "conflicts": report.conflicts, "parked": report.parked,
-                                      "files_sent": report.files_sent, "files_received": report.files_received,
-                                      "files_refused": report.files_refused})
+        emit(args, report.text(),
+             {"pushed": report.pushed, "rejected": report.rejected, "pulled": report.pulled,
+              "conflicts": report.conflicts, "parked": report.parked,
+              "files_sent": report.files_sent, "files_received": report.files_received,
+              "files_refused": report.files_refused, "gone": report.gone,
+              "visits_cancelled": report.visits_cancelled, "moved_refused": report.moved_refused})
         return 0
     finally:
         store.close()

@@ -9,6 +9,8 @@ from core import reps as reps_service
 from core.balancing.scenarios import (
     ScenarioError, apply_scenario, compare_scenario, discard_scenario, list_scenarios, scenario_moves,
 )
+from core.balancing.explain import WORKLOAD_MEASURE
+from core.money import format_cents
 from core.territories.engagement import engagement_report
 from core.territories.history import find_account, owner_on, ownership_history
 from core.territories.rules import describe_rule
@@ -92,8 +94,8 @@ def _list(store, args) -> int:
             f = figures[t.id]
             rows.append({"id": t.id, "name": t.name, "kind": t.kind, "level": t.level, "parent_id": t.parent_id,
                          "precedence": t.precedence, "owner_id": f.owner_id, "owner": f.owner, "rule": dict(t.rule),
-                         "accounts": f.accounts, "potential": f.potential_cents / 100,
-                         "workload_hours": f.workload_hours, "goal": f.goal_cents / 100 if f.goal_cents else None,
+                         "accounts": f.accounts, "potential_cents": f.potential_cents,
+                         "workload_hours": f.workload_hours, "goal_cents": f.goal_cents,
                          "goal_period": f.goal_period,
                          "color": t.color})
             lines.append(f"{'  ' * depth}{t.id:>4} {t.name} [{t.level}, {t.kind}, precedence {t.precedence}] "
@@ -204,11 +206,17 @@ def _compare(store, args) -> int:
     moves = scenario_moves(store, args.scenario)
     lines = [f"Scenario {c.scenario_id} {c.name} ({c.status}): {c.moved:,} moves"
              + (f", {c.stale:,} out of date" if c.stale else ""),
-             f"{'Rep':<24} {'Accounts':>15} {'Workload h':>17} {'Target h':>15} {'Potential $':>27}"]
+             f"{'Rep':<24} {'Accounts':>15} {'Workload h':>17} {'Travel h':>15} {'Target h':>15} {'Potential':>29}"]
     for a, b in zip(c.today, c.scenario):
         lines.append(f"{a['name'][:24]:<24} {a['accounts']:>6,} → {b['accounts']:<6,} {a['workload_hours']:>7,.0f} → "
-                     f"{b['workload_hours']:<7,.0f} {a['target_hours']:>6,.0f} → {b['target_hours']:<6,.0f} "
-                     f"{a['potential']:>12,.0f} → {b['potential']:<12,.0f}")
+                     f"{b['workload_hours']:<7,.0f} {a['travel_hours']:>6,.0f} → {b['travel_hours']:<6,.0f} "
+                     f"{a['target_hours']:>6,.0f} → {b['target_hours']:<6,.0f} "
+                     f"{format_cents(a['potential_cents'], whole=True):>13} → "
+                     f"{format_cents(b['potential_cents'], whole=True):<13}")
+    lines.append(f"{'Total':<24} {'':>15} {sum(a['workload_hours'] for a in c.today):>7,.0f} → "
+                 f"{sum(b['workload_hours'] for b in c.scenario):<7,.0f} {sum(a['travel_hours'] for a in c.today):>6,.0f} → "
+                 f"{sum(b['travel_hours'] for b in c.scenario):<6,.0f}")
+    lines.append(f"{WORKLOAD_MEASURE}; the total changes by exactly the change in travel")
     emit(args, "\n".join(lines), {**c.as_dict(), "moves": moves})
     return 0
 

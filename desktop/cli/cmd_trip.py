@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 
 from core import settings as settings_mod
-from core.expenses import (SCHEMES, add_trip, add_trips_from_route, delete_trip, list_trips, rate_list,
+from core.expenses import (SCHEMES, DayAlreadyLogged, add_trip, add_trips_from_route, delete_trip, list_trips, rate_list,
                            set_rate, set_rep_scheme, update_trip)
 from core.expenses.common import check_period, parse_day
 from core.expenses.trips import add_trips_for_days, week_so_far
@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     fr.add_argument("--vehicle", default=None)
     fr.add_argument("--week", action="store_true",
                     help="every working day from that week's Monday to --date (days with nothing to log are skipped)")
+    # A day whose driving was already typed is refused unless the rep says which of the two is true.
+    same_day = fr.add_mutually_exclusive_group()
+    same_day.add_argument("--replace", action="store_true",
+                          help="the day's trips typed by hand are the same driving: swap them for the route's legs")
+    same_day.add_argument("--keep", action="store_true",
+                          help="the day's trips typed by hand are other driving: log the legs beside them")
     add_actor_argument(fr)
     add_json_argument(fr)
     ls = verbs.add_parser("list", help="a month's trips with miles, rate and amount")
@@ -121,14 +127,19 @@ def _run(store: Store, args: argparse.Namespace) -> int:
         day = parse_day(args.date, "--date")
         matrix = provider_for(settings.routing_url)
         skipped: list[str] = []
+        existing = "replace" if args.replace else "keep" if args.keep else "refuse"
         if args.week:
             ids, skipped, changes = add_trips_for_days(store, rep_id, week_so_far(store, rep_id, day), matrix=matrix,
-                                                       vehicle=args.vehicle, actor_id=actor_id(store, args))
+                                                       vehicle=args.vehicle, actor_id=actor_id(store, args),
+                                                       existing=existing)
             if not ids:
                 raise CliError("nothing to log: " + "; ".join(skipped))
         else:
-            ids, changes = add_trips_from_route(store, rep_id, day, matrix=matrix, vehicle=args.vehicle,
-                                                actor_id=actor_id(store, args))
+            try:
+                ids, changes = add_trips_from_route(store, rep_id, day, matrix=matrix, vehicle=args.vehicle,
+                                                    actor_id=actor_id(store, args), existing=existing)
+            except DayAlreadyLogged as exc:
+                raise CliError(f"{exc} (--replace or --keep)") from None
         first = date.fromordinal(day.toordinal() - day.weekday()) if args.week else day
         rows = [t for t in list_trips(store, first=first, last=day, rep_id=rep_id) if t["id"] in set(ids)]
         emit(args, f"Logged {len(ids)} trips ({changes.note}):\n" + "\n".join(_trip_line(t) for t in rows)

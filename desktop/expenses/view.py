@@ -9,7 +9,8 @@ from typing import Any
 from PySide6.QtCore import QDate, QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QHeaderView,
-                               QInputDialog, QLabel, QLineEdit, QListWidget, QPushButton, QSplitter, QTableView,
+                               QInputDialog, QLabel, QLineEdit, QListWidget, QMessageBox, QPushButton, QSplitter,
+                               QTableView,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from core.changes import Changes
@@ -471,8 +472,12 @@ class ExpensesView(QWidget):
         me = self._actor()
         return me["id"] if me else None
 
-    def add_from_route(self, week: bool = False) -> None:
-        """Log the chosen day's (or its week's) route leg by leg on a worker: the travel matrix may ask a server."""
+    def add_from_route(self, week: bool = False, existing: str = "refuse", days: list[date] | None = None) -> None:
+        """Log the chosen day's (or its week's) route leg by leg on a worker: the travel matrix may ask a server.
+
+        A day that already has trips typed by hand is not logged at once: the rep is asked whether
+        those are the same driving (replace them with the legs, in one step) or other driving (keep both).
+        """
         rep_id = combo_value(self.rep)
         if rep_id is None:
             return
@@ -484,27 +489,67 @@ class ExpensesView(QWidget):
         self._say(f"Logging the route{'s of the week to' if week else ' of'} {day.isoformat()}…")
 
         def work(progress):
-            from core.expenses import add_trips_for_days, add_trips_from_route
-            from core.expenses.trips import week_so_far
+            from core.expenses import DayAlreadyLogged, add_trips_for_days, add_trips_from_route
+            from core.expenses.trips import describe_trips, hand_logged_trips, week_so_far
             from core.routing.matrix import provider_for
 
             matrix = provider_for(routing_url)
             with open_worker_store(path) as store:
                 if not week:
-                    return add_trips_from_route(store, rep_id, day, matrix=matrix, actor_id=actor)[1], []
-                ids, skipped, changes = add_trips_for_days(store, rep_id, week_so_far(store, rep_id, day),
-                                                           matrix=matrix, actor_id=actor)
-                if not ids:
+                    try:
+                        return add_trips_from_route(store, rep_id, day, matrix=matrix, actor_id=actor,
+                                                    existing=existing)[1], [], []
+                    except DayAlreadyLogged as exc:
+                        return Changes(), [], [(date.fromisoformat(exc.day), describe_trips(exc.trips))]
+                wanted = days if days is not None else week_so_far(store, rep_id, day)
+                ids, skipped, changes = add_trips_for_days(store, rep_id, wanted, matrix=matrix, actor_id=actor,
+                                                           existing=existing)
+                # Days refused only because trips were typed by hand: the rep decides about those.
+                refused = {d for d in wanted if any(s.startswith(d.isoformat()) for s in skipped)}
+                conflicts = [(d, describe_trips(trips)) for d in sorted(refused)
+                             if (trips := hand_logged_trips(store, rep_id, d)) and existing == "refuse"]
+                conflict_days = {d.isoformat() for d, _ in conflicts}
+                skipped = [s for s in skipped if s[:10] not in conflict_days]
+                if not ids and not conflicts:
                     raise ExpenseError("Nothing to log: " + "; ".join(skipped))
-                return changes, skipped
+                return changes, skipped, conflicts
 
         def done(result) -> None:
-            changes, skipped = result
-            self.ctx.apply(changes)
-            self._say(changes.note + (f"; skipped {len(skipped)}: " + "; ".join(skipped) if skipped else "")
-                      + " — purposes come from the visited accounts; double-click a trip to edit one")
+            changes, skipped, conflicts = result
+            if changes.rows:
+                self.ctx.apply(changes)
+                self._say(changes.note + (f"; skipped {len(skipped)}: " + "; ".join(skipped) if skipped else "")
+                          + " — purposes come from the visited accounts; double-click a trip to edit one")
+            if not conflicts:
+                return
+            choice = self.ask_about_typed_trips(conflicts)
+            if choice is None:
+                self._say("Not logged: " + "; ".join(f"{d.isoformat()} already has {text}" for d, text in conflicts)
+                          + ". Nothing was changed on those days.")
+                return
+            self.add_from_route(week=week, existing=choice, days=[d for d, _ in conflicts])
 
         self.logging_trips.start(work, done)
+
+    def ask_about_typed_trips(self, conflicts: list[tuple[date, str]]) -> str | None:
+        """Ask whether the trips typed on those days are the route's driving: 'replace', 'keep' or None (cancel)."""
+        box, replace, keep = self.typed_trips_box(conflicts)
+        box.exec()
+        clicked = box.clickedButton()
+        return "replace" if clicked is replace else "keep" if clicked is keep else None
+
+    def typed_trips_box(self, conflicts: list[tuple[date, str]]) -> tuple[QMessageBox, QPushButton, QPushButton]:
+        """The question, with its Replace and Keep both buttons (Cancel changes nothing)."""
+        lines = "\n".join(f"{d:%a %b %d}: {text}" for d, text in conflicts)
+        box = QMessageBox(QMessageBox.Icon.Question, "Trips already logged",
+                          f"These days already have trips typed by hand:\n{lines}\n\n"
+                          "If they are the same driving as the route, logging both pays those miles twice.",
+                          parent=self)
+        replace = box.addButton("Replace them with the route", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep both (other driving)", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(replace)
+        return box, replace, keep
 
     def add_trip_clicked(self) -> None:
         rep_id = combo_value(self.rep)

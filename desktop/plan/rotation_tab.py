@@ -247,7 +247,8 @@ class RotationTab(QWidget):
                 data = planner.prepare(store, rep_id, start, weeks, workdays=workdays)
             finally:
                 store.close()
-            return planner.solve_rotation(data, seconds=seconds, progress=progress)
+            # In a child process: a native solver crash must not take the window, and Cancel kills it at once.
+            return planner.solve_rotation_in_child(data, seconds=seconds, progress=progress)
 
         self.rotation = None
         self.saved_plan_id = None

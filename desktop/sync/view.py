@@ -46,6 +46,9 @@ class SyncView(QWidget):
         self.state_label = QLabel()
         self.pending_label = QLabel()
         self.last_label = QLabel()
+        self.result_label = QLabel()  # what the last sync did, e.g. accounts that moved to another rep
+        self.result_label.setWordWrap(True)
+        self.result_label.setObjectName("sync_result")
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("sync_error")
@@ -54,6 +57,7 @@ class SyncView(QWidget):
         form.addRow("Status:", self.state_label)
         form.addRow("Pending changes:", self.pending_label)
         form.addRow("Last sync:", self.last_label)
+        form.addRow("Result:", self.result_label)
         form.addRow("", self.error_label)
 
         self.sync_button = QPushButton("Sync now")
@@ -145,6 +149,7 @@ class SyncView(QWidget):
         self.pending_label.setText(f"{st.pending:,}" + (f"  ({st.parked} received rows wait for related rows)"
                                                         if st.parked else ""))
         self.last_label.setText(st.last_sync_at.replace("T", " ").replace("Z", " UTC") if st.last_sync_at else "never")
+        self.result_label.setText(st.last_result or "")
         self.error_label.setText(f"Last sync failed: {st.last_error}" if st.last_error else "")
         self.error_label.setVisible(bool(st.last_error))
         self.sync_button.setEnabled(st.configured and not self.running)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.balancing import in_child
+from core.balancing.explain import WORKLOAD_MEASURE, describe_travel
 from core.balancing.flows import hire_rep
 from core.balancing.model import BalanceOptions
 from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scenario
@@ -23,7 +24,10 @@ from desktop.territories.tables import RowsModel, money_short
 from desktop.tasks import open_worker_store
 
 # Each figure twice: before (today, or before applying) and after; the box title says which.
-COMPARE_COLUMNS = ("Rep", "Accounts", "after", "Hours", "after", "Target h", "Deviation", "Potential", "after")
+# Hours are workload (visit time + travel from the rep's home) on both sides; travel is shown on its own too.
+COMPARE_COLUMNS = ("Rep", "Accounts", "after", "Workload h", "after", "Travel h", "after", "Target h", "Deviation",
+                   "Potential", "after")
+DEVIATION_COLUMN = COMPARE_COLUMNS.index("Deviation")
 MOVE_COLUMNS = ("Account", "From", "To", "City")
 MOVES_SHOWN = 2000
 
@@ -233,7 +237,9 @@ class BalancePanel(QWidget):
         scenario_id, status, reasons, dev, moved, seconds, gap = result
         head = ("Balanced" if status == "balanced" else "Targets not met") + \
             f": every rep within ±{dev:.2f}% of target, {moved:,} accounts move ({seconds:.0f} s"
-        head += f", travel {gap:.1f}% above the proven bound)." if gap is not None else ")."
+        # The gap is on the objective (travel, plus a price per move for a new or leaving rep); the
+        # scenario summary below names each part.
+        head += f", within {gap:.1f}% of the proven best)." if gap is not None else ")."
         self.status.setText(head + ("<br>" + "<br>".join(reasons) if reasons else ""))
         self.ctx.apply(Changes.of("scenarios", [scenario_id], "scenario saved"))
         self.scenario_id = scenario_id
@@ -264,10 +270,11 @@ class BalancePanel(QWidget):
         tolerance = float(c.summary.get("tolerance_pct", 2.0))
         for row, (a, b) in enumerate(zip(c.today, c.scenario)):
             rows.append((a["name"], f"{a['accounts']:,}", f"{b['accounts']:,}", f"{a['workload_hours']:,.0f}",
-                         f"{b['workload_hours']:,.0f}", f"{b['target_hours']:,.0f}", f"{b['deviation_pct']:+.1f}%",
+                         f"{b['workload_hours']:,.0f}", f"{a['travel_hours']:,.0f}", f"{b['travel_hours']:,.0f}",
+                         f"{b['target_hours']:,.0f}", f"{b['deviation_pct']:+.1f}%",
                          money_short(a["potential_cents"]), money_short(b["potential_cents"])))
             if abs(b["deviation_pct"]) > tolerance + 1e-9:
-                flagged.add((row, 6))
+                flagged.add((row, DEVIATION_COLUMN))
         self.compare_model.set_rows(rows, flagged=flagged)
         self.compare_box.setTitle("Before applying, and after" if c.status == "applied"
                                   else "Today, and after the scenario")
@@ -278,13 +285,14 @@ class BalancePanel(QWidget):
         parts = [f"<b>{c.name}</b> ({c.status}): {c.moved:,} accounts move"]
         if s.get("max_deviation_pct") is not None:
             parts.append(f"max deviation ±{s['max_deviation_pct']:.2f}% (today {s.get('before_max_deviation_pct', 0):.0f}%)")
-        if s.get("bound_hours"):
-            parts.append(f"travel {s['travel_hours']:,.0f} h/yr, proven bound {s['bound_hours']:,.0f} h"
-                         + (f" (gap {s['gap_pct']:.2f}%)" if s.get("gap_pct") is not None else ""))
         if c.stale:
             parts.append(f"<span style='color:#b00020'>{c.stale:,} accounts changed owner since"
                          + ("" if c.status == "applied" else "; balance again") + "</span>")
         text = ", ".join(parts)
+        travel = describe_travel(s)
+        if travel:
+            text += "<br>" + "; ".join(travel)
+        text += "<br>" + WORKLOAD_MEASURE[0].upper() + WORKLOAD_MEASURE[1:] + "."
         if s.get("reasons"):
             text += "<br>" + "<br>".join(s["reasons"])
         self.summary.setText(text)

@@ -45,6 +45,9 @@ class TerritoriesView(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("territory-tree")
         self.tree.setHeaderLabels(TREE_COLUMNS)
+        # The same measure as the Balance tab's "Workload h", today and after a scenario.
+        self.tree.headerItem().setToolTip(TREE_COLUMNS.index("Workload h"),
+                                          "Hours a year: visit time + travel from the owner's home")
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(False)

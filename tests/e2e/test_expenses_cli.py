@@ -34,9 +34,22 @@ def test_a_rep_logs_submits_a_manager_approves_and_finance_exports(demo_db, tmp_
                           "Home", "--to", "Acme Supply, Austin", "--purpose", "Quarterly review",
                           "--odometer-start", "1000", "--odometer-end", "1040.5", "--vehicle", "Camry")
     assert code == 0, err and "40.5 mi" in out
+    # The day's driving is already typed (the demo's day trip and the Acme one): logging the route beside
+    # it would pay those miles twice, so it is refused, naming them, until the rep says --replace or --keep.
     code, out, err = _run(capsys, "trip", "from-route", "--db", db, "--date", day, "--rep", "Lauren Lewis", "--json")
+    assert code == 1 and "Acme Supply, Austin, 40.5 mi" in err and "--replace" in err and "--keep" in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, _ = _run(capsys, "trip", "list", "--db", db, "--period", "2026-11", "--rep", "Lauren Lewis", "--json")
+    typed = [t["id"] for t in json.loads(out) if t["day"] == day]
+    assert len(typed) == 2
+    code, out, err = _run(capsys, "trip", "from-route", "--db", db, "--date", day, "--rep", "Lauren Lewis",
+                          "--replace", "--json")
     assert code == 0, err
     legs = json.loads(out)
+    code, out, _ = _run(capsys, "trip", "list", "--db", db, "--period", "2026-11", "--rep", "Lauren Lewis", "--json")
+    that_day = [t for t in json.loads(out) if t["day"] == day]
+    assert {t["id"] for t in that_day} == {t["id"] for t in legs}           # the typed ones were swapped out
+    assert all(t["distance_source"] in ("route", "visits") for t in that_day)
     assert len(legs) >= 2 and legs[0]["purpose"].startswith("Customer visit: ")
 
     code, out, err = _run(capsys, "report", "submit", "--db", db, "--rep", "Lauren Lewis", "--period", "2026-11",

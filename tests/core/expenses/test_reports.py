@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from core.expenses import (ExpenseError, add_expense, add_trip, approve, audit_trail, delete_trip, find_report, reject,
+from core.expenses import (DayAlreadyLogged, ExpenseError, add_expense, add_trip, approve, audit_trail, delete_trip, find_report, reject,
                            report_totals, submit, update_expense, update_trip)
 from core.expenses.reports import mark_exported
 from core.storage import writes
@@ -143,8 +143,17 @@ def test_trips_from_a_days_visits_one_per_leg_with_purpose_from_the_accounts(dem
     assert all(leg["distance_m"] > 0 for leg in legs)
     purposes = [leg["purpose"] for leg in legs]
     purposes[0] = "Customer visit: reorder talk"
-    ids, _ = add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), purposes=purposes, vehicle="Fleet 12",
-                                  today=TODAY)
+    # The demo typed that day's drive as one trip: the legs would pay it twice, so the rep must choose.
+    typed = s.query("SELECT id FROM trips WHERE rep_id = ? AND day = ? AND deleted_at IS NULL", (rep, day.isoformat()))
+    assert len(typed) == 1
+    with pytest.raises(DayAlreadyLogged, match=f"trip {typed[0]['id']} .* would count that driving twice"):
+        add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), purposes=purposes, today=TODAY)
+    assert s.scalar("SELECT count(*) FROM trips WHERE rep_id = ? AND day = ? AND deleted_at IS NULL",
+                    (rep, day.isoformat())) == 1
+    ids, changes = add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), purposes=purposes,
+                                        vehicle="Fleet 12", today=TODAY, existing="replace")
+    assert f"replacing trip {typed[0]['id']}" in changes.note and typed[0]["id"] in changes.ids("trips")
+    assert s.scalar("SELECT deleted_at FROM trips WHERE id = ?", (typed[0]["id"],)) is not None
     rows = s.query(f"SELECT * FROM trips WHERE id IN ({','.join(map(str, ids))}) ORDER BY id")
     assert [r["purpose"] for r in rows] == purposes
     assert sum(r["distance_m"] for r in rows) == sum(leg["distance_m"] for leg in legs)
@@ -166,9 +175,30 @@ def test_trips_from_an_accepted_route_follow_its_stop_order(demo_store):
         route = writes.insert(s, "routes", {"rep_id": rep, "day": day, "status": "accepted"})
         writes.insert_many(s, "route_stops", [{"route_id": route, "seq": k, "account_id": a}
                                               for k, a in zip((3, 1, 2), accounts)])
-    ids, _ = add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), today=TODAY)
+    ids, _ = add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), today=TODAY, existing="keep")
     rows = s.query(f"SELECT * FROM trips WHERE id IN ({','.join(map(str, ids))}) ORDER BY id")
     order = [accounts[1], accounts[2], accounts[0]]  # by seq 1, 2, 3
     assert [r["account_id"] for r in rows] == order + [None]
     assert {r["distance_source"] for r in rows} == {"route"} and {r["route_id"] for r in rows} == {route}
     assert rows[-1]["purpose"].startswith("Return from ")
+
+
+def test_replacing_typed_trips_is_all_or_nothing(demo_store):
+    """A typed trip on a submitted report cannot be swapped: nothing is deleted and no leg is logged."""
+    from core.expenses import DayAlreadyLogged, add_trips_from_route, submit
+    from core.routing.matrix import GreatCircleMatrix
+
+    s = demo_store
+    rep = s.scalar("SELECT id FROM reps WHERE name = 'Lauren Lewis'")
+    day = date(2026, 11, 18)
+    report = s.scalar("SELECT report_id FROM trips WHERE rep_id = ? AND day = ? AND deleted_at IS NULL",
+                      (rep, day.isoformat()))
+    submit(s, report, rep)
+    before = s.scalar("SELECT count(*) FROM change_log")
+    with pytest.raises(ExpenseError, match="submitted"):
+        add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), today=TODAY, existing="replace")
+    assert s.scalar("SELECT count(*) FROM change_log") == before
+    with pytest.raises(DayAlreadyLogged):
+        add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), today=TODAY)
+    with pytest.raises(ExpenseError, match="existing trips: must be one of"):
+        add_trips_from_route(s, rep, day, matrix=GreatCircleMatrix(), today=TODAY, existing="merge")

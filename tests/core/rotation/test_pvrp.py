@@ -93,3 +93,33 @@ def test_whole_cycle_search_moves_visits_between_days_and_stays_feasible():
     assert cost < start.cost - 1
     assert not check_solution(problem, PeriodicSolution(routes, pattern, [], cost))
     assert any(pattern[c] != start.pattern[c] for c in pattern)  # some visits changed day
+
+
+@pytest.mark.skipif(not (P01.parent / "pr04.txt").exists(), reason="Cordeau data not present")
+def test_day_descent_improves_a_scrambled_day_with_only_its_customers_and_fleet():
+    import random
+
+    from core.rotation.cordeau import read_instance
+    from core.rotation.periodic import first_fit, route_cost
+    from core.rotation.pyvrp_routes import _routes_ok, descend_day
+
+    # pr04: capacity and a duration limit; the descent is reused across calls, so run several in a row.
+    problem, _ = read_instance(P01.parent / "pr04.txt")
+    start = first_fit(problem, route_iterations=20)
+    rng = random.Random(3)
+    for day in range(problem.days):
+        routes = [list(r) for r in start.routes[day]]
+        part = routes[:3]
+        given = sorted(c for r in part for c in r)
+        # Scramble each route's order: still within capacity (same customers), longer.
+        scrambled = [rng.sample(r, len(r)) for r in part]
+        scrambled = [r for r in scrambled if _routes_ok(problem, day, [r])] or part
+        before = sum(route_cost(problem.travel, r) for r in scrambled)
+        out = descend_day(problem, day, scrambled, seed=day, vehicles=len(scrambled))
+        after = sum(route_cost(problem.travel, r) for r in out)
+        assert sorted(c for r in out for c in r) == sorted(c for r in scrambled for c in r)
+        assert len(out) <= len(scrambled) and _routes_ok(problem, day, out)
+        assert after <= before + 1e-9
+        if scrambled is not part:
+            assert after < before - 1  # a scrambled order is always improvable
+        assert set(given) >= {c for r in out for c in r}

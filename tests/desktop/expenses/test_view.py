@@ -37,6 +37,12 @@ def test_a_rep_logs_the_week_from_the_plan_attaches_a_receipt_and_submits(qtbot,
     lauren = _person(demo_store, "Lauren Lewis")
     view.set_filters(acting=lauren, rep=lauren, month="2026-11")
     before = view.trip_model.rowCount()
+    typed = {d: demo_store.scalar("SELECT id FROM trips WHERE rep_id = ? AND day = ? AND deleted_at IS NULL",
+                                  (lauren, f"2026-11-{d}")) for d in (16, 17, 18)}
+    assert all(typed.values())   # the demo typed each day's drive as one trip
+    asked = []
+    # The rep is asked whether the typed trip is the same driving; "replace" swaps it for the legs.
+    view.ask_about_typed_trips = lambda conflicts: asked.append(conflicts) or "replace"
     for day in (16, 17, 18):
         view.route_day.setDate(QDate(2026, 11, day))
         assert view.from_route_button.text() == f"Add from the route of Nov {day}"
@@ -44,7 +50,11 @@ def test_a_rep_logs_the_week_from_the_plan_attaches_a_receipt_and_submits(qtbot,
         qtbot.waitUntil(lambda: view.from_route_button.isEnabled() and "trips from 2026-11-" in view.status.text(),
                         timeout=10000)
     added = view.trip_model.rowCount() - before
-    assert added >= 3 * 3
+    assert added >= 3 * 3 - 3
+    assert [c[0][0] for c in asked] == [date(2026, 11, d) for d in (16, 17, 18)]
+    assert all(f"trip {typed[d]}" in asked[k][0][1] for k, d in enumerate((16, 17, 18)))
+    assert all(demo_store.scalar("SELECT deleted_at FROM trips WHERE id = ?", (t,)) for t in typed.values())
+    assert "replacing trip" in view.status.text()
     purposes = [r[4] for r in view.trip_model.rows]
     assert sum(p.startswith("Customer visit: ") for p in purposes) >= 6
     # The purpose stays editable.
@@ -129,11 +139,16 @@ def test_week_so_far_from_the_plan_and_a_pdf_receipt_preview(qtbot, demo_store, 
     view.set_filters(acting=hannah, rep=hannah, month="2026-11")
     before = view.trip_model.rowCount()
     view.route_day.setDate(QDate(2026, 11, 12))  # a Thursday: Monday to Thursday
+    asked = []
+    view.ask_about_typed_trips = lambda conflicts: asked.append(conflicts) or "replace"
     _click(qtbot, view.week_button)
     qtbot.waitUntil(lambda: view.week_button.isEnabled() and "days" in view.status.text(), timeout=15000)
     days = {r[0] for r in view.trip_model.rows[before:]} | {r[0] for r in view.trip_model.rows}
     assert "trips from 4 of 4 days" in view.status.text() or "of 4 days" in view.status.text()
     assert {"2026-11-09", "2026-11-12"} <= days
+    # Each of those days had its drive typed in the demo: asked once, for all four, then swapped.
+    assert len(asked) == 1 and [d.isoformat() for d, _ in asked[0]] == ["2026-11-09", "2026-11-10", "2026-11-11",
+                                                                        "2026-11-12"]
     assert view.trip_model.rowCount() > before + 8
     assert view.trip_table.isColumnHidden(1)  # one rep: no Rep column
 
@@ -217,3 +232,21 @@ def test_a_rep_edits_an_expense_in_the_view_and_a_submitted_one_is_refused(qtbot
     dialog.merchant.setText("changed after submitting")
     dialog.save()
     assert "submitted" in dialog.error.text() and dialog.changes is None
+
+
+def test_logging_a_route_beside_a_typed_trip_can_be_cancelled_or_kept(qtbot, demo_store):
+    window, view = _window(qtbot, demo_store)
+    lauren = _person(demo_store, "Lauren Lewis")
+    view.set_filters(acting=lauren, rep=lauren, month="2026-11")
+    count = "SELECT count(*) FROM trips WHERE rep_id = ? AND day = '2026-11-19' AND deleted_at IS NULL"
+    assert demo_store.scalar(count, (lauren,)) == 1
+    view.route_day.setDate(QDate(2026, 11, 19))
+    view.ask_about_typed_trips = lambda conflicts: None
+    _click(qtbot, view.from_route_button)
+    qtbot.waitUntil(lambda: view.from_route_button.isEnabled() and "Not logged" in view.status.text(), timeout=10000)
+    assert "already has trip" in view.status.text() and demo_store.scalar(count, (lauren,)) == 1
+    view.ask_about_typed_trips = lambda conflicts: "keep"
+    _click(qtbot, view.from_route_button)
+    qtbot.waitUntil(lambda: view.from_route_button.isEnabled() and "kept as other driving" in view.status.text(),
+                    timeout=10000)
+    assert demo_store.scalar(count, (lauren,)) > 2

@@ -80,3 +80,30 @@ def test_rotation_apply_unknown_plan_is_one_line(demo_db, capsys):
     assert main(["rotation", "apply", "--db", str(demo_db), "--plan", "4242"]) != 0
     err = capsys.readouterr().err
     assert "rotation plan 4242 does not exist" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_crash_of_the_rotation_solver_is_one_line_and_a_failing_exit(demo_db, capsys):
+    import multiprocessing as mp
+    import os
+    import signal
+    import threading
+    import time
+
+    from core.storage import open_database
+
+    with open_database(demo_db) as store:
+        before = store.scalar("SELECT count(*) FROM rotation_plans")
+    codes: list[int] = []
+    t = threading.Thread(target=lambda: codes.append(main(["rotation", "plan", "--db", str(demo_db), "--rep", "4",
+                                                           "--seconds", "60", "--save"])))
+    t.start()
+    end = time.monotonic() + 30
+    while time.monotonic() < end and not any(p.name == "fieldatlas-rotation" for p in mp.active_children()):
+        time.sleep(0.02)
+    os.kill(next(p.pid for p in mp.active_children() if p.name == "fieldatlas-rotation"), signal.SIGSEGV)
+    t.join(20)
+    assert codes and codes[0] != 0
+    err = capsys.readouterr().err
+    assert "the rotation solver stopped unexpectedly (killed by SIGSEGV); nothing was saved" in err
+    with open_database(demo_db) as store:
+        assert store.scalar("SELECT count(*) FROM rotation_plans") == before

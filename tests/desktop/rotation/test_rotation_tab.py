@@ -104,3 +104,36 @@ def test_rotation_tab_apply_books_visits_once_and_shows_tier_coverage(qtbot, dem
     assert demo_store.scalar("SELECT count(*) FROM visits WHERE rotation_plan_id = ? AND deleted_at IS NULL",
                              (plan_id,)) == booked
     ctx.tasks.wait(5000)
+
+
+def _rotation_child(timeout: float = 30.0) -> int:
+    import multiprocessing as mp
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for p in mp.active_children():
+            if p.name == "fieldatlas-rotation":
+                return p.pid
+        time.sleep(0.02)
+    raise AssertionError("the rotation did not solve in a child process")
+
+
+def test_a_crash_of_the_rotation_solver_is_an_error_in_the_tab_and_the_window_stays(qtbot, demo_store):
+    import os
+    import signal
+
+    from desktop.plan.rotation_tab import RotationTab
+
+    ctx = AppContext(demo_store, Settings(), persist_settings=False)
+    tab = RotationTab(ctx)
+    qtbot.addWidget(tab)
+    tab.select_rep(4)
+    tab.seconds.setValue(60)
+    tab.solve_button.click()
+    os.kill(_rotation_child(), signal.SIGSEGV)  # what CP-SAT did to the whole app before
+    qtbot.waitUntil(lambda: tab.task is None, timeout=20000)
+    assert tab.rotation is None
+    assert "the rotation solver stopped unexpectedly (killed by SIGSEGV); nothing was saved" in tab.summary.text()
+    assert tab.solve_button.isEnabled()  # and it can be run again
+    ctx.tasks.wait(5000)

@@ -78,3 +78,30 @@ def test_not_logged_in_says_how(qtbot, empty_store):
     assert view.sign_in_button.isVisibleTo(view) and not view.sign_out_button.isVisibleTo(view)
     assert not view.sync_button.isEnabled()
     assert not view.sync_timer.isActive()
+
+
+def test_the_sync_view_says_which_accounts_moved_away_and_why_an_edit_was_refused(qtbot, sqlite_server, tmp_path):
+    from tests.server.test_moved_away import id_of, make_team, move, visible_accounts
+
+    team = make_team(sqlite_server, tmp_path)
+    ann, mia = team["ann"], team["mia"]
+    accounts.update_account(ann.store, id_of(ann.store, "accounts", team["acme"]), {"phone": "512-ANN"})
+    move(mia, team["acme"], team["bob_uid"])
+    mia.sync()
+
+    ctx, view = _view(qtbot, ann.store)
+    heard = []
+    ctx.changed.connect(heard.append)
+    view.sync_now()
+    qtbot.waitUntil(lambda: not view.running, timeout=30000)
+    result = view.result_label.text()
+    assert "1 account moved to another rep was removed from this laptop" in result
+    assert "your edit to account 'Acme Tools' was refused: account now belongs to Bob Rep" in result
+    assert team["acme"] not in visible_accounts(ann.store)
+    assert heard and heard[-1].touched("accounts"), "the Accounts list hears that the account left"
+    cells = [view.table.item(0, c).text() for c in range(view.table.columnCount())]
+    assert cells[2:4] == ["Acme Tools", "phone"] and "not yours any more" in cells[6]
+    view.table.selectRow(0)
+    view.restore_button.click()
+    assert "moved to Bob Rep" in view.error_label.text(), "restoring it here would only be refused again"
+    ctx.tasks.wait(5000)

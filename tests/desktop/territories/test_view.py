@@ -1,6 +1,7 @@
 """The Territories view as a user drives it: tree, rule editor preview, balancing to a scenario, applying it."""
 
 import pytest
+from PySide6.QtCore import Qt
 
 from core.settings import Settings
 from desktop.context import AppContext
@@ -114,6 +115,11 @@ def test_balance_makes_a_scenario_and_a_manager_applies_it(view, qtbot):
     assert panel.status.text().startswith("Balanced"), panel.status.text()
     qtbot.waitUntil(lambda: panel.scenario_view is not None and panel.moves_model.rowCount() > 0, timeout=30000)
     assert panel.compare_model.rowCount() == 8
+    # Both sides are workload (visits + travel); travel is shown beside it, and no "proven bound" on travel.
+    headers = [panel.compare_model.headerData(c, Qt.Orientation.Horizontal) for c in range(panel.compare_model.columnCount())]
+    assert "Travel h" in headers and "Workload h" in headers
+    assert "visit time + travel" in panel.summary.text() and "proven lower bound" in panel.summary.text()
+    assert "proven bound" not in panel.summary.text()
     scenario_id = panel.scenario_id
     store = view.ctx.store
     assert store.scalar("SELECT status FROM scenarios WHERE id = ?", (scenario_id,)) == "draft"
