@@ -544,6 +544,8 @@ def _take_gone(store: Store, ids: _Ids, known: set[str], report: SyncReport, mar
             report.touched.setdefault("visits", set()).update(cancelled)
         report.gone[table] = report.gone.get(table, 0) + 1
         report.touched.setdefault(table, set()).add(row_id)
+    for table, row_id in gone.keep_hidden(store):
+        report.touched.setdefault(table, set()).add(row_id)
 
 
 def open_server(store: Store, *, timeout: float = 30.0) -> Server:

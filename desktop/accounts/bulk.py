@@ -52,7 +52,9 @@ class BulkVisitDialog(QDialog):
         self.weekdays.setEnabled(False)
         self.set_weekdays.toggled.connect(self.weekdays.setEnabled)
         self.hours = QLineEdit()
-        self.hours.setPlaceholderText("leave as they are, or e.g. Mon-Fri 8am-5pm; Sat 9-12")
+        # Empty leaves them as they are (the intro says so); the hint only has room for an example.
+        self.hours.setPlaceholderText("e.g. Mon-Fri 8am-5pm; Sat 9-12")
+        self.hours.setToolTip("Leave empty to keep each account's hours as they are")
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #c62828;")
         self.problem.setWordWrap(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QLineEdit, QStyle, QStyleOptionFrame
 
 from core import settings as settings_mod
 from desktop.context import AppContext
@@ -22,6 +22,24 @@ def _clipped_labels(dialog) -> list[str]:
                 clipped.append(label.text())
         elif label.width() < label.sizeHint().width():
             clipped.append(label.text())
+    return clipped
+
+
+def _clipped_placeholders(dialog) -> list[str]:
+    """Visible empty fields whose grey hint is wider than the room for text inside the field."""
+    clipped = []
+    for edit in dialog.findChildren(QLineEdit):
+        hint = edit.placeholderText()
+        if not edit.isVisible() or edit.text() or not hint:
+            continue
+        option = QStyleOptionFrame()
+        edit.initStyleOption(option)
+        room = edit.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, edit)
+        margins = edit.textMargins()
+        # QLineEdit keeps a 2 px horizontal margin on each side of its text.
+        width = room.width() - margins.left() - margins.right() - 4
+        if edit.fontMetrics().horizontalAdvance(hint) > width:
+            clipped.append(hint)
     return clipped
 
 
@@ -59,3 +77,4 @@ def test_dialog_labels_are_not_cut_off(qtbot, demo_store, make):
     dialog.show()
     qtbot.waitExposed(dialog)
     assert _clipped_labels(dialog) == []
+    assert _clipped_placeholders(dialog) == []

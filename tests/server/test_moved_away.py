@@ -222,3 +222,17 @@ def test_a_lead_routed_elsewhere_and_an_account_leaving_the_team_go_from_the_lap
     assert team["acme"] not in visible_accounts(mia.store)
     assert ann.sync().gone == {"accounts": 1}
     assert team["bolt"] in visible_accounts(ann.store) and team["bolt"] in visible_accounts(mia.store)
+
+
+def test_restoring_a_moved_account_from_the_deleted_ones_does_not_bring_the_stale_copy_back(team):
+    ann, mia = team["ann"], team["mia"]
+    move(mia, team["acme"], team["bob_uid"])
+    mia.sync()
+    ann.sync()
+    local = id_of(ann.store, "accounts", team["acme"])
+    accounts.restore_account(ann.store, local)  # from the Accounts list's deleted rows
+    assert team["acme"] in visible_accounts(ann.store)
+    report = ann.sync()
+    assert team["acme"] not in visible_accounts(ann.store), "refused by the server, hidden again"
+    assert report.moved_refused and "Bob Rep" in report.moved_refused[0]
+    assert engine.status(ann.store).pending == 0
