@@ -16,12 +16,12 @@ from core.clock import local_days_in_utc
 from core import opening_hours
 from core import visit_frequency as frequency
 from core.account_value import Account, from_row, read_accounts
-from core.planning import travel_times
+from core.planning import fill, travel_times
 from core.progress import Progress, check_cancelled
 from core.routing.problem import EXTRA
 from core.routing.schedule import open_during
-from core.routing import (Matrix, MatrixProvider, MaxRuntime, RoutingProblem, RoutingResult, Shift, Stop, Unserved,
-                          default_stop, evaluate, provider_for, solve)
+from core.routing import (FirstOf, Matrix, MatrixProvider, MaxIterations, MaxRuntime, RoutingProblem, RoutingResult,
+                          Shift, Stop, Unserved, default_stop, evaluate, provider_for, solve)
 from core.storage.database import Store
 
 PRIORITY_BY_TIER = {"A": 1, "B": 2, "C": 3}
@@ -49,6 +49,9 @@ class PlanOptions:
     min_days_since_visit: int = 14
     # Minutes of driving worth one minute less between the longest and the shortest day.
     balance: float = 1.0
+    # After the search: move visits to the day that passes them and fill the time left with accounts that
+    # fit (core.planning.fill). Off only to measure what the search alone gives (benchmarks/plan_fill.py).
+    fill_slack: bool = True
 
 
 @dataclass(frozen=True)
@@ -328,8 +331,11 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         again, again_closed = split_open(again, dates, keep=options.appointments)
         not_open.update(again_closed)
         left_out.update({a["id"]: a for a in again})
-        accounts = booked + again + accounts[:max(0, options.max_candidates_per_day * len(dates)
-                                                      - len(booked) - len(again))]
+        room = max(0, options.max_candidates_per_day * len(dates) - len(booked) - len(again))
+        overflow = accounts[room:]  # due, but more than the search takes: tried later on days with time left
+        accounts = booked + again + accounts[:room]
+    else:
+        overflow = []
     pool_left = True
     if account_ids is None and options.fill_days:
         extra, pool_left = _fill(store, rep, dates, accounts, options, start, days)
@@ -345,15 +351,37 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
     if seconds is None and len(dates) > 1:
         # A week is worth a longer look than one day (same as the Plan view's default of 10 s).
         seconds = min(30.0, 2.0 * len(dates))
-    stop = MaxRuntime(seconds) if seconds is not None else default_stop(len(problem.stops))
+    stop = _week_stop(seconds, len(problem.stops))
     result = solve(problem, stop=stop, seed=seed, progress=progress, matrix=mx)
-    problem, mx, result, accounts = _without_unused_extras(problem, mx, result, accounts)
+    # The search is cut off by its time limit: fill each day's slack with what still fits, move visits to the
+    # day whose route passes them, and give every account left out the reason found by trying it.
+    reserve: set[int] = set()
+    if options.fill_slack:
+        guard = _fill_guard(seconds)
+        result = fill.improve(problem, mx, result, seconds=guard)
+        if account_ids is None:
+            problem, mx, result, accounts, reserve = _fill_from_reserve(
+                store, rep, dates, problem, mx, result, accounts, overflow, options, start, days)
+    problem, mx, result, accounts = _without_unused_extras(problem, mx, result, accounts, reserve)
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx, result=result,
                     accounts={**{i: left_out[i] for i in not_open}, **{a["id"]: a for a in accounts}},
                     skipped=_skipped(store, rep_id, start, days, options.weekends, set(dates)), not_open=not_open)
     return replace(plan, notes=short_day_notes(plan, pool_left=pool_left and options.fill_days and account_ids is None,
                                                chosen=account_ids is not None,
                                                min_days_since_visit=options.min_days_since_visit))
+
+
+# The engine's search stops after this many iterations a second of its limit, or at the limit, whichever
+# comes first: counted iterations make a seed give one plan (a time limit alone gives whatever the
+# machine's load allowed). ~150 a second ran on a 5-day demo week at load 5 on 2 cores, so the count is
+# normally what stops it, and a quiet machine is done before the limit.
+ITERATIONS_PER_SECOND = 100
+
+
+def _week_stop(seconds: float | None, stops: int) -> Any:
+    if seconds is None:
+        return default_stop(stops)
+    return FirstOf(MaxRuntime(seconds), MaxIterations(max(1, int(ITERATIONS_PER_SECOND * seconds))))
 
 
 # A rough drive per visit for sizing the candidate list (the solver decides the real order and times).
@@ -382,11 +410,62 @@ def _fill(store: Store, rep: Mapping[str, Any], dates: list[date], due: list[dic
     return out, len(out) < len(pool)
 
 
-def _without_unused_extras(problem: RoutingProblem, mx: Matrix, result: RoutingResult,
-                           accounts: list[dict]) -> tuple[RoutingProblem, Matrix, RoutingResult, list[dict]]:
-    """Pulled-forward accounts the plan did not use are dropped (they were never due, so not 'not planned')."""
+def _fill_guard(seconds: float | None) -> float:
+    """Wall seconds the fill passes may take at most (normally they need 0.1-0.3 s of CPU on a demo week)."""
+    return max(0.75, 0.25 * (seconds or 2.0))
+
+
+# A day with at least this many minutes free is offered more accounts after the search (_fill_from_reserve),
+# the nearest RESERVE_PER_DAY to its route.
+RESERVE_MINUTES = 30
+RESERVE_PER_DAY = 8
+
+
+def _fill_from_reserve(store: Store, rep: Mapping[str, Any], dates: list[date], problem: RoutingProblem, mx: Matrix,
+                       result: RoutingResult, accounts: list[dict], overflow: list[dict], options: PlanOptions,
+                       start: date, days: int) -> tuple[RoutingProblem, Matrix, RoutingResult, list[dict], set[int]]:
+    """Days still with time free after filling get the accounts the search never saw: due ones beyond its
+    candidate list, then ones coming due later (not visited in the last days); the nearest to each such day's
+    route are added and tried. Those that do not fit are dropped again (the search never chose them)."""
+    span = {sh.id: sh.end_min - sh.start_min for sh in problem.shifts}
+    short = [r for r in result.routes if span[r.shift_id] - (r.back - r.leave if r.visits else 0) >= RESERVE_MINUTES
+             and len(r.visits) > 0]
+    if not short:
+        return problem, mx, result, accounts, set()
+    have = {s.id for s in problem.stops} | set(options.appointments)
+    pool = [a for a in overflow if a["id"] not in have]
+    if options.fill_days:
+        later = coming_due(store, rep["id"], start, days, exclude=have | {a["id"] for a in pool},
+                           min_days_since_visit=options.min_days_since_visit)
+        pool += split_open(later, dates)[0]
+    if not pool:
+        return problem, mx, result, accounts, set()
+    chosen: dict[int, dict] = {}
+    for route in short:
+        points = [(problem.stop(v.stop_id).lat, problem.stop(v.stop_id).lon) for v in route.visits]
+
+        def near(a: Mapping[str, Any], points=points) -> tuple[float, int]:
+            return min((a["lat"] - y) ** 2 + (a["lon"] - x) ** 2 for y, x in points), a["id"]
+
+        for a in sorted((a for a in pool if a["id"] not in chosen), key=near)[:RESERVE_PER_DAY]:
+            chosen[a["id"]] = a
+    extra = list(chosen.values())
+    added = build_problem(store, rep, dates, extra, options).stops
+    bigger = replace(problem, stops=problem.stops + added)
+    big_mx = travel_times.matrix_for(store, bigger.points(), options.routing_url, options.kmh)
+    tried = replace(result, unserved=result.unserved + tuple(Unserved(s.id, "") for s in added))
+    tried = fill.improve(bigger, big_mx, tried, pool=[u.stop_id for u in tried.unserved],
+                         seconds=_fill_guard(None))
+    return bigger, big_mx, tried, accounts + extra, set(chosen)
+
+
+def _without_unused_extras(problem: RoutingProblem, mx: Matrix, result: RoutingResult, accounts: list[dict],
+                           reserve: Iterable[int] = ()) -> tuple[RoutingProblem, Matrix, RoutingResult, list[dict]]:
+    """Pulled-forward accounts the plan did not use are dropped (they were never due, so not 'not planned'),
+    and so are accounts tried only after the search (`reserve`) that did not fit."""
     served = set(result.served)
-    gone = {s.id for s in problem.stops if s.priority == EXTRA and s.id not in served}
+    reserve = set(reserve)
+    gone = {s.id for s in problem.stops if (s.priority == EXTRA or s.id in reserve) and s.id not in served}
     if not gone:
         return problem, mx, result, accounts
     base = 2 * len(problem.shifts)
@@ -435,29 +514,33 @@ def _skipped(store: Store, rep_id: int, start: date, days: int, weekends: bool, 
 
 def short_day_notes(plan: WeekPlan, pool_left: bool = False, chosen: bool = False,
                     min_days_since_visit: int = 14) -> dict[str, str]:
-    """Why each day under 85 % of the working hours stays short, in plain words (shift id -> text)."""
+    """Why each day under 85 % of the working hours stays short, in plain words (shift id -> text).
+
+    Found by trying every account left out on that day (core.planning.fill), so a day with an hour free
+    never says "too far" about an account 10 minutes away: that account would have been put there.
+    """
     notes = {}
-    due_left = [u for u in plan.result.unserved]
+    left_out = [plan.problem.stop(u.stop_id) for u in plan.result.unserved]
     for sh in plan.problem.shifts:
         if plan.fill(sh.id) >= FULL_DAY:
             continue
-        weekday = plan.day_of(sh.id).strftime("%A")
-        closed = [u for u in due_left if not open_during(plan.problem.stop(u.stop_id), sh)
-                  or "closed" in u.reason or "outside working hours" in u.reason]
-        far = [u for u in due_left if "far" in u.reason or "driving" in u.reason]
+        route = plan.result.route_for(sh.id)
         parts = []
-        if chosen:
+        tried = fill.day_note(plan.problem, plan.matrix, route, left_out) if route is not None else ""
+        if tried:
+            parts.append(tried)
+        elif chosen:
             parts.append("no more of the chosen accounts fit this day")
         elif pool_left:
-            parts.append("the accounts that could still come forward are too far to fit this day")
+            parts.append("more accounts come due later; none of those tried fits this day")
         else:
             parts.append(f"every account due or coming due is planned (the rest were visited in the last "
                          f"{min_days_since_visit} days)")
+        weekday = plan.day_of(sh.id).strftime("%A")
+        closed = [u for u in plan.result.unserved if not open_during(plan.problem.stop(u.stop_id), sh)]
         if closed:
             parts.append(f"{len(closed)} account{'s' if len(closed) != 1 else ''} still due "
                          f"{'are' if len(closed) != 1 else 'is'} closed on {weekday}s or outside working hours")
-        if far:
-            parts.append(f"{len(far)} too far or over the driving limit")
         if sh.start != sh.end_point:
             parts.append("the day ends at a hotel")
         notes[sh.id] = "; ".join(parts)
