@@ -73,9 +73,16 @@ def test_no_account_left_out_fits_a_day_with_time_left(demo_store):
 
 
 def test_the_same_seed_gives_the_same_week(demo_store):
+    from core.planning.week import ITERATIONS_PER_SECOND
+
     rid = rep_id(demo_store, "Lauren Lewis")
-    first = plan_week(demo_store, rid, MONDAY, 5, seconds=2, seed=3)
-    again = plan_week(demo_store, rid, MONDAY, 5, seconds=2, seed=3)
+    first = plan_week(demo_store, rid, MONDAY, 3, seconds=2, seed=3)
+    again = plan_week(demo_store, rid, MONDAY, 3, seconds=2, seed=3)
+    count = ITERATIONS_PER_SECOND * 2
+    if min(first.result.iterations, again.result.iterations) < count:
+        # The time limit stays the cap: a machine too busy to run the count in time gets whatever it reached.
+        pytest.skip(f"the search reached {first.result.iterations}/{again.result.iterations} of {count} "
+                    "iterations in its time (machine too busy)")
     assert first.orders() == again.orders()
     assert first.result.unserved == again.result.unserved
     assert first.notes == again.notes
