@@ -8,7 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QListView,
+                               QListWidget,
                                QListWidgetItem, QMessageBox, QPushButton, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -133,6 +134,11 @@ class WeekTab(QWidget):
         self.warnings.setStyleSheet("color: #b00020;")
         self.unserved = QListWidget()
         self.unserved.setObjectName("plan-unserved")
+        # Reasons are sentences: wrap them at the panel's edge rather than cut them off behind a scroll bar.
+        self.unserved.setWordWrap(True)
+        self.unserved.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.unserved.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.unserved.setResizeMode(QListView.ResizeMode.Adjust)
         self.accept_button = QPushButton("Accept plan")
         self.accept_button.setToolTip("Save the routes and create planned visits")
         self.map_button = QPushButton("Show on map")
