@@ -127,9 +127,7 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     already have a planned visit in the period are left out. Urgency: tier, then days overdue.
     """
     end = start + timedelta(days=days)
-    planned = {r[0] for r in store.conn.execute(
-        "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
-        "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
+    planned = planned_accounts(store, rep_id, start, days)
     rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)]
     out = []
     for r in rows:
@@ -152,6 +150,29 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     return out[:limit] if limit else out
 
 
+def _planned_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) -> list[Any]:
+    """The rep's planned visits on the local days [start, start + days), checked in to or not, by start."""
+    lo, hi = local_days_in_utc(start, days, rep["time_zone"] or defaults.TIME_ZONE)
+    return store.conn.execute(
+        "SELECT id, account_id, route_id, rotation_plan_id, planned_start, check_in_at FROM visits "
+        "WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' AND planned_start >= ? AND planned_start < ? "
+        "ORDER BY planned_start", (rep["id"], lo, hi)).fetchall()
+
+
+def planned_accounts(store: Store, rep_id: int, start: date, days: int) -> set[int]:
+    """Accounts with a planned visit on the rep's local days [start, start + days).
+
+    One definition for both sides: due_accounts and coming_due leave these out, and plan_week brings back
+    the ones booked_visits names (a rotation's visit on its day, an earlier accepted plan's accounts); a
+    visit already checked in to is under way and stays out. (They used to leave out a UTC range a day
+    longer than the local one, so an account booked on the Saturday after a Mon–Fri week was neither due
+    nor booked in it.)
+    """
+    from core.reps import get_rep
+
+    return {r["account_id"] for r in _planned_visits(store, get_rep(store, rep_id), start, days)}
+
+
 def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) -> list[dict]:
     """The rep's planned visits on [start, start + days) that nobody has checked in to, each with its local `day`.
 
@@ -159,16 +180,13 @@ def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) 
     one from an earlier accepted week plan is a candidate again (accepting the new plan replaces it).
     """
     tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
-    lo, hi = local_days_in_utc(start, days, tz.key)
-    rows = store.conn.execute(
-        "SELECT id, account_id, route_id, rotation_plan_id, planned_start FROM visits WHERE deleted_at IS NULL "
-        "AND rep_id = ? AND status = 'planned' AND check_in_at IS NULL AND planned_start >= ? AND planned_start < ? "
-        "ORDER BY planned_start",
-        (rep["id"], lo, hi)).fetchall()
     out = []
-    for r in rows:
+    for r in _planned_visits(store, rep, start, days):
+        if r["check_in_at"] is not None:
+            continue
         when = datetime.fromisoformat(r["planned_start"].replace("Z", "+00:00")).astimezone(tz)
-        out.append({**dict(r), "day": when.date(), "keeps_day": r["rotation_plan_id"] is not None or r["route_id"] is None})
+        row = {k: r[k] for k in ("id", "account_id", "route_id", "rotation_plan_id", "planned_start")}
+        out.append({**row, "day": when.date(), "keeps_day": r["rotation_plan_id"] is not None or r["route_id"] is None})
     return out
 
 
@@ -183,9 +201,7 @@ def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Itera
     """The rep's accounts NOT due in the period, soonest due first: the ones to pull forward when the days
     have room. Accounts visited in the last `min_days_since_visit` days before `start` are left alone."""
     end = start + timedelta(days=days)
-    skip = set(exclude) | {r[0] for r in store.conn.execute(
-        "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
-        "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
+    skip = set(exclude) | planned_accounts(store, rep_id, start, days)
     rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)
             if a.last_visit_at is not None]
     out = []

@@ -24,6 +24,11 @@ _NOUNS = {"expense_reports": "expense report", "rotation_plans": "rotation plan"
           "expense_audit": "expense audit entry"}
 
 
+# Rows that hang under another row (the server's policy.PARENT): hidden when they move, as their parent
+# did, but not counted in the sync's summary ("2 assignments moved to another rep" would say nothing new).
+UNDER_OTHERS = frozenset({"assignments", "route_stops", "rotation_slots", "routing_decisions", "expense_audit"})
+
+
 def noun(table: str) -> str:
     """A table's rows as people say one ('account', 'expense report'); the server's messages use it too."""
     return _NOUNS.get(table, table[:-1] if table.endswith("s") else table)

@@ -68,8 +68,9 @@ def _expense(ctx):
     return ExpenseDialog(ctx.store, 5, 5, date(2026, 12, 2))
 
 
-@pytest.mark.parametrize("make", [_settings, _sign_in, _set_visits, _trip, _expense],
-                         ids=["settings", "sign-in", "set-visits", "trip", "expense"])
+@pytest.mark.parametrize("make", [_settings, _sign_in, _set_visits, _trip, _expense, lambda ctx: _hire(ctx),
+                                  lambda ctx: _queue(ctx)],
+                         ids=["settings", "sign-in", "set-visits", "trip", "expense", "hire", "queue"])
 def test_dialog_labels_are_not_cut_off(qtbot, demo_store, make):
     ctx = AppContext(demo_store, settings_mod.Settings(), persist_settings=False)
     dialog = make(ctx)
@@ -78,3 +79,35 @@ def test_dialog_labels_are_not_cut_off(qtbot, demo_store, make):
     qtbot.waitExposed(dialog)
     assert _clipped_labels(dialog) == []
     assert _clipped_placeholders(dialog) == []
+
+
+def _hire(ctx):
+    from desktop.territories.balance import HireDialog
+    return HireDialog(ctx.store)
+
+
+def _queue(ctx):
+    from desktop.leads.editors import QueueDialog
+    return QueueDialog(ctx, [])
+
+
+@pytest.mark.parametrize("make", [_set_visits, _trip, _hire, _queue], ids=["set-visits", "trip", "hire", "queue"])
+def test_a_refused_save_says_why_in_place_and_keeps_the_form_open(qtbot, demo_store, make):
+    """Every form built on desktop.forms.FormDialog: Save with bad input leaves it open with the reason in red."""
+    from desktop.forms import REFUSED_STYLE, FormDialog
+
+    ctx = AppContext(demo_store, settings_mod.Settings(), persist_settings=False)
+    dialog = make(ctx)
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, FormDialog)
+    if hasattr(dialog, "hours") and hasattr(dialog, "ids"):
+        dialog.hours.setText("Mon 25:00-26:00")
+    elif hasattr(dialog, "home_zip"):
+        dialog.home_zip.setText("nope")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.buttons.accepted.emit()
+    assert dialog.isVisible() and dialog.message.isVisible() and dialog.message.text()
+    assert dialog.message.styleSheet() == REFUSED_STYLE
+    assert dialog.changes is None
+    assert _clipped_labels(dialog) == []
