@@ -14,7 +14,7 @@ applied) to check the end. Printed: requests, requests per second, p50/p99 laten
 request of the server process and of the load generator, the load average, and a check that the
 server holds every change once and that each laptop ended with nothing pending. Targets: >= 300
 requests/s and p99 < 250 ms on SQLite. Writes benchmarks/results/sync_load.json.
-`--profile PATH` records the server with py-spy (collapsed stacks) to see where its time goes.
+`--profile PATH` records the server with py-spy (collapsed stacks) during the load phase, to see where its time goes.
 """
 
 from __future__ import annotations
@@ -112,16 +112,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by the server process and any children."""
+def server_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by the server process and any children (--workers)."""
     import psutil
 
     parent = psutil.Process(pid)
-    total = 0.0
+    user = system = 0.0
     for p in [parent, *parent.children(recursive=True)]:
         times = p.cpu_times()
-        total += times.user + times.system
-    return total
+        user, system = user + times.user, system + times.system
+    return user, system
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -137,7 +137,7 @@ def main() -> int:
     ap.add_argument("--database-url", default=None, help="default: a SQLite file in a temporary folder")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sync_load.json"))
     ap.add_argument("--profile", metavar="PATH", default=None,
-                    help="record the server with py-spy (collapsed stacks) to PATH; CPU figures then include py-spy")
+                    help="record the server with py-spy (collapsed stacks) during the load phase to PATH; figures are then slower")
     args = ap.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="fa-sync-load-"))
@@ -149,8 +149,6 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "desktop.cli", "serve", "--database-url", url, "--port", str(port)]
-    if args.profile:
-        command = ["py-spy", "record", "--rate", "250", "--format", "raw", "--output", args.profile, "--", *command]
     proc = subprocess.Popen(command,
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -192,6 +190,11 @@ def main() -> int:
             finally:
                 client.close()
 
+        spy = None
+        if args.profile:  # attached for the load phase only, so start-up and the laptops' sync stay out
+            spy = subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "--rate", "500", "--gil", "--format", "raw",
+                                    "--output", args.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # py-spy needs a moment to attach
         load_before = os.getloadavg()
         server_cpu_before = server_cpu(proc.pid)
         client_cpu_before = time.process_time()
@@ -200,7 +203,11 @@ def main() -> int:
             list(pool.map(hammer, range(args.clients)))
         wall = time.perf_counter() - start
         client_cpu = time.process_time() - client_cpu_before
-        server_cpu_used = server_cpu(proc.pid) - server_cpu_before
+        server_user, server_system = (after - before for after, before in zip(server_cpu(proc.pid), server_cpu_before))
+        server_cpu_used = server_user + server_system
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile when interrupted
+            spy.wait(timeout=60)
 
         # 2. The laptops themselves sync (engine.sync, all at once): their pushes are answered as
         # duplicates (applied once above), so each ends with nothing pending and everyone's rows.
@@ -220,10 +227,7 @@ def main() -> int:
         e2e_wall = time.perf_counter() - e2e_start
         load_after = os.getloadavg()
     finally:
-        if args.profile:
-            proc.send_signal(signal.SIGINT)  # py-spy writes its profile when interrupted
-        else:
-            proc.terminate()
+        proc.terminate()
         proc.wait(timeout=30)
 
     total_changes = 0
@@ -252,6 +256,7 @@ def main() -> int:
         "pull_p99_ms": round(percentile(pulls, 0.99) * 1000, 1) if pulls else None,
         "server_cpu_s": round(server_cpu_used, 2),
         "server_cpu_ms_per_request": round(server_cpu_used * 1000 / len(latencies), 2),
+        "server_system_cpu_s": round(server_system, 2),
         "client_cpu_s": round(client_cpu, 2),
         "client_cpu_ms_per_request": round(client_cpu * 1000 / len(latencies), 2),
         "laptops_sync_wall_s": round(e2e_wall, 2),
@@ -264,7 +269,8 @@ def main() -> int:
             ("p50 ms", result["p50_ms"]), ("p99 ms", result["p99_ms"]),
             ("push p50 / p99 ms", f"{result['push_p50_ms']} / {result['push_p99_ms']}"),
             ("pull p50 / p99 ms", f"{result['pull_p50_ms']} / {result['pull_p99_ms']}"),
-            ("server CPU ms / request", f"{result['server_cpu_ms_per_request']} ({result['server_cpu_s']} s)"),
+            ("server CPU ms / request", f"{result['server_cpu_ms_per_request']} ({result['server_cpu_s']} s, "
+                                        f"{result['server_system_cpu_s']} s of it system)"),
             ("client CPU ms / request", f"{result['client_cpu_ms_per_request']} ({result['client_cpu_s']} s)"),
             ("changes sent / applied once", f"{total_changes} / {applied}"),
             ("laptops with changes pending", result["laptops_with_pending"]),

@@ -361,10 +361,15 @@ def assign_owner(store: Store, account_ids: Iterable[int], rep_id: int | None) -
     with store.atomic():
         changes, old = update_accounts(store, {aid: {"owner_id": rep_id} for aid in account_ids})
         today = writes.utc_now()[:10]
-        for aid in old:
-            store.conn.execute(
-                "UPDATE assignments SET valid_to = ? WHERE account_id = ? AND valid_to IS NULL", (today, aid))
-        # valid_to closes the previous period; history rows are logged inserts for sync.
+        # valid_to closes the previous period. Both the close and the new period are logged edits: sync
+        # sends them, and the closed row then moves to the new owner's side with its account.
+        moved = list(old)
+        for start in range(0, len(moved), 500):
+            chunk = moved[start:start + 500]
+            open_rows = [r[0] for r in store.conn.execute(
+                f"SELECT id FROM assignments WHERE valid_to IS NULL AND account_id IN ({','.join('?' * len(chunk))})",
+                chunk)]
+            writes.update_many(store, "assignments", {rid: {"valid_to": today} for rid in open_rows})
         writes.insert_many(store, "assignments", [
             {"account_id": aid, "rep_id": rep_id, "territory_id": None, "valid_from": today, "valid_to": None,
              "reason": "reassigned", "scenario_id": None} for aid in old])

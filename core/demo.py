@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core.clock import utc_text
 from core.geo import haversine_m, road_m
 from core.progress import Progress, check_cancelled
 from core.storage import writes
@@ -321,15 +322,15 @@ def _fill(store, spec: DemoSpec, progress: Progress | None) -> None:
                     start_utc = clock.astimezone(timezone.utc)
                     visit = {
                         "account_id": account_ids[i], "rep_id": rep_id, "route_id": None,
-                        "planned_start": start_utc.isoformat().replace("+00:00", "Z"),
+                        "planned_start": utc_text(start_utc),
                         "planned_minutes": a["visit_minutes"], "time_zone": rep["time_zone"], "status": status,
                         "check_in_at": None, "check_out_at": None, "outcome": None, "notes": None,
                     }
                     if status == "done":
                         cin = start_utc + timedelta(minutes=rng.randint(-5, 10))
                         cout = cin + timedelta(minutes=a["visit_minutes"] + rng.randint(-10, 15))
-                        visit.update(check_in_at=cin.isoformat().replace("+00:00", "Z"),
-                                     check_out_at=cout.isoformat().replace("+00:00", "Z"),
+                        visit.update(check_in_at=utc_text(cin),
+                                     check_out_at=utc_text(cout),
                                      outcome=rng.choice(OUTCOMES), notes=rng.choice(NOTES) or None)
                         last_visit[i] = visit["check_in_at"]
                     visits.append(visit)
@@ -459,7 +460,7 @@ def _add_leads_and_deals(store, spec: DemoSpec, today: date, rep_ids: list[int],
             "city": city, "state": region, "postal_code": z_code, "lat": None, "lon": None,
             "source": rng.choices([s for s, _ in LEAD_SOURCES], weights=[w for _, w in LEAD_SOURCES])[0],
             "industry": industry, "employees": employees, "product": rng.choice(PRODUCTS),
-            "received_at": (now - timedelta(minutes=7 * (300 - n))).isoformat().replace("+00:00", "Z"),
+            "received_at": utc_text(now - timedelta(minutes=7 * (300 - n))),
             "status": "new", "queue_id": None, "rep_id": None, "assigned_at": None}, rules, index))
     writes.insert_many(store, "leads", leads)
     # Closed deals this quarter, so goals have results to show against them.

@@ -229,6 +229,9 @@ def parse_text(text: str | None) -> WeeklyHours | None:
         if m.group("gap"):
             continue
         if not group:
+            if m.group("t1"):
+                # A window that closes before it opens is the worse mistake: say that one first.
+                _window(m.group("t1").strip(), m.group("t2").strip())
             raise ValueError("name the days the hours are for, e.g. 'Mon-Fri 08:00-17:00'")
         if not group_filled:
             for d in group:

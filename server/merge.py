@@ -16,6 +16,7 @@ from typing import Any
 from core.clock import MAX_AHEAD_MS
 from server import moves
 from server.auth import Principal
+from server.jsontext import dumps, dumps_versions, loads, loads_versions
 from server.policy import (Refused, Scope, can_read, check_report_rules, check_write, in_scope, owned, owner_of,
                            scope_of)
 from server.storage import ServerStore, Tx
@@ -64,13 +65,63 @@ class _Rows:
             found = tx.execute(f"SELECT row_uid, data, versions, owner FROM objects WHERE table_name = ? AND row_uid "
                                f"IN ({', '.join('?' * len(uids))})", (table, *uids)).fetchall()
             for row in found:
-                self.rows[(table, row["row_uid"])] = (json.loads(row["data"]), json.loads(row["versions"]), row["owner"])
+                self.rows[(table, row["row_uid"])] = (loads(row["data"]), loads_versions(row["versions"]), row["owner"])
 
     def get(self, table: str, uid: str) -> tuple[dict, dict, str | None] | None:
         return self.rows[(table, uid)]
 
     def put(self, table: str, uid: str, data: dict, versions: dict, owner: str | None) -> None:
         self.rows[(table, uid)] = (data, versions, owner)
+
+
+class _Deferred(Tx):
+    """The push's transaction with its row and conflict writes held back and sent together (executemany).
+
+    One statement per edit was a third of a push's time. Any other statement through this transaction
+    (the policy's look-ups of a parent row or an expense report) first sends what is held, so every read
+    sees every earlier edit of the same push, as if each had been written at once."""
+
+    def __init__(self, tx: Tx) -> None:
+        super().__init__(tx._conn, tx._postgres)
+        self._tx = tx
+        self._rows: dict[tuple[str, str], list] = {}  # (table, uid) -> [insert?, data, versions, owner, seq]
+        self._conflicts: list[tuple] = []
+
+    def put_row(self, table: str, uid: str, exists: bool, data: dict, versions: dict, owner: str | None,
+                number: int) -> None:
+        held = self._rows.get((table, uid))
+        insert = held[0] if held is not None else not exists  # an insert held back stays an insert
+        self._rows[(table, uid)] = [insert, data, versions, owner, number]
+
+    def put_conflict(self, values: tuple) -> None:
+        self._conflicts.append(values)
+
+    def flush(self) -> None:
+        rows, self._rows = self._rows, {}
+        conflicts, self._conflicts = self._conflicts, []
+        inserts, updates = [], []
+        for (table, uid), (insert, data, versions, owner, number) in rows.items():
+            (inserts if insert else updates).append((dumps(data), dumps_versions(versions), owner, number, table, uid))
+        if updates:
+            self._tx.executemany("UPDATE objects SET data = ?, versions = ?, owner = ?, seq = ? WHERE table_name = ? "
+                                 "AND row_uid = ?", updates)
+        if inserts:
+            self._tx.executemany("INSERT INTO objects (data, versions, owner, seq, table_name, row_uid) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", inserts)
+        if conflicts:
+            self._tx.executemany("INSERT INTO conflicts (seq, table_name, row_uid, column_name, kept_value, kept_hlc, "
+                                 "lost_value, lost_hlc, owner, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                 "?, ?)", conflicts)
+
+    def execute(self, sql: str, params: tuple | list = ()) -> Any:
+        if self._rows or self._conflicts:
+            self.flush()
+        return self._tx.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        if self._rows or self._conflicts:
+            self.flush()
+        self._tx.executemany(sql, rows)
 
 
 def push(store: ServerStore, who: Principal, ops: list[dict]) -> list[dict]:
@@ -85,6 +136,7 @@ def push(store: ServerStore, who: Principal, ops: list[dict]) -> list[dict]:
 def push_in(tx: Tx, who: Principal, ops: list[dict]) -> list[dict]:
     """push() inside a transaction the caller commits (the writer's group commit)."""
     results = []
+    tx = _Deferred(tx)
     scope = scope_of(tx, who)
     seq = _Seq(tx, len(ops))
     now = _now()
@@ -100,24 +152,25 @@ def push_in(tx: Tx, who: Principal, ops: list[dict]) -> list[dict]:
     for op in ops:
         key = op["op_id"]
         done = applied.get(key)
-        if done is not None and json.loads(done).get("hlc", op["hlc"]) != op["hlc"]:
+        if done is not None and loads(done).get("hlc", op["hlc"]) != op["hlc"]:
             # The same id for another edit: a database copied, or restored from a backup, kept its node
             # id and counts its edits again. Answering "duplicate" would drop this edit unseen.
             key = _reused_key(op)
             done = applied.get(key)
         if done is not None:
-            result = json.loads(done)
+            result = loads(done)
             result.pop("hlc", None)
             result["status"] = "duplicate" if result["status"] == "applied" else result["status"]
             results.append(result)
             continue
         result = _apply(tx, who, scope, seq, rows, op)
-        text = _dumps({**result, "hlc": op["hlc"]})
+        text = dumps({**result, "hlc": op["hlc"]})
         applied[key] = text
         recorded.append((key, who.user_id, text, now))
         results.append(result)
     if recorded:
         tx.executemany("INSERT INTO applied_ops (op_id, user_id, result, applied_at) VALUES (?, ?, ?, ?)", recorded)
+    tx.flush()
     return results
 
 
@@ -135,7 +188,7 @@ def _reused_key(op: dict) -> str:
     return f"{op['op_id']}@{op['hlc']}"
 
 
-def _apply(tx: Tx, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, op: dict) -> dict[str, Any]:
+def _apply(tx: _Deferred, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, op: dict) -> dict[str, Any]:
     table, uid, hlc = op["table"], op["row_uid"], op["hlc"]
     values: dict = op["values"]
     base: dict = op.get("base") or {}
@@ -177,21 +230,12 @@ def _apply(tx: Tx, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, op: dic
     if kept:
         versions = {**versions, **kept}
         rows.put(table, uid, merged, versions, new_owner)
-        number = seq.next()
-        text = (_dumps(merged), _dumps(versions), new_owner, number)
-        if exists:
-            tx.execute("UPDATE objects SET data = ?, versions = ?, owner = ?, seq = ? WHERE table_name = ? AND "
-                       "row_uid = ?", (*text, table, uid))
-        else:
-            tx.execute("INSERT INTO objects (data, versions, owner, seq, table_name, row_uid) VALUES (?, ?, ?, ?, ?, ?)",
-                       (*text, table, uid))
+        tx.put_row(table, uid, exists, merged, versions, new_owner, seq.next())
         if exists and new_owner != old_owner and owned(table):
-            moves.record(tx, seq.next(), table, uid, old_owner, new_owner, who)
+            moves.record(tx, seq.next(), table, uid, old_owner, new_owner, who)  # sends the held writes first
     for column, kept_value, kept_hlc, lost_value, lost_hlc in conflicts:
-        tx.execute("INSERT INTO conflicts (seq, table_name, row_uid, column_name, kept_value, kept_hlc, lost_value, "
-                   "lost_hlc, owner, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (seq.next(), table, uid, column, _dumps(kept_value), kept_hlc, _dumps(lost_value), lost_hlc,
-                    new_owner, "edited on two devices; the later edit was kept", _now()))
+        tx.put_conflict((seq.next(), table, uid, column, dumps(kept_value), kept_hlc, dumps(lost_value), lost_hlc,
+                         new_owner, "edited on two devices; the later edit was kept", _now()))
     result = {"op_id": op["op_id"], "status": "applied"}
     if lost:
         result["lost"] = lost

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -146,6 +148,13 @@ def _xlsx(report: Report, path: Path) -> None:
     wb.save(path)
 
 
+def attainment_axis(percents: list[int]) -> tuple[int, int]:
+    """(axis end, step) in percent for attainment bars: at least 100, past the longest bar, in even steps."""
+    top = max([100, *percents])
+    step = 20 if top <= 200 else 50 if top <= 500 else 100 * math.ceil(top / 1000)
+    return step * math.ceil(top / step), step
+
+
 def _pdf(report: Report, path: Path) -> None:
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.shapes import Drawing
@@ -173,7 +182,10 @@ def _pdf(report: Report, path: Path) -> None:
         chart.data = [[round(100 * g.attainment) for g in report.goals]]
         chart.categoryAxis.categoryNames = [f"{g.who[:24]} · {METRICS.get(g.metric, g.metric)}" for g in report.goals]
         chart.categoryAxis.labels.fontSize = 7
+        # The axis covers the data and the 100 % mark, with a labelled tick at its end (left to
+        # itself reportlab stops the labels at the last step below the longest bar).
         chart.valueAxis.valueMin = 0
+        chart.valueAxis.valueMax, chart.valueAxis.valueStep = attainment_axis(chart.data[0])
         chart.bars[0].fillColor = colors.HexColor("#3182bd")
         drawing.add(chart)
         story += [Paragraph("Attainment (% of target)", styles["Heading2"]), drawing]

@@ -69,9 +69,10 @@ class ImportResult:
     changes: Changes = field(default_factory=Changes)
 
     def summary(self) -> str:
-        verb = "Would import" if self.dry_run else "Imported"
+        # "Read", not "Imported": rejected rows are read but not imported.
         how = f"{self.source}; {self.read_as}" if self.read_as else self.source
-        text = (f"{verb} {self.rows_read:,} rows from {Path(self.file).name} ({how}): "
+        text = (f"{'Dry run, nothing written. ' if self.dry_run else ''}"
+                f"Read {self.rows_read:,} rows from {Path(self.file).name} ({how}): "
                 f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged")
         if self.duplicates:
             text += f", {self.duplicates:,} repeated rows merged"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.changes import Changes
+from core.clock import utc_text
 from core.importing.mapping import find_columns
 from core.importing.reading import FileProblem, Table, open_table
 from core.importing.values import zip5
@@ -113,7 +114,7 @@ def _row_values(row_number: int, cells: list[str | None], columns: dict[str, int
             return None, Reject(row_number, "received", received, "not a date and time (ISO, e.g. 2026-11-20T15:00Z)")
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)  # a bare time is taken as UTC, as CRMs export it
-        values["received_at"] = when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        values["received_at"] = utc_text(when)
     if values.get("state"):
         values["state"] = values["state"].upper()
     if not values.get("name"):

@@ -62,6 +62,9 @@ class MapData:
     bounds: tuple[float, float, float, float] | None
     highlight: dict[str, Any] = field(default_factory=dict)
     title: str = ""
+    # Counties of the mapped states that no territory's rule covers: drawn with a "No territory" key,
+    # so a blank county says whose it is (nobody's) instead of looking like a drawing fault.
+    no_territory: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _resolve(store: Store, table: str, value: int | str | None, what: str) -> dict | None:
@@ -191,8 +194,14 @@ def load_map_data(store: Store, options: MapOptions = MapOptions(), progress: Pr
                 pts += [(b[0], b[1]), (b[2], b[3])]
     highlight = _highlight(store, options)
     shown_reps = [r for r in reps if r["home_lat"] is not None and (rep is None or r["id"] == rep["id"])]
+    labelled: set[str] = set()
     for r in shown_reps:
         r["color"] = rep_color[r["id"]]
+        # Home badges double as the map's city names: a second home in the same city (the manager's
+        # beside a rep's) is labelled with the person's name, never with the city again.
+        city = (r.get("home_city") or "").strip()
+        r["label"] = city if city and city.lower() not in labelled else r["name"]
+        labelled.add(city.lower())
     title = {"owner": "Accounts by owner", "territory": "Accounts by territory", "tier": "Accounts by tier"}[
         options.color_by]
     if territory:
@@ -201,7 +210,46 @@ def load_map_data(store: Store, options: MapOptions = MapOptions(), progress: Pr
         title += f" · {rep['name']}"
     return MapData(
         categories=list(categories.values()), accounts=cols, reps=shown_reps, territories=territories,
-        routes=routes, states=states, bounds=geometry.bounds(pts), highlight=highlight, title=title)
+        routes=routes, states=states, bounds=geometry.bounds(pts), highlight=highlight, title=title,
+        no_territory=no_territory_counties(terr_rows, states) if territory is None else [])
+
+
+def no_territory_counties(territories: list[dict[str, Any]], states: Sequence[str]) -> list[dict[str, Any]]:
+    """Counties of `states` inside the area the geographic territories divide up, that none of them covers.
+
+    Only states where some leaf geographic territory names counties count (a team working by ZIP
+    or by industry has no county gaps to show); a territory covering a whole state covers all of it.
+    Returns [{"name", "state", "geometry"}], geometry as GeoJSON.
+    """
+    covered: dict[str, set[str]] = defaultdict(set)
+    whole: set[str] = set()
+    for t in territories:
+        if t["kind"] != "geographic" or t.get("level", "territory") != "territory":
+            continue
+        try:
+            rule = json.loads(t.get("rule") or "{}")
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(rule, dict) or rule.get("overlay"):
+            continue
+        rule_states = [str(x).upper() for x in (rule.get("states") or [])] + (
+            [str(rule["state"]).upper()] if rule.get("state") else [])
+        if not any(rule.get(k) for k in ("counties", "zips", "zip3", "polygon")):
+            whole.update(rule_states)
+        for st in rule_states:
+            covered[st].update(boundaries.normalise_county(str(c)) for c in rule.get("counties") or [])
+    out = []
+    topo = boundaries.atlas()
+    for st in states:
+        if st in whole or not covered.get(st):
+            continue
+        for county in boundaries.counties(st):
+            if boundaries.normalise_county(county.name) in covered[st]:
+                continue
+            geom = topo.geometry(county.geom)
+            if geom:
+                out.append({"name": county.name, "state": st, "geometry": geom})
+    return out
 
 
 def _rule_states(t: dict) -> list[str]:

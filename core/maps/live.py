@@ -11,7 +11,7 @@ from core.storage.database import Store
 
 ACCOUNT_COLUMNS = ("id", "lat", "lon", "cat", "name", "tier", "pot", "city")
 # Parts the page rebuilds whole when they differ (small next to the accounts).
-WHOLE_PARTS = ("title", "states", "categories", "territories", "reps", "routes", "base")
+WHOLE_PARTS = ("title", "states", "categories", "territories", "noTerritory", "reps", "routes", "base")
 
 
 def current_payload(store: Store, options: MapOptions, progress: Progress | None = None) -> dict[str, Any]:

@@ -102,9 +102,23 @@ var FieldAtlasMap = (function () {
     return shown;
   };
 
+  function countyName(g) {
+    return g.name + (g.state === 'LA' ? ' Parish' : g.state === 'AK' ? '' : ' County') + ', ' + g.state;
+  }
+
   function addTerritories(d) {
     var group = L.layerGroup();
     FA.territories = {};
+    // Counties no territory covers: white with a dashed edge and a "No territory" legend key, so a
+    // blank county reads as nobody's rather than as a map that failed to draw.
+    if (d.noTerritory && d.noTerritory.length) {
+      group.addLayer(L.geoJSON({type: 'FeatureCollection', features: d.noTerritory.map(function (g) {
+        return {type: 'Feature', properties: {name: countyName(g)}, geometry: g.geometry};
+      })}, {style: {color: '#8a8a8a', weight: 1, dashArray: '3 3', fillColor: '#ffffff', fillOpacity: 0.9},
+            onEachFeature: function (f, layer) {
+              layer.bindTooltip(esc(f.properties.name) + ': no territory', {sticky: true});
+            }}));
+    }
     d.territories.forEach(function (t) {
       if (!t.outline.length && !t.fill.length) return;
       var region = t.level === 'region';
@@ -159,7 +173,7 @@ var FieldAtlasMap = (function () {
     FA.homes = [];
     d.reps.forEach(function (r) {
       var html = '<div class="fmap-home" style="border-color:' + r.color + '"><i class="fa fa-house" style="color:' +
-                 r.color + '"></i>' + (r.home_city ? '<span>' + esc(r.home_city) + '</span>' : '') + '</div>';
+                 r.color + '"></i>' + (r.label ? '<span>' + esc(r.label) + '</span>' : '') + '</div>';
       var m = L.marker([r.home_lat, r.home_lon], {pane: 'homePane', keyboard: false, icon: L.divIcon({
         className: 'fmap-home-icon', html: html, iconSize: null, iconAnchor: [0, 0]})})
         .bindTooltip('<b>' + esc(r.name) + '</b><br>Home base' + (r.home_city ? ': ' + esc(r.home_city) : ''))
@@ -301,6 +315,12 @@ var FieldAtlasMap = (function () {
     var keys = ['<div class="fmap-row"><i class="fa fa-house fmap-key"></i>Rep home base</div>'];
     if (d.territories.some(function (t) { return t.outline.length; })) {
       keys.push('<div class="fmap-row"><span class="fmap-line"></span>Territory boundary</div>');
+    }
+    if (d.noTerritory && d.noTerritory.length) {
+      var n = d.noTerritory.length;
+      keys.push('<div class="fmap-row" title="' + esc(d.noTerritory.map(countyName).join('; ')) +
+                '"><span class="fmap-swatch fmap-gap"></span>No territory (' + n + (n === 1 ? ' county' : ' counties') +
+                ')</div>');
     }
     if (d.routes.length) keys.push('<div class="fmap-row"><span class="fmap-stop fmap-stop-key">1</span>Route stop</div>');
     return '<div class="fmap-legend-title" title="Click to fold the legend away or open it">' +
@@ -591,6 +611,7 @@ var FieldAtlasMap = (function () {
       FA.groups.heat.setLatLngs(heatPoints(d));
     }
     if (p.base) { patchBase(p.base); did.base = true; }
+    if ('noTerritory' in p) { d.noTerritory = p.noTerritory; if (!p.territories) p.territories = d.territories; }
     if (p.territories) { d.territories = p.territories; refill(FA.groups.territories, addTerritories(d)); did.territories = d.territories.length; }
     if (p.reps) { d.reps = p.reps; refill(FA.groups.reps, addReps(d)); did.reps = d.reps.length; }
     if (p.routes) { d.routes = p.routes; refill(FA.groups.routes, addRoutes(d)); did.routes = d.routes.length; }

@@ -75,6 +75,7 @@ def payload(data: MapData, options: MapOptions) -> dict[str, Any]:
         "accounts": data.accounts,
         "reps": data.reps,
         "territories": data.territories,
+        "noTerritory": data.no_territory,
         "routes": data.routes,
         "showRoutes": bool(options.route_ids or options.rep is not None),
         "states": data.states,

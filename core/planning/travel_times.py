@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 from core import defaults
+from core.clock import utc_text
 from core.routing.matrix import (CachedMatrix, Matrix, OsrmMatrix, RoutingServiceError, provider_for, provider_key,
                                  rounded)
 from core.storage.database import Store
@@ -43,7 +44,7 @@ def stored(store: Store, provider: str, points: Sequence[Point]) -> Matrix | Non
 def keep(store: Store, provider: str, points: Sequence[Point], mx: Matrix) -> None:
     """Store every leg of the matrix (replacing older answers for the same legs)."""
     names = [_key(p) for p in rounded(points)]
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    now = utc_text(datetime.now(timezone.utc))
     rows = [(provider, a, b, mx.distance[i][j], mx.duration[i][j], now)
             for i, a in enumerate(names) for j, b in enumerate(names) if a != b]
     with store.atomic():

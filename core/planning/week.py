@@ -16,12 +16,12 @@ from core.clock import local_days_in_utc
 from core import opening_hours
 from core import visit_frequency as frequency
 from core.account_value import Account, from_row, read_accounts
-from core.planning import travel_times
+from core.planning import fill, travel_times
 from core.progress import Progress, check_cancelled
 from core.routing.problem import EXTRA
 from core.routing.schedule import open_during
-from core.routing import (Matrix, MatrixProvider, MaxRuntime, RoutingProblem, RoutingResult, Shift, Stop, Unserved,
-                          default_stop, evaluate, provider_for, solve)
+from core.routing import (FirstOf, Matrix, MatrixProvider, MaxIterations, MaxRuntime, RoutingProblem, RoutingResult,
+                          Shift, Stop, Unserved, default_stop, evaluate, provider_for, solve)
 from core.storage.database import Store
 
 PRIORITY_BY_TIER = {"A": 1, "B": 2, "C": 3}
@@ -49,6 +49,9 @@ class PlanOptions:
     min_days_since_visit: int = 14
     # Minutes of driving worth one minute less between the longest and the shortest day.
     balance: float = 1.0
+    # After the search: move visits to the day that passes them and fill the time left with accounts that
+    # fit (core.planning.fill). Off only to measure what the search alone gives (benchmarks/plan_fill.py).
+    fill_slack: bool = True
 
 
 @dataclass(frozen=True)
@@ -124,9 +127,7 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     already have a planned visit in the period are left out. Urgency: tier, then days overdue.
     """
     end = start + timedelta(days=days)
-    planned = {r[0] for r in store.conn.execute(
-        "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
-        "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
+    planned = planned_accounts(store, rep_id, start, days)
     rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)]
     out = []
     for r in rows:
@@ -149,6 +150,29 @@ def due_accounts(store: Store, rep_id: int, start: date, days: int, limit: int |
     return out[:limit] if limit else out
 
 
+def _planned_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) -> list[Any]:
+    """The rep's planned visits on the local days [start, start + days), checked in to or not, by start."""
+    lo, hi = local_days_in_utc(start, days, rep["time_zone"] or defaults.TIME_ZONE)
+    return store.conn.execute(
+        "SELECT id, account_id, route_id, rotation_plan_id, planned_start, check_in_at FROM visits "
+        "WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' AND planned_start >= ? AND planned_start < ? "
+        "ORDER BY planned_start", (rep["id"], lo, hi)).fetchall()
+
+
+def planned_accounts(store: Store, rep_id: int, start: date, days: int) -> set[int]:
+    """Accounts with a planned visit on the rep's local days [start, start + days).
+
+    One definition for both sides: due_accounts and coming_due leave these out, and plan_week brings back
+    the ones booked_visits names (a rotation's visit on its day, an earlier accepted plan's accounts); a
+    visit already checked in to is under way and stays out. (They used to leave out a UTC range a day
+    longer than the local one, so an account booked on the Saturday after a Mon–Fri week was neither due
+    nor booked in it.)
+    """
+    from core.reps import get_rep
+
+    return {r["account_id"] for r in _planned_visits(store, get_rep(store, rep_id), start, days)}
+
+
 def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) -> list[dict]:
     """The rep's planned visits on [start, start + days) that nobody has checked in to, each with its local `day`.
 
@@ -156,16 +180,13 @@ def booked_visits(store: Store, rep: Mapping[str, Any], start: date, days: int) 
     one from an earlier accepted week plan is a candidate again (accepting the new plan replaces it).
     """
     tz = ZoneInfo(rep["time_zone"] or defaults.TIME_ZONE)
-    lo, hi = local_days_in_utc(start, days, tz.key)
-    rows = store.conn.execute(
-        "SELECT id, account_id, route_id, rotation_plan_id, planned_start FROM visits WHERE deleted_at IS NULL "
-        "AND rep_id = ? AND status = 'planned' AND check_in_at IS NULL AND planned_start >= ? AND planned_start < ? "
-        "ORDER BY planned_start",
-        (rep["id"], lo, hi)).fetchall()
     out = []
-    for r in rows:
+    for r in _planned_visits(store, rep, start, days):
+        if r["check_in_at"] is not None:
+            continue
         when = datetime.fromisoformat(r["planned_start"].replace("Z", "+00:00")).astimezone(tz)
-        out.append({**dict(r), "day": when.date(), "keeps_day": r["rotation_plan_id"] is not None or r["route_id"] is None})
+        row = {k: r[k] for k in ("id", "account_id", "route_id", "rotation_plan_id", "planned_start")}
+        out.append({**row, "day": when.date(), "keeps_day": r["rotation_plan_id"] is not None or r["route_id"] is None})
     return out
 
 
@@ -180,9 +201,7 @@ def coming_due(store: Store, rep_id: int, start: date, days: int, exclude: Itera
     """The rep's accounts NOT due in the period, soonest due first: the ones to pull forward when the days
     have room. Accounts visited in the last `min_days_since_visit` days before `start` are left alone."""
     end = start + timedelta(days=days)
-    skip = set(exclude) | {r[0] for r in store.conn.execute(
-        "SELECT account_id FROM visits WHERE deleted_at IS NULL AND rep_id = ? AND status = 'planned' "
-        "AND planned_start >= ? AND planned_start < ?", (rep_id, start.isoformat(), end.isoformat() + "T23:59:59Z"))}
+    skip = set(exclude) | planned_accounts(store, rep_id, start, days)
     rows = [a.as_row() for a in read_accounts(store, owner_id=rep_id, active=True, located=True, visited=True)
             if a.last_visit_at is not None]
     out = []
@@ -328,8 +347,11 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
         again, again_closed = split_open(again, dates, keep=options.appointments)
         not_open.update(again_closed)
         left_out.update({a["id"]: a for a in again})
-        accounts = booked + again + accounts[:max(0, options.max_candidates_per_day * len(dates)
-                                                      - len(booked) - len(again))]
+        room = max(0, options.max_candidates_per_day * len(dates) - len(booked) - len(again))
+        overflow = accounts[room:]  # due, but more than the search takes: tried later on days with time left
+        accounts = booked + again + accounts[:room]
+    else:
+        overflow = []
     pool_left = True
     if account_ids is None and options.fill_days:
         extra, pool_left = _fill(store, rep, dates, accounts, options, start, days)
@@ -345,15 +367,37 @@ def plan_week(store: Store, rep_id: int, start: date, days: int, *, seconds: flo
     if seconds is None and len(dates) > 1:
         # A week is worth a longer look than one day (same as the Plan view's default of 10 s).
         seconds = min(30.0, 2.0 * len(dates))
-    stop = MaxRuntime(seconds) if seconds is not None else default_stop(len(problem.stops))
+    stop = _week_stop(seconds, len(problem.stops))
     result = solve(problem, stop=stop, seed=seed, progress=progress, matrix=mx)
-    problem, mx, result, accounts = _without_unused_extras(problem, mx, result, accounts)
+    # The search is cut off by its time limit: fill each day's slack with what still fits, move visits to the
+    # day whose route passes them, and give every account left out the reason found by trying it.
+    reserve: set[int] = set()
+    if options.fill_slack:
+        guard = _fill_guard(seconds)
+        result = fill.improve(problem, mx, result, seconds=guard)
+        if account_ids is None:
+            problem, mx, result, accounts, reserve = _fill_from_reserve(
+                store, rep, dates, problem, mx, result, accounts, overflow, options, start, days)
+    problem, mx, result, accounts = _without_unused_extras(problem, mx, result, accounts, reserve)
     plan = WeekPlan(rep=rep, start=dates[0], days=tuple(dates), problem=problem, matrix=mx, result=result,
                     accounts={**{i: left_out[i] for i in not_open}, **{a["id"]: a for a in accounts}},
                     skipped=_skipped(store, rep_id, start, days, options.weekends, set(dates)), not_open=not_open)
     return replace(plan, notes=short_day_notes(plan, pool_left=pool_left and options.fill_days and account_ids is None,
                                                chosen=account_ids is not None,
                                                min_days_since_visit=options.min_days_since_visit))
+
+
+# The engine's search stops after this many iterations a second of its limit, or at the limit, whichever
+# comes first: counted iterations make a seed give one plan (a time limit alone gives whatever the
+# machine's load allowed). ~150 a second ran on a 5-day demo week at load 5 on 2 cores, so the count is
+# normally what stops it, and a quiet machine is done before the limit.
+ITERATIONS_PER_SECOND = 100
+
+
+def _week_stop(seconds: float | None, stops: int) -> Any:
+    if seconds is None:
+        return default_stop(stops)
+    return FirstOf(MaxRuntime(seconds), MaxIterations(max(1, int(ITERATIONS_PER_SECOND * seconds))))
 
 
 # A rough drive per visit for sizing the candidate list (the solver decides the real order and times).
@@ -382,11 +426,62 @@ def _fill(store: Store, rep: Mapping[str, Any], dates: list[date], due: list[dic
     return out, len(out) < len(pool)
 
 
-def _without_unused_extras(problem: RoutingProblem, mx: Matrix, result: RoutingResult,
-                           accounts: list[dict]) -> tuple[RoutingProblem, Matrix, RoutingResult, list[dict]]:
-    """Pulled-forward accounts the plan did not use are dropped (they were never due, so not 'not planned')."""
+def _fill_guard(seconds: float | None) -> float:
+    """Wall seconds the fill passes may take at most (normally they need 0.1-0.3 s of CPU on a demo week)."""
+    return max(0.75, 0.25 * (seconds or 2.0))
+
+
+# A day with at least this many minutes free is offered more accounts after the search (_fill_from_reserve),
+# the nearest RESERVE_PER_DAY to its route.
+RESERVE_MINUTES = 30
+RESERVE_PER_DAY = 8
+
+
+def _fill_from_reserve(store: Store, rep: Mapping[str, Any], dates: list[date], problem: RoutingProblem, mx: Matrix,
+                       result: RoutingResult, accounts: list[dict], overflow: list[dict], options: PlanOptions,
+                       start: date, days: int) -> tuple[RoutingProblem, Matrix, RoutingResult, list[dict], set[int]]:
+    """Days still with time free after filling get the accounts the search never saw: due ones beyond its
+    candidate list, then ones coming due later (not visited in the last days); the nearest to each such day's
+    route are added and tried. Those that do not fit are dropped again (the search never chose them)."""
+    span = {sh.id: sh.end_min - sh.start_min for sh in problem.shifts}
+    short = [r for r in result.routes if span[r.shift_id] - (r.back - r.leave if r.visits else 0) >= RESERVE_MINUTES
+             and len(r.visits) > 0]
+    if not short:
+        return problem, mx, result, accounts, set()
+    have = {s.id for s in problem.stops} | set(options.appointments)
+    pool = [a for a in overflow if a["id"] not in have]
+    if options.fill_days:
+        later = coming_due(store, rep["id"], start, days, exclude=have | {a["id"] for a in pool},
+                           min_days_since_visit=options.min_days_since_visit)
+        pool += split_open(later, dates)[0]
+    if not pool:
+        return problem, mx, result, accounts, set()
+    chosen: dict[int, dict] = {}
+    for route in short:
+        points = [(problem.stop(v.stop_id).lat, problem.stop(v.stop_id).lon) for v in route.visits]
+
+        def near(a: Mapping[str, Any], points=points) -> tuple[float, int]:
+            return min((a["lat"] - y) ** 2 + (a["lon"] - x) ** 2 for y, x in points), a["id"]
+
+        for a in sorted((a for a in pool if a["id"] not in chosen), key=near)[:RESERVE_PER_DAY]:
+            chosen[a["id"]] = a
+    extra = list(chosen.values())
+    added = build_problem(store, rep, dates, extra, options).stops
+    bigger = replace(problem, stops=problem.stops + added)
+    big_mx = travel_times.matrix_for(store, bigger.points(), options.routing_url, options.kmh)
+    tried = replace(result, unserved=result.unserved + tuple(Unserved(s.id, "") for s in added))
+    tried = fill.improve(bigger, big_mx, tried, pool=[u.stop_id for u in tried.unserved],
+                         seconds=_fill_guard(None))
+    return bigger, big_mx, tried, accounts + extra, set(chosen)
+
+
+def _without_unused_extras(problem: RoutingProblem, mx: Matrix, result: RoutingResult, accounts: list[dict],
+                           reserve: Iterable[int] = ()) -> tuple[RoutingProblem, Matrix, RoutingResult, list[dict]]:
+    """Pulled-forward accounts the plan did not use are dropped (they were never due, so not 'not planned'),
+    and so are accounts tried only after the search (`reserve`) that did not fit."""
     served = set(result.served)
-    gone = {s.id for s in problem.stops if s.priority == EXTRA and s.id not in served}
+    reserve = set(reserve)
+    gone = {s.id for s in problem.stops if (s.priority == EXTRA or s.id in reserve) and s.id not in served}
     if not gone:
         return problem, mx, result, accounts
     base = 2 * len(problem.shifts)
@@ -435,29 +530,33 @@ def _skipped(store: Store, rep_id: int, start: date, days: int, weekends: bool, 
 
 def short_day_notes(plan: WeekPlan, pool_left: bool = False, chosen: bool = False,
                     min_days_since_visit: int = 14) -> dict[str, str]:
-    """Why each day under 85 % of the working hours stays short, in plain words (shift id -> text)."""
+    """Why each day under 85 % of the working hours stays short, in plain words (shift id -> text).
+
+    Found by trying every account left out on that day (core.planning.fill), so a day with an hour free
+    never says "too far" about an account 10 minutes away: that account would have been put there.
+    """
     notes = {}
-    due_left = [u for u in plan.result.unserved]
+    left_out = [plan.problem.stop(u.stop_id) for u in plan.result.unserved]
     for sh in plan.problem.shifts:
         if plan.fill(sh.id) >= FULL_DAY:
             continue
-        weekday = plan.day_of(sh.id).strftime("%A")
-        closed = [u for u in due_left if not open_during(plan.problem.stop(u.stop_id), sh)
-                  or "closed" in u.reason or "outside working hours" in u.reason]
-        far = [u for u in due_left if "far" in u.reason or "driving" in u.reason]
+        route = plan.result.route_for(sh.id)
         parts = []
-        if chosen:
+        tried = fill.day_note(plan.problem, plan.matrix, route, left_out) if route is not None else ""
+        if tried:
+            parts.append(tried)
+        elif chosen:
             parts.append("no more of the chosen accounts fit this day")
         elif pool_left:
-            parts.append("the accounts that could still come forward are too far to fit this day")
+            parts.append("more accounts come due later; none of those tried fits this day")
         else:
             parts.append(f"every account due or coming due is planned (the rest were visited in the last "
                          f"{min_days_since_visit} days)")
+        weekday = plan.day_of(sh.id).strftime("%A")
+        closed = [u for u in plan.result.unserved if not open_during(plan.problem.stop(u.stop_id), sh)]
         if closed:
             parts.append(f"{len(closed)} account{'s' if len(closed) != 1 else ''} still due "
                          f"{'are' if len(closed) != 1 else 'is'} closed on {weekday}s or outside working hours")
-        if far:
-            parts.append(f"{len(far)} too far or over the driving limit")
         if sh.start != sh.end_point:
             parts.append("the day ends at a hotel")
         notes[sh.id] = "; ".join(parts)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 from core import defaults
 from core.account_value import with_account_fields
 from core.changes import Changes
+from core.clock import utc_text
 from core.rotation import calendar
 from core.rotation.model import day_minutes, minutes_of
 from core.storage import writes
@@ -103,11 +104,10 @@ def roll_forward_missed(store: Store, rep_id: int, today: date, horizon_days: in
 
 
 def _utc(local_iso: str, rep: Mapping[str, Any]) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(rep.get("time_zone") or defaults.TIME_ZONE)
-    moment = datetime.fromisoformat(local_iso).replace(tzinfo=tz).astimezone(timezone.utc)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_text(datetime.fromisoformat(local_iso).replace(tzinfo=tz))
 
 

@@ -10,10 +10,10 @@ from core.routing.matrix import (CachedMatrix, GreatCircleMatrix, Matrix, Matrix
 from core.routing.problem import RoutingProblem, Shift, Stop
 from core.routing.result import Route, RoutingResult, Unserved, Visit, clock
 from core.routing.solver import evaluate, solve
-from core.routing.stop import CancelRequested, FirstOf, MaxRuntime, NoImprovement, default_stop
+from core.routing.stop import CancelRequested, FirstOf, MaxIterations, MaxRuntime, NoImprovement, default_stop
 
 __all__ = [
-    "CachedMatrix", "CancelRequested", "FirstOf", "GreatCircleMatrix", "Matrix", "MatrixProvider", "MaxRuntime",
+    "CachedMatrix", "CancelRequested", "FirstOf", "GreatCircleMatrix", "Matrix", "MatrixProvider", "MaxIterations", "MaxRuntime",
     "NoImprovement", "OsrmMatrix", "PlaneMatrix", "Route", "RoutingProblem", "RoutingResult", "RoutingServiceError",
     "Shift", "Stop", "Unserved", "Visit", "clock", "default_stop", "evaluate", "provider_for", "solve",
 ]

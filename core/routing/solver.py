@@ -21,6 +21,7 @@ from core.routing.result import Route, RoutingResult, Unserved
 from core.routing.schedule import EPS, Index, open_during, time_route
 from core.routing.stop import CancelRequested, StopCriterion, default_stop
 
+BALANCE_MOVES = 300  # the balancing pass stops after this many moves whatever its time (see run_stopped_by_count)
 SCALE = 1000  # the engine works in integers: thousandths of a minute / of a distance unit
 INF = 2**62
 
@@ -53,12 +54,15 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
     cancel = CancelRequested(progress, budget)
     routes_by_shift: dict[Any, list[list[Any]]] = {}
     iterations, stopped_by, engine_name = 0, "limit", "pyvrp"
+    run_stopped_by_count = _iteration_cap(criterion) is not None  # nothing to search: the passes alone decide
     if candidates and problem.shifts:
         data, client_stop = _build_model(problem, mx, idx, candidates)
         run = engine.run(data, criterion, seed, deadline, cancel=lambda: cancel(0.0))
         # The passes below share what is left of the limit; the worker server's first start is not part of it.
         started += run.startup
         iterations = run.iterations
+        cap = _iteration_cap(criterion)
+        run_stopped_by_count = cap is not None and run.stopped_by == "limit" and run.iterations >= cap
         stopped_by = {"deadline": "limit (engine stopped)", "failed": "engine failed"}.get(run.stopped_by,
                                                                                          run.stopped_by)
         if run.routes is None:
@@ -78,12 +82,16 @@ def solve(problem: RoutingProblem, stop: StopCriterion | None = None, seed: int 
             polish = min(polish, left / 3 if balancing else left - 0.1)
         if engine_name == "insertion":
             polish = max(0.25, polish if budget is None else started + budget + 0.3 - time.perf_counter())
-        routes, unserved = _promote(problem, mx, idx, routes, unserved, budget=max(0.02, polish))
+        # A search stopped by a count of iterations is meant to give one plan for a seed: then the passes
+        # run to their end too (bounded by the stops and BALANCE_MOVES) rather than to a clock.
+        counted = run_stopped_by_count
+        routes, unserved = _promote(problem, mx, idx, routes, unserved,
+                                    budget=math.inf if counted else max(0.02, polish))
         if balancing:
             left = 0.2 + 0.1 * (time.perf_counter() - started)
             if budget is not None:
                 left = started + budget + 0.3 - time.perf_counter()
-            routes = _balance(problem, mx, idx, routes, max(0.05, left))
+            routes = _balance(problem, mx, idx, routes, math.inf if counted else max(0.05, left))
     order = {s.id: i for i, s in enumerate(problem.stops)}
     unserved.sort(key=lambda u: order[u.stop_id])
     cost = sum((r.drive_minutes if problem.objective == "drive_time" else r.distance) for r in routes)
@@ -106,6 +114,16 @@ def evaluate(problem: RoutingProblem, orders: Mapping[Any, Iterable[Any]], matri
     unserved = tuple(Unserved(s.id, "left out by hand") for s in problem.stops if s.id not in planned)
     cost = sum((r.drive_minutes if problem.objective == "drive_time" else r.distance) for r in routes)
     return RoutingResult(routes=tuple(routes), unserved=unserved, cost=cost, engine="check")
+
+
+def _iteration_cap(criterion: Any) -> int | None:
+    """The count of iterations inside a criterion (MaxIterations, the smallest when composed); None when none."""
+    from core.routing.stop import MaxIterations
+
+    if isinstance(criterion, MaxIterations):
+        return criterion.iterations
+    found = [c for c in (_iteration_cap(c) for c in getattr(criterion, "criteria", ())) if c is not None]
+    return min(found) if found else None
 
 
 def _budget(criterion: Any) -> float | None:
@@ -397,7 +415,9 @@ def _balance(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[Route
         mean = sum(lengths.values()) / len(lengths)
         return sum(abs(x - mean) for x in lengths.values()) / 2
 
-    while time.perf_counter() < deadline:
+    moves = 0
+    while time.perf_counter() < deadline and moves < BALANCE_MOVES:
+        moves += 1
         lengths = {k: day_length(routes[k]) for k in movable}
         before = spread(lengths)
         guesses = []

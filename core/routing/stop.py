@@ -47,6 +47,23 @@ class NoImprovement:
         return FirstOf(self, other)
 
 
+class MaxIterations:
+    """Stop after this many iterations: unlike a time limit, the same seed then gives the same plan on any machine."""
+
+    def __init__(self, iterations: int) -> None:
+        if iterations < 1:
+            raise ValueError("iterations must be >= 1")
+        self.iterations = iterations
+        self._count = 0
+
+    def __call__(self, best_cost: float) -> bool:
+        self._count += 1
+        return self._count > self.iterations
+
+    def __or__(self, other: StopCriterion) -> "FirstOf":
+        return FirstOf(self, other)
+
+
 class CancelRequested:
     """Stop when the user pressed Cancel (a core Progress) — solve then returns the best plan found so far.
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from core.clock import MAX_COUNTER
+from core.clock import MAX_COUNTER, utc_text
 from core.storage.database import Store
 
 MAX_COUNTER_SPAN = MAX_COUNTER + 1
@@ -25,7 +25,7 @@ MAX_COUNTER_SPAN = MAX_COUNTER + 1
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_text(datetime.now(timezone.utc))
 
 
 def columns(store: Store, table: str) -> tuple[str, ...]:

@@ -215,6 +215,7 @@ class SyncReport:
     files_received: int = 0
     files_refused: list[str] = field(default_factory=list)
     gone: dict[str, int] = field(default_factory=dict)  # per table, rows that moved to someone else, hidden here
+    # (rows under another row, such as an account's assignment history, are hidden with it but not counted)
     visits_cancelled: int = 0  # this user's future planned visits to those accounts
     moved_refused: list[str] = field(default_factory=list)  # one line per row whose edit was refused as moved away
     touched: dict[str, set[int]] = field(default_factory=dict)
@@ -542,7 +543,10 @@ def _take_gone(store: Store, ids: _Ids, known: set[str], report: SyncReport, mar
         if cancelled:
             report.visits_cancelled += len(cancelled)
             report.touched.setdefault("visits", set()).update(cancelled)
-        report.gone[table] = report.gone.get(table, 0) + 1
+        if table not in gone.UNDER_OTHERS:
+            report.gone[table] = report.gone.get(table, 0) + 1
+        report.touched.setdefault(table, set()).add(row_id)
+    for table, row_id in gone.keep_hidden(store):
         report.touched.setdefault(table, set()).add(row_id)
 
 

@@ -24,6 +24,11 @@ _NOUNS = {"expense_reports": "expense report", "rotation_plans": "rotation plan"
           "expense_audit": "expense audit entry"}
 
 
+# Rows that hang under another row (the server's policy.PARENT): hidden when they move, as their parent
+# did, but not counted in the sync's summary ("2 assignments moved to another rep" would say nothing new).
+UNDER_OTHERS = frozenset({"assignments", "route_stops", "rotation_slots", "routing_decisions", "expense_audit"})
+
+
 def noun(table: str) -> str:
     """A table's rows as people say one ('account', 'expense report'); the server's messages use it too."""
     return _NOUNS.get(table, table[:-1] if table.endswith("s") else table)
@@ -77,3 +82,18 @@ def unhide(store: Store, table: str, uid: str, row_id: int, values: dict[str, An
     every other field, as no confirmed reading is left to beat). Inside the pull's transaction."""
     store.conn.execute(f"UPDATE {table} SET deleted_at = ? WHERE id = ?", (values.get("deleted_at"), row_id))
     store.conn.execute("DELETE FROM sync_gone WHERE table_name = ? AND row_uid = ?", (table, uid))
+
+
+def keep_hidden(store: Store) -> list[tuple[str, int]]:
+    """Hide again any row that went away but was shown here since (say, restored from the deleted accounts):
+    the server refuses that restore, and a stale copy must not come back into lists. Returns (table, id)."""
+    now = utc_text(datetime.now(timezone.utc))
+    shown = []
+    for (table,) in store.conn.execute("SELECT DISTINCT table_name FROM sync_gone").fetchall():
+        ids = [r[0] for r in store.conn.execute(
+            f"SELECT t.id FROM {table} t JOIN sync_gone g ON g.table_name = ? AND g.row_uid = t.uid "
+            "WHERE t.deleted_at IS NULL", (table,))]
+        for row_id in ids:
+            store.conn.execute(f"UPDATE {table} SET deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, row_id))
+            shown.append((table, row_id))
+    return shown

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from core import accounts as svc
@@ -13,6 +13,7 @@ from core import opening_hours
 from desktop.accounts.actions import edit_accounts
 from desktop.accounts.visit_widgets import FrequencyEditor, WeekdaysEditor
 from desktop.context import AppContext
+from desktop.forms import FormDialog
 
 KEEP = "keep"
 
@@ -27,14 +28,13 @@ def _stacked(*widgets: QWidget) -> QWidget:
     return box
 
 
-class BulkVisitDialog(QDialog):
+class BulkVisitDialog(FormDialog):
     """Each field starts at 'leave as it is'; only the ones the user sets are written (one undoable edit)."""
 
     def __init__(self, ctx: AppContext, account_ids: list[int], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Set visits", parent, save_text="Apply", message_name="bulk-visits-problem")
         self.ctx = ctx
         self.ids = list(account_ids)
-        self.setWindowTitle("Set visits")
         self.setObjectName("bulk-visits")
         intro = QLabel(f"Set visit parameters on {len(self.ids):,} selected account{'s' if len(self.ids) != 1 else ''}. "
                        "Fields left as they are are not changed. Undo (Ctrl+Z) puts every account back.")
@@ -52,26 +52,18 @@ class BulkVisitDialog(QDialog):
         self.weekdays.setEnabled(False)
         self.set_weekdays.toggled.connect(self.weekdays.setEnabled)
         self.hours = QLineEdit()
-        self.hours.setPlaceholderText("leave as they are, or e.g. Mon-Fri 8am-5pm; Sat 9-12")
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #c62828;")
-        self.problem.setWordWrap(True)
+        # Empty leaves them as they are (the intro says so); the hint only has room for an example.
+        self.hours.setPlaceholderText("e.g. Mon-Fri 8am-5pm; Sat 9-12")
+        self.hours.setToolTip("Leave empty to keep each account's hours as they are")
+        self.problem = self.message   # why Apply was refused; hidden until then
         self.problem.hide()
 
-        form = QFormLayout()
+        self.body.insertWidget(0, intro)
+        form = self.form
         form.addRow("Visits", self.frequency)
         form.addRow("Visit minutes", _stacked(self.set_minutes, self.minutes))
         form.addRow("Visit on", _stacked(self.set_weekdays, self.weekdays))
         form.addRow("Opening hours", self.hours)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")
-        buttons.accepted.connect(self.apply)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.problem)
-        layout.addWidget(buttons)
         self.setMinimumWidth(440)
 
     def values(self) -> dict[str, Any]:
@@ -93,19 +85,20 @@ class BulkVisitDialog(QDialog):
                 raise ValueError(f"Opening hours: {exc}") from None
         return values
 
+    def save(self) -> None:
+        self.apply()
+
     def apply(self) -> None:
         try:
             values = self.values()
         except ValueError as exc:
-            self.problem.setText(str(exc))
-            self.problem.show()
+            self.refuse(str(exc))
             return
         if values and self.ids:
             try:
                 edit_accounts(self.ctx, {aid: dict(values) for aid in self.ids},
                               f"Set visits on {len(self.ids):,} account{'s' if len(self.ids) != 1 else ''}")
             except svc.ValidationError as exc:
-                self.problem.setText(str(exc))
-                self.problem.show()
+                self.refuse(str(exc))
                 return
         self.accept()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialog
 from core.expenses import (CATEGORIES, SCHEMES, ExpenseError, add_expense, add_trip, rate_list, set_rate, set_rep_scheme,
                            update_expense)
 from core.expenses.common import cents_to_decimal
+from desktop.forms import FormDialog
 
 if TYPE_CHECKING:  # the type only; sections do not touch storage
     from core.storage.database import Store
@@ -24,30 +25,19 @@ def _date_edit(day: date) -> QDateEdit:
     return edit
 
 
-class _Form(QDialog):
+class _Form(FormDialog):
+    """A trip or expense form: write() calls the service; its refusal is shown under the fields."""
+
     def __init__(self, title: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.form = QFormLayout()
-        self.error = QLabel("")
-        self.error.setObjectName("form-error")
-        self.error.setStyleSheet("color: #b00020")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.changes = None
+        super().__init__(title, parent, message_name="form-error")
+        self.error = self.message   # the name the expense views and their tests read the reason from
         self.new_id: int | None = None
 
     def save(self) -> None:
         try:
             self.new_id, self.changes = self.write()
         except ExpenseError as exc:
-            self.error.setText(str(exc))
+            self.refuse(str(exc))
             return
         self.accept()
 
@@ -67,10 +57,14 @@ class TripDialog(_Form):
         self.purpose = QLineEdit()
         self.purpose.setPlaceholderText("e.g. Quarterly review with the buyer")
         self.distance = QLineEdit()
-        self.distance.setPlaceholderText("typed distance, or leave empty and give odometer readings")
+        # The hint must fit the field; the either-or goes in the odometer row's hints and the tooltip.
+        self.distance.setPlaceholderText("e.g. 40.5")
+        self.distance.setToolTip("The distance driven; or leave it empty and give the odometer readings")
         self.unit = QComboBox()
         self.unit.addItems(["mi", "km"])
         self.odo_start, self.odo_end = QLineEdit(), QLineEdit()
+        self.odo_start.setPlaceholderText("or: start reading")
+        self.odo_end.setPlaceholderText("end reading")
         odo = QHBoxLayout()
         odo.addWidget(self.odo_start)
         odo.addWidget(QLabel("to"))

@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+    QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
     QWidget,
 )
 
@@ -22,6 +22,7 @@ from core.leads.scoring import KINDS as RULE_KINDS, RuleProblem, parse_rule, sav
 from core.segments import SegmentProblem, check_rule, count, describe, save_segment
 from desktop.background import BackgroundWork
 from desktop.context import AppContext
+from desktop.forms import FormDialog
 from desktop.tasks import open_worker_store
 
 ANY = -1  # a spin box at its lowest value means "any" (the condition is left out)
@@ -64,7 +65,7 @@ def _checked(widget: QListWidget) -> list[str]:
             if widget.item(i).checkState() == Qt.CheckState.Checked]
 
 
-class SegmentDialog(QDialog):
+class SegmentDialog(FormDialog):
     """A new segment or an existing one: conditions on industry, size, visits, deals, score and owner.
 
     The count of accounts in it is worked out on a worker a moment after each change; a count that
@@ -75,11 +76,10 @@ class SegmentDialog(QDialog):
 
     def __init__(self, ctx: AppContext, industries: list[str], segment: dict[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Edit segment" if segment else "New segment", parent, message_name="segment-said")
         self.ctx = ctx
         self.setObjectName("segment-dialog")
-        self.setWindowTitle("Edit segment" if segment else "New segment")
-        self.changes = None
+        self.said = self.message   # what the conditions mean, or why a save was refused
         rule = dict(segment["rule"]) if segment else {}
         self.name = QLineEdit(segment["name"] if segment else "")
         self.name.setObjectName("segment-name")
@@ -139,7 +139,7 @@ class SegmentDialog(QDialog):
         for box in self.tiers.values():
             tiers_row.addWidget(box)
         tiers_row.addStretch(1)
-        form = QFormLayout()
+        form = self.form
         form.addRow("Name", self.name)
         form.addRow("Industries (none ticked: any)", self.industries)
         form.addRow("Employees", size_row)
@@ -150,17 +150,7 @@ class SegmentDialog(QDialog):
         form.addRow("Owner", self.owned)
         self.count_label = QLabel("Counting…")
         self.count_label.setObjectName("segment-count")
-        self.said = QLabel("")
-        self.said.setObjectName("segment-said")
-        self.said.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.count_label)
-        layout.addWidget(self.said)
-        layout.addWidget(self.buttons)
+        self.add_above_message(self.count_label)
         self.setMinimumWidth(520)
 
         self.counted: int | None = None
@@ -202,7 +192,7 @@ class SegmentDialog(QDialog):
 
     def _edited(self, *_args: Any) -> None:
         self.visit_days.setEnabled(bool(self.visits.currentData()))
-        self.said.setText(describe(self.rule()))
+        self.say(describe(self.rule()))
         self.counter.drop()
         self.count_label.setText("Counting…")
         self._timer.start()
@@ -226,21 +216,20 @@ class SegmentDialog(QDialog):
             check_rule(rule)
             _sid, self.changes = save_segment(self.ctx.store, self.name.text(), rule)
         except SegmentProblem as exc:
-            self.said.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.refuse(str(exc))
             return
         self.ctx.apply(self.changes)
         self.accept()
 
 
-class RulesDialog(QDialog):
+class RulesDialog(FormDialog):
     """The scoring and grading rules as a table: kind, value, points. Saving rescores new leads on a worker."""
 
     def __init__(self, ctx: AppContext, rows: list[tuple[str, str, int]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Scoring rules", parent, message_name="rules-said")
         self.ctx = ctx
         self.setObjectName("rules-dialog")
-        self.setWindowTitle("Scoring rules")
-        self.changes = None
+        self.said = self.message
         self.original = {(k, m.casefold()) for k, m, _p in rows}
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("rules-table")
@@ -262,22 +251,13 @@ class RulesDialog(QDialog):
                            "<b>employees</b>: points from that company size up; <b>grade</b> A, B, C: the lowest "
                            "score for it (below C is D). Saving rescores the leads not routed yet.")
         help_text.setWordWrap(True)
-        self.said = QLabel("")
-        self.said.setObjectName("rules-said")
-        self.said.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
         row = QHBoxLayout()
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(help_text)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(row)
-        layout.addWidget(self.said)
-        layout.addWidget(self.buttons)
+        self.add_above_message(help_text)
+        self.add_above_message(self.table, 1)
+        self.add_above_message(row)
         self.resize(540, 620)
 
     def add_row(self, kind: str, match: str, points: int, edit: bool = False) -> None:
@@ -319,12 +299,12 @@ class RulesDialog(QDialog):
         try:
             rows = self.rows()
         except RuleProblem as exc:
-            self.said.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.refuse(str(exc))
             return
         kept = {(k, m.casefold()) for k, m, _p in rows}
         removed = [key for key in self.original if key not in kept]
         self.buttons.setEnabled(False)
-        self.said.setText("Saving and rescoring the new leads…")
+        self.say("Saving and rescoring the new leads…")
         BackgroundWork.once(self, self.ctx.tasks, "Saving scoring rules", _on_worker(
             self.ctx.store.path, lambda store: save_rules(store, rows, removed)), self._saved,
             errors=self.said, error="<span style='color:#b00020'>Not saved: {error}</span>",
@@ -336,16 +316,15 @@ class RulesDialog(QDialog):
         self.accept()
 
 
-class QueueDialog(QDialog):
+class QueueDialog(FormDialog):
     """A queue's settings: which leads it takes (sources, states, score, segments), its mode and priority."""
 
     def __init__(self, ctx: AppContext, segments: list[str], queue: dict[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(f"Queue {queue['name']}" if queue else "New queue", parent, message_name="queue-said")
         self.ctx = ctx
         self.setObjectName("queue-dialog")
-        self.setWindowTitle(f"Queue {queue['name']}" if queue else "New queue")
-        self.changes = None
+        self.said = self.message
         self.queue = queue
         q = queue or {}
         self.name = QLineEdit(q.get("name", ""))
@@ -359,7 +338,8 @@ class QueueDialog(QDialog):
         self.mode.setCurrentIndex(max(0, self.mode.findData(q.get("mode", "round_robin"))))
         self.sources = QLineEdit(", ".join(q.get("sources") or ()))
         self.sources.setObjectName("queue-sources")
-        self.sources.setPlaceholderText("any source (comma-separated, e.g. Test Drive, Demo request)")
+        self.sources.setPlaceholderText("any, or e.g. Test Drive, Demo request")
+        self.sources.setToolTip("Lead sources, comma-separated; empty takes leads from any source")
         self.states = QLineEdit(", ".join(q.get("states") or ()))
         self.states.setPlaceholderText("any state (e.g. TX, OK)")
         self.min_score = _spin(1000)
@@ -371,7 +351,7 @@ class QueueDialog(QDialog):
         self.hours_only = QCheckBox("Only reps inside their working hours")
         self.hours_only.setChecked(bool(q.get("hours_only")))
         self.segments = _checked_list("queue-segments", segments, {s.lower() for s in q.get("segments") or ()})
-        form = QFormLayout()
+        form = self.form
         form.addRow("Name", self.name)
         form.addRow("Mode", self.mode)
         form.addRow("Sources", self.sources)
@@ -383,16 +363,6 @@ class QueueDialog(QDialog):
             form.addRow("Segments", QLabel("none saved yet (Books tab → New segment…)"))
         form.addRow("Priority (higher first)", self.priority)
         form.addRow("", self.hours_only)
-        self.said = QLabel("")
-        self.said.setObjectName("queue-said")
-        self.said.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.said)
-        layout.addWidget(self.buttons)
         self.setMinimumWidth(520)
 
     def save(self) -> None:
@@ -404,7 +374,7 @@ class QueueDialog(QDialog):
                 segments=_checked(self.segments), clear_min_score=self.min_score.value() == ANY,
                 min_score=None if self.min_score.value() == ANY else self.min_score.value())
         except QueueProblem as exc:
-            self.said.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.refuse(str(exc))
             return
         self.ctx.apply(self.changes)
         self.accept()

@@ -8,7 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QListView,
+                               QListWidget,
                                QListWidgetItem, QMessageBox, QPushButton, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -133,6 +134,11 @@ class WeekTab(QWidget):
         self.warnings.setStyleSheet("color: #b00020;")
         self.unserved = QListWidget()
         self.unserved.setObjectName("plan-unserved")
+        # Reasons are sentences: wrap them at the panel's edge rather than cut them off behind a scroll bar.
+        self.unserved.setWordWrap(True)
+        self.unserved.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.unserved.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.unserved.setResizeMode(QListView.ResizeMode.Adjust)
         self.accept_button = QPushButton("Accept plan")
         self.accept_button.setToolTip("Save the routes and create planned visits")
         self.map_button = QPushButton("Show on map")
@@ -340,6 +346,7 @@ class WeekTab(QWidget):
         for u in plan.result.unserved:
             acc = plan.accounts.get(u.stop_id, {})
             item = QListWidgetItem(f"{acc.get('name', u.stop_id)} ({acc.get('tier') or '-'}): {u.reason}")
+            item.setToolTip(item.text())  # the reason's figures are past the list's width
             item.setData(Qt.ItemDataRole.UserRole, u.stop_id)
             self.unserved.addItem(item)
         r = plan.result

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+    QAbstractItemView, QComboBox, QDialog, QDoubleSpinBox, QGroupBox, QLineEdit, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
     QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
@@ -18,6 +18,7 @@ from core.balancing.scenarios import ScenarioError, apply_scenario, discard_scen
 from core.changes import Changes
 from desktop.background import BackgroundWork
 from desktop.context import AppContext
+from desktop.forms import FormDialog
 from desktop.territories.editor import combo_value, select_value
 from desktop.territories.model import ScenarioView, load_scenario
 from desktop.territories.tables import RowsModel, money_short
@@ -361,9 +362,9 @@ class BalancePanel(QWidget):
         self.ctx.apply(changes)
 
     def hire_clicked(self) -> None:
-        dialog = HireDialog(self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.hire(dialog.name.text(), dialog.home_zip.text(), dialog.hours.value())
+        dialog = HireDialog(self.ctx.store, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.rep_id is not None:
+            self._hired(dialog.name.text(), dialog.rep_id, dialog.changes)
 
     def hire(self, name: str, home_zip: str, hours: float) -> int | None:
         """Add the rep and choose the new-rep plan for them (the list refreshes with the view)."""
@@ -372,10 +373,13 @@ class BalancePanel(QWidget):
         except ValueError as exc:
             self.status.setText(f"<span style='color:#b00020'>Not added: {exc}</span>")
             return None
+        self._hired(name, rep_id, changes)
+        return rep_id
+
+    def _hired(self, name: str, rep_id: int, changes: Changes) -> None:
         self._pending_flow = f"add_rep:{rep_id}"
         self.status.setText(f"Added {name.strip()}. Press Balance to give them a fair share with few moves.")
         self.ctx.apply(changes)
-        return rep_id
 
     def discard_clicked(self) -> None:
         if self.scenario_id is None:
@@ -388,12 +392,13 @@ class BalancePanel(QWidget):
         self.ctx.apply(changes)
 
 
-class HireDialog(QDialog):
-    """Name, home ZIP code and hours of a new field rep."""
+class HireDialog(FormDialog):
+    """Name, home ZIP code and hours of a new field rep; a bad ZIP code is refused in place, the form kept."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Hire a rep")
+    def __init__(self, store, parent: QWidget | None = None) -> None:
+        super().__init__("Hire a rep", parent, save_text="Add rep", message_name="hire-problem")
+        self.store = store
+        self.rep_id: int | None = None
         self.name = QLineEdit()
         self.home_zip = QLineEdit()
         self.home_zip.setPlaceholderText("e.g. 78701")
@@ -401,11 +406,15 @@ class HireDialog(QDialog):
         self.hours.setRange(1, 80)
         self.hours.setValue(40)
         self.hours.setSuffix(" h/week")
-        form = QFormLayout(self)
-        form.addRow("Name", self.name)
-        form.addRow("Home ZIP code", self.home_zip)
-        form.addRow("Hours", self.hours)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.form.addRow("Name", self.name)
+        self.form.addRow("Home ZIP code", self.home_zip)
+        self.form.addRow("Hours", self.hours)
+        self.setMinimumWidth(380)
+
+    def save(self) -> None:
+        try:
+            self.rep_id, self.changes = hire_rep(self.store, self.name.text(), self.home_zip.text(), self.hours.value())
+        except ValueError as exc:
+            self.refuse(f"Not added: {exc}")
+            return
+        self.accept()

@@ -74,6 +74,9 @@ def test_assign_owner_keeps_history(demo_store):
     svc.assign_owner(demo_store, [aid], new_owner)
     history = demo_store.query("SELECT rep_id, valid_to FROM assignments WHERE account_id=? ORDER BY id", (aid,))
     assert [(h["rep_id"], h["valid_to"] is None) for h in history] == [(old_owner, False), (new_owner, True)]
+    closed = demo_store.scalar("SELECT id FROM assignments WHERE account_id = ? AND valid_to IS NOT NULL", (aid,))
+    assert "valid_to" in change_log.changed_columns(demo_store, "assignments", closed, op="update"), \
+        "closing the old period is a logged edit, so sync sends it"
 
 
 def test_create_delete_restore(demo_store):

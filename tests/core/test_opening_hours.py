@@ -35,6 +35,7 @@ def test_crm_spellings(text, expected):
     ("9-5", "name the days"),
     ("Mon", "no hours given for Mon"),
     ("Mon 17:00-08:00", "closes before it opens"),
+    ("17:00-08:00", "closes before it opens"),   # no days either: the window is the worse mistake
     ("Mon 9-12, 11-13", "overlap"),
     ("Funday 9-5", "cannot read 'funday'"),
     ("Mon 25:00-26:00", "not a time of day"),

@@ -213,12 +213,37 @@ def test_a_lead_routed_elsewhere_and_an_account_leaving_the_team_go_from_the_lap
     assert "1 lead moved to another rep was removed from this laptop" in report.summary()
     assert ann.store.scalar("SELECT deleted_at FROM leads WHERE uid = ?", (lead_uid,)) is not None
 
-    # An admin gives Acme to a rep outside Mia's team: it leaves Mia's laptop too, and Ann's.
+    # An admin gives Acme to a rep outside Mia's team, closing its assignment (as applying a balancing
+    # scenario does): it leaves Mia's laptop too, and Ann's, its assignment history with it (not counted).
+    acme = id_of(admin.store, "accounts", team["acme"])
+    history = writes.insert(admin.store, "assignments", {"account_id": acme, "rep_id": id_of(admin.store, "reps",
+                                                                                             team["ann_uid"]),
+                                                         "valid_from": "2026-01-01"})
     zed = writes.insert(admin.store, "reps", {"name": "Zed Elsewhere"})
     admin.sync()
+    mia.sync()
+    ann.sync()
+    history_uid = uid_of(admin.store, "assignments", history)
+    assert ann.store.scalar("SELECT deleted_at FROM assignments WHERE uid = ?", (history_uid,)) is None
     move(admin, team["acme"], uid_of(admin.store, "reps", zed))
+    writes.update(admin.store, "assignments", history, {"valid_to": "2026-12-02"})
     admin.sync()
     assert mia.sync().gone == {"accounts": 1}
     assert team["acme"] not in visible_accounts(mia.store)
     assert ann.sync().gone == {"accounts": 1}
+    assert ann.store.scalar("SELECT deleted_at FROM assignments WHERE uid = ?", (history_uid,)) is not None
     assert team["bolt"] in visible_accounts(ann.store) and team["bolt"] in visible_accounts(mia.store)
+
+
+def test_restoring_a_moved_account_from_the_deleted_ones_does_not_bring_the_stale_copy_back(team):
+    ann, mia = team["ann"], team["mia"]
+    move(mia, team["acme"], team["bob_uid"])
+    mia.sync()
+    ann.sync()
+    local = id_of(ann.store, "accounts", team["acme"])
+    accounts.restore_account(ann.store, local)  # from the Accounts list's deleted rows
+    assert team["acme"] in visible_accounts(ann.store)
+    report = ann.sync()
+    assert team["acme"] not in visible_accounts(ann.store), "refused by the server, hidden again"
+    assert report.moved_refused and "Bob Rep" in report.moved_refused[0]
+    assert engine.status(ann.store).pending == 0

@@ -103,3 +103,19 @@ def test_report_figures_and_exports(shop, tmp_path):
 
     text = PdfReader(str(pdf)).pages[0].extract_text()
     assert "Goals and activity, 2026-Q4" in text and "Ann Lee" in text and "North" in text
+    # The attainment axis is labelled to 100 % even though the one bar stops at 75 %.
+    axis = text.split("Attainment (% of target)", 1)[1].split("Goals against results", 1)[0]
+    assert axis.split()[-6:] == ["0", "20", "40", "60", "80", "100"], axis
+
+
+def test_the_attainment_axis_covers_every_bar():
+    from core.goals.report import attainment_axis
+
+    assert attainment_axis([99, 80]) == (100, 20)     # a 99 % bar ends before the last label, not past it
+    assert attainment_axis([40]) == (100, 20)
+    assert attainment_axis([130]) == (140, 20)
+    assert attainment_axis([260]) == (300, 50)
+    assert attainment_axis([1234]) == (1400, 200)
+    for bars in ([99], [201], [5000]):
+        top, step = attainment_axis(bars)
+        assert top >= max(bars) and top % step == 0

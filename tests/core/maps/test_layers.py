@@ -140,3 +140,28 @@ def test_every_state_holding_accounts_gets_its_county_lines(empty_store):
     assert data.states == ["TX", "OK", "CA", "NY", "FL"]
     lines = payload(data, MapOptions())["base"]["counties"]
     assert set(lines) == set(places) and all(lines[s] for s in places)
+
+
+def test_counties_no_territory_covers_are_listed_and_gone_once_one_does(demo_store):
+    """The demo's white counties are nobody's: the map names them (and a rule that takes one removes it)."""
+    data = load_map_data(demo_store)
+    gaps = sorted(g["name"] for g in data.no_territory)
+    assert gaps == ["Culberson", "Kenedy", "King", "Loving"]
+    assert all(g["state"] == "TX" and g["geometry"]["type"] in ("Polygon", "MultiPolygon") for g in data.no_territory)
+    terr = demo_store.query("SELECT id, rule FROM territories WHERE name = 'El Paso Metro'")[0]
+    rule = json.loads(terr["rule"])
+    rule["counties"] = list(rule["counties"]) + ["Culberson County", "Loving County"]
+    with demo_store.atomic():
+        writes.update(demo_store, "territories", terr["id"], {"rule": json.dumps(rule)})
+    assert sorted(g["name"] for g in load_map_data(demo_store).no_territory) == ["Kenedy", "King"]
+    # One territory's own map has no gaps to explain.
+    assert load_map_data(demo_store, MapOptions(territory="El Paso Metro")).no_territory == []
+
+
+def test_a_second_home_in_a_city_is_labelled_with_the_persons_name(demo_store):
+    reps = load_map_data(demo_store).reps
+    labels = [r["label"] for r in reps]
+    assert len(labels) == len(set(labels))                     # no city named twice
+    by_name = {r["name"]: r["label"] for r in reps}
+    assert by_name["Grace Martinez"] == "Houston"              # the rep's home keeps the city name
+    assert by_name["Dana Whitfield"] == "Dana Whitfield"       # the manager's, also in Houston, says whose

@@ -71,7 +71,7 @@ def test_import_skip_bad_rows_json_and_reimport(db, sample, tmp_path, capsys):
 
 def test_import_dry_run_and_bad_mapping(db, sample, capsys):
     assert main(["import", "accounts", str(sample), "--db", str(db), "--skip-bad-rows", "--dry-run"]) == 0
-    assert "Would import" in capsys.readouterr().out
+    assert "Dry run, nothing written. Read " in capsys.readouterr().out
     assert count(db) == 0
     assert main(["import", "accounts", str(sample), "--db", str(db), "--mapping", "nosuch"]) == 1
     assert "no mapping called 'nosuch'" in capsys.readouterr().err
@@ -116,7 +116,7 @@ def test_a_failed_or_checking_import_into_a_new_path_leaves_no_file(tmp_path, sa
     assert not list(tmp_path.glob("*new.sqlite*")), "no temporary database either"
     assert main(["import", "accounts", str(sample), "--db", str(new), "--dry-run", "--skip-bad-rows",
                  "--rejects", str(tmp_path / "r.csv")]) == 0
-    assert "Would import" in capsys.readouterr().out
+    assert "Dry run, nothing written. Read " in capsys.readouterr().out
     assert main(["import", "accounts", str(sample), "--db", str(new), "--show-mapping"]) == 0
     assert not list(tmp_path.glob("*new.sqlite*"))
 
@@ -158,3 +158,18 @@ def test_an_import_killed_mid_way_into_a_new_path_leaves_no_database(tmp_path, s
     assert count(new) > 0
     assert not list(tmp_path.glob(".new.sqlite.importing-*"))
     assert not list(tmp_path.glob("new.sqlite-*")), "no WAL or SHM file left beside the finished database"
+
+
+def test_the_summary_reads_rows_and_imports_only_the_good_ones(db, tmp_path, capsys):
+    """'Read 4 rows: 1 new, 3 rejected', not 'Imported 4 rows' when three of them were not imported."""
+    src = tmp_path / "mixed.csv"
+    src.write_text("Account Name,City,State,Opening Hours\nAcme Test,Austin,TX,Mon-Fri 9-5\n"
+                   "Bad One,Austin,TX,17:00-08:00\n,Austin,TX,\nBad Two,Austin,TX,Funday 9-5\n", encoding="utf-8")
+    assert main(["import", "accounts", str(src), "--db", str(db), "--skip-bad-rows",
+                 "--rejects", str(tmp_path / "rejects.csv")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Read 4 rows from mixed.csv") and "1 new" in out and "3 rejected" in out
+    assert "Imported" not in out
+    # Hours alone that close before they open are refused for that, as docs/importing.md says.
+    assert "17:00-08:00: closes before it opens" in out
+    assert count(db) == 1

@@ -45,6 +45,12 @@ def test_map_view_draws_offline_and_answers_clicks_drags_and_requests(qtbot, map
     assert stats["drawn"] > 5            # clusters and pins are in the DOM
     assert stats["territories"] >= 8
     assert run_js(qtbot, page, "document.querySelectorAll('.fmap-legend .fmap-row').length") >= 8
+    # The demo's counties that belong to no territory have a legend key, and Houston is labelled once.
+    legend = run_js(qtbot, page, "document.querySelector('.fmap-legend').textContent")
+    assert "No territory (4 counties)" in legend
+    homes = run_js(qtbot, page, "Array.from(document.querySelectorAll('.fmap-home span')).map(function (s) "
+                                "{ return s.textContent; })")
+    assert homes.count("Houston") == 1 and "Dana Whitfield" in homes
     assert view.guard.blocked == []      # the page asked for nothing on the network
     qtbot.waitUntil(lambda: run_js(qtbot, page, "FieldAtlasMap.stats().bridge"), timeout=10_000)
 

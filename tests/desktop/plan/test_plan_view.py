@@ -236,3 +236,23 @@ def test_a_due_account_no_planned_day_will_do_is_listed_first_with_the_reason(qt
     assert first.text() == f"{name} (A): due, but visits only on Saturdays"
     assert "1 due account has no day here it may be visited on" in week.summary.text()
     assert all(aid not in ids for ids in week.orders.values())
+
+
+def test_not_planned_reasons_wrap_inside_the_panel(qtbot, demo_store):
+    """A reason is a sentence: it wraps at the panel's edge, with no sideways scrolling to read it."""
+    ctx, view = make_view(qtbot, demo_store)
+    view.resize(1400, 860)
+    week = solve_two_days(qtbot, view)
+    week.side_tabs.setCurrentWidget(week.unserved)
+    listing = week.unserved
+    assert listing.count() > 0
+    qtbot.waitUntil(lambda: listing.viewport().width() > 0, timeout=5000)
+    for _ in range(3):
+        qtbot.wait(50)
+    width = listing.viewport().width()
+    metrics = listing.fontMetrics()
+    longest = max(range(listing.count()), key=lambda k: metrics.horizontalAdvance(listing.item(k).text()))
+    assert metrics.horizontalAdvance(listing.item(longest).text()) > width   # a reason longer than the panel...
+    rect = listing.visualItemRect(listing.item(longest))
+    assert rect.width() <= width and rect.height() > metrics.height() * 1.5   # ...is shown whole, on two lines
+    assert listing.horizontalScrollBar().maximum() == 0
