@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
@@ -235,6 +235,7 @@ class ServerStore:
         # on a lock instead; other processes still meet SQLite's own lock and busy timeout.
         self._write_lock = threading.Lock()
         self._writer: _Writer | None = None
+        self._readers: ThreadPoolExecutor | None = None
         self._writer_lock = threading.Lock()
 
     # -- connections ---------------------------------------------------------------------------
@@ -299,6 +300,22 @@ class ServerStore:
                 self._writer = _Writer(self)
             return self._writer.submit(work)
 
+    def submit_read(self, work: Callable[[Tx], Any]) -> "Future[Any]":
+        """Run work(tx) in a read transaction on one of the reader threads, each with its own connection.
+
+        On SQLite a pull is Python work under the GIL, so two threads (one reading while the other waits on
+        the disk) did best in benchmarks/sync_load.py: one made pulls queue, four and the 40 of the thread
+        pool made them fight over the GIL. A PostgreSQL read waits on the network, so more help there."""
+        with self._writer_lock:
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(2 if self.kind == "sqlite" else 8,
+                                                   thread_name_prefix="fieldatlas-reader")
+            return self._readers.submit(self._read, work)
+
+    def _read(self, work: Callable[[Tx], Any]) -> Any:
+        with self.transaction(write=False) as tx:
+            return work(tx)
+
     def write_grouped(self, work: Callable[[Tx], Any]) -> Any:
         """Run work(tx) through the group-committing writer and wait for it (for callers on a thread)."""
         return self.submit_write(work).result()
@@ -306,8 +323,11 @@ class ServerStore:
     def close(self) -> None:
         with self._writer_lock:
             writer, self._writer = self._writer, None
+            readers, self._readers = self._readers, None
         if writer is not None:
             writer.stop()
+        if readers is not None:
+            readers.shutdown(wait=True)
         with self._lock:
             for conn in self._all:
                 with contextlib.suppress(Exception):
