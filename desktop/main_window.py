@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 import importlib
 
 from core import accounts as accounts_service
+from core.words import counted
 from desktop.context import AppContext
 from desktop.navigation import SECTIONS, SECTION_BY_KEY, module_exists, view_factory
 from desktop.tasks import Task
@@ -231,7 +232,8 @@ class MainWindow(QMainWindow):
         counts = accounts_service.counts(self.ctx.store)
         self.db_label.setText(f"  {self.ctx.store.path}")
         self.db_label.setToolTip(str(self.ctx.store.path))
-        text = f"{counts['accounts']:,} accounts · {counts['reps']:,} people · {counts['territories']:,} territories"
+        text = " · ".join((counted(counts["accounts"], "account"), counted(counts["reps"], "person"),
+                           counted(counts["territories"], "territory")))
         if counts["unlocated"]:
             text += f" · {counts['unlocated']:,} without a location"
         self.counts_label.setText(text)

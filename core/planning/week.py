@@ -23,6 +23,7 @@ from core.routing.schedule import open_during
 from core.routing import (FirstOf, Matrix, MatrixProvider, MaxIterations, MaxRuntime, RoutingProblem, RoutingResult,
                           Shift, Stop, Unserved, default_stop, evaluate, provider_for, solve)
 from core.storage.database import Store
+from core.words import counted
 
 PRIORITY_BY_TIER = {"A": 1, "B": 2, "C": 3}
 WEEKDAY_KEYS = opening_hours.WEEKDAYS
@@ -555,7 +556,7 @@ def short_day_notes(plan: WeekPlan, pool_left: bool = False, chosen: bool = Fals
         weekday = plan.day_of(sh.id).strftime("%A")
         closed = [u for u in plan.result.unserved if not open_during(plan.problem.stop(u.stop_id), sh)]
         if closed:
-            parts.append(f"{len(closed)} account{'s' if len(closed) != 1 else ''} still due "
+            parts.append(f"{counted(len(closed), 'account')} still due "
                          f"{'are' if len(closed) != 1 else 'is'} closed on {weekday}s or outside working hours")
         if sh.start != sh.end_point:
             parts.append("the day ends at a hotel")

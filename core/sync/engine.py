@@ -26,6 +26,7 @@ from core.storage import change_log, writes
 from core.storage.database import Store
 from core.sync import credentials, files, gone
 from core.sync.transport import NotLoggedIn, Server, SyncError
+from core.words import counted
 
 PUSH_BATCH = 250
 PULL_PAGE = 500
@@ -237,29 +238,22 @@ class SyncReport:
         if self.rejected:
             parts.append(f"{self.rejected} refused by the server")
         if self.conflicts:
-            parts.append(_count(self.conflicts, "new conflict"))
+            parts.append(counted(self.conflicts, "new conflict"))
         for table, n in sorted(self.gone.items()):
-            parts.append(f"{_count(n, gone.noun(table))} moved to another rep {'was' if n == 1 else 'were'} "
+            parts.append(f"{counted(n, gone.noun(table))} moved to another rep {'was' if n == 1 else 'were'} "
                          "removed from this laptop")
         if self.visits_cancelled:
             them = "it" if self.gone.get("accounts") == 1 else "them"
-            parts.append(f"{_count(self.visits_cancelled, 'planned visit')} to {them} cancelled")
+            parts.append(f"{counted(self.visits_cancelled, 'planned visit')} to {them} cancelled")
         if self.parked:
             parts.append(f"{self.parked} waiting for related rows")
         if self.files_sent or self.files_received:
             parts.append(f"receipt files: {self.files_sent} sent, {self.files_received} received")
         if self.files_refused:
             shown = "; ".join(self.files_refused[:3])
-            parts.append(f"{_count(len(self.files_refused), 'receipt file')} refused ({shown})")
+            parts.append(f"{counted(len(self.files_refused), 'receipt file')} refused ({shown})")
         return ", ".join(parts)
 
-
-_PLURALS = {"day off": "days off", "expense audit entry": "expense audit entries"}
-
-
-def _count(n: int, thing: str) -> str:
-    """'1 new conflict', '2 new conflicts'."""
-    return f"{n} {thing}" if n == 1 else f"{n} {_PLURALS.get(thing, thing + 's')}"
 
 
 # -- applying remote values -------------------------------------------------------------------

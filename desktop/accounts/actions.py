@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from PySide6.QtGui import QUndoCommand
 
 from core import accounts as svc
+from core.words import counted
 from desktop.context import AppContext
 
 
@@ -36,7 +37,7 @@ class DeleteAccountsCommand(QUndoCommand):
     """Tombstone accounts; undo restores them."""
 
     def __init__(self, ctx: AppContext, account_ids: list[int]) -> None:
-        super().__init__(f"Delete {len(account_ids)} account{'s' if len(account_ids) != 1 else ''}")
+        super().__init__(f"Delete {counted(len(account_ids), 'account')}")
         self.ctx = ctx
         self.ids = list(account_ids)
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 
 from core import accounts as svc
 from core import opening_hours
+from core.words import counted
 from desktop.accounts.actions import edit_accounts
 from desktop.accounts.visit_widgets import FrequencyEditor, WeekdaysEditor
 from desktop.context import AppContext
@@ -36,7 +37,7 @@ class BulkVisitDialog(FormDialog):
         self.ctx = ctx
         self.ids = list(account_ids)
         self.setObjectName("bulk-visits")
-        intro = QLabel(f"Set visit parameters on {len(self.ids):,} selected account{'s' if len(self.ids) != 1 else ''}. "
+        intro = QLabel(f"Set visit parameters on {counted(len(self.ids), 'selected account')}. "
                        "Fields left as they are are not changed. Undo (Ctrl+Z) puts every account back.")
         intro.setWordWrap(True)
         self.frequency = FrequencyEditor(keep="Leave as it is")
@@ -97,7 +98,7 @@ class BulkVisitDialog(FormDialog):
         if values and self.ids:
             try:
                 edit_accounts(self.ctx, {aid: dict(values) for aid in self.ids},
-                              f"Set visits on {len(self.ids):,} account{'s' if len(self.ids) != 1 else ''}")
+                              f"Set visits on {counted(len(self.ids), 'account')}")
             except svc.ValidationError as exc:
                 self.refuse(str(exc))
                 return

@@ -9,6 +9,7 @@ from PySide6.QtGui import QUndoCommand
 
 from core import accounts as svc
 from core.changes import Changes
+from core.words import counted
 from desktop.accounts.actions import edit_accounts
 from desktop.context import AppContext
 
@@ -50,11 +51,11 @@ def assign_to_rep(ctx: AppContext, account_ids: Sequence[int], rep_id: int | Non
     if account_ids:
         n = len(account_ids)
         ctx.undo_stack.push(AssignOwnerCommand(ctx, account_ids, rep_id,
-                                               f"Give {n} account{'s' if n != 1 else ''} to {rep_name}"))
+                                               f"Give {counted(n, 'account')} to {rep_name}"))
 
 
 def assign_to_territory(ctx: AppContext, account_ids: Sequence[int], territory_id: int | None, name: str) -> None:
     if account_ids:
         n = len(account_ids)
         edit_accounts(ctx, {aid: {"territory_id": territory_id} for aid in account_ids},
-                      f"Put {n} account{'s' if n != 1 else ''} in {name}")
+                      f"Put {counted(n, 'account')} in {name}")

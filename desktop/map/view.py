@@ -25,6 +25,7 @@ from core.maps import layers, live
 from core.maps.layers import MapOptions
 from core.maps.page import OSM_ATTRIBUTION, write_desktop_page
 from core.reps import list_reps
+from core.words import counted
 from desktop.background import BackgroundWork
 from desktop.context import AppContext
 from desktop.map import actions, tiles
@@ -360,7 +361,7 @@ class MapView(QWidget):
         """What the user can do with the accounts inside a drawn area."""
         menu = QMenu(self)
         n = len(ids)
-        head = menu.addAction(f"{n:,} account{'s' if n != 1 else ''} in this area")
+        head = menu.addAction(f"{counted(n, 'account')} in this area")
         head.setEnabled(False)
         menu.addSeparator()
         select = menu.addAction("Select them in Accounts")

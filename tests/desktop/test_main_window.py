@@ -31,6 +31,17 @@ def test_navigation_lists_only_built_sections(qtbot, demo_store):
     assert "1,500 accounts" in window.counts_label.text()
 
 
+def test_status_bar_counts_read_in_the_singular_for_one(qtbot, tmp_path):
+    from core.storage.database import open_database
+    from core.storage import writes
+    store = open_database(tmp_path / "one.sqlite", create=True)
+    with store.atomic():
+        writes.insert(store, "accounts", {"name": "Only Account", "status": "active"})
+    window = make_window(qtbot, store)
+    window.refresh_counts()
+    assert window.counts_label.text().startswith("1 account · 0 people · 0 territories")
+
+
 def test_edit_save_undo_redo(qtbot, demo_store):
     window = make_window(qtbot, demo_store)
     view = window.view("accounts")
