@@ -56,10 +56,12 @@ CYCLE_MIN_FLEXIBLE = 0.5
 # the nearest others up to this many: on pr10 (12 routes a day of ~12 visits) a whole-day descent per touched
 # day made an LNS iteration cost ~80 ms; moves far from the changed routes were almost never found anyway.
 DESCENT_ROUTES = 4
-# In cycle mode with multi-visit customers, PROBES starts (different balanced choices of their patterns) each get
-# PROBE_SHARE / PROBES of the time for a whole-cycle search, and the best goes on. Session 5, 12 CPU-s, seeds 0-3
-# (0-1 for p32, pr04): p12 8.4 -> 7.3 %, p32 4.2 -> 3.1, pr04 3.3 -> 3.0, pr06 5.6 -> 5.9; within the noise
-# instance by instance, 0.5 points better on the 12 pairs.
+# In cycle mode with multi-visit customers, PROBES starts each get PROBE_SHARE / PROBES of the time for a
+# whole-cycle search, and the best goes on: the least-loaded patterns and randomised least-loaded ones. Why: a run
+# settles in the basin its start puts it in (p12 at 20 CPU-s, one start: 5.9-8.0 % over four seeds). Session 5,
+# large set at 20 CPU-s, seed 0: 3.45 % mean with 2 starts (session 4: 3.80 %), 3.98 % with 3 (the second CP-SAT's
+# patterns) - but the LNS-only pr08 went 2.94 -> 4.57 % between those two runs with the same code and seed, so
+# neither difference is more than the noise (see docs/notes/issue-14-rotation.md, session 5).
 PROBES = 2
 PROBE_SHARE = 0.2
 
