@@ -35,3 +35,17 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class RecordingProgress:
+    """A progress sink that keeps every report and says 'cancelled' once a test sets `stop`."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple] = []
+        self.stop = False
+
+    def update(self, done: int, total: int, message: str = "") -> None:
+        self.reports.append((done, total, message))
+
+    def cancelled(self) -> bool:
+        return self.stop

@@ -14,18 +14,10 @@ import pytest
 from core.balancing import in_child
 from core.balancing.model import BalanceOptions
 from core.progress import Cancelled
+from tests.fakes import RecordingProgress
 
 
-class Progress:
-    def __init__(self) -> None:
-        self.reports: list[tuple] = []
-        self.stop = False
-
-    def update(self, done: int, total: int, message: str = "") -> None:
-        self.reports.append((done, total, message))
-
-    def cancelled(self) -> bool:
-        return self.stop
+Progress = RecordingProgress
 
 
 def _scenarios(store) -> int:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from core.progress import Cancelled
+from tests.fakes import RecordingProgress
 from core.rotation import planner
 from core.rotation.calendar import WORK_WEEKDAYS
 from core.rotation.planner import AccountNeed
@@ -20,16 +21,7 @@ from core.routing.child import SolverCrashed
 from tests.core.rotation.test_planner import MONDAY, make_input
 
 
-class Progress:
-    def __init__(self) -> None:
-        self.reports: list[tuple] = []
-        self.stop = False
-
-    def update(self, done: int, total: int, message: str = "") -> None:
-        self.reports.append((done, total, message))
-
-    def cancelled(self) -> bool:
-        return self.stop
+Progress = RecordingProgress
 
 
 def _needs(count: int, seed: int = 3) -> list[AccountNeed]:

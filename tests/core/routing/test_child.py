@@ -11,19 +11,11 @@ import time
 import pytest
 
 from core.progress import Cancelled
+from tests.fakes import RecordingProgress
 from core.routing import child
 
 
-class Progress:
-    def __init__(self) -> None:
-        self.reports: list[tuple] = []
-        self.stop = False
-
-    def update(self, done: int, total: int, message: str = "") -> None:
-        self.reports.append((done, total, message))
-
-    def cancelled(self) -> bool:
-        return self.stop
+Progress = RecordingProgress
 
 
 def add(a: int, b: int, progress=None) -> tuple[int, int]:
