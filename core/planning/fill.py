@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from core.routing import Matrix, RoutingProblem, RoutingResult, Unserved
-from core.routing.problem import PRIORITY_LABELS, Shift, Stop
+from core.routing.problem import Shift, Stop
 from core.routing.result import Route
 from core.routing.schedule import Index, open_during, time_route
 
@@ -276,12 +276,10 @@ def why_left_out(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[R
     open_days = [(sh, m) for sh, m in misses if isinstance(m, Miss) and m.kind not in ("closed", "pinned")]
     if not open_days:
         return "closed on the days planned"
-    tier = PRIORITY_LABELS.get(stop.priority, "")
-    suffix = f" (tier {tier})" if tier and stop.priority in PRIORITY_LABELS and stop.priority < 4 else ""
     timed = [(sh, m) for sh, m in open_days if m.kind in ("time", "hours")]
     driving = [sh for sh, m in open_days if m.kind == "driving"]
     if not timed:
-        return f"over the {driving[0].max_drive_minutes:.0f}-minute driving limit on every day it could go{suffix}"
+        return f"over the {driving[0].max_drive_minutes:.0f}-minute driving limit on every day it could go"
     sh, m = min(timed, key=lambda t: (t[1].need - t[1].left, t[0].start_min))
     if m.kind == "hours" or m.need <= m.left:
         text = (f"no time left within its opening hours: {_day(sh)} has {max(0.0, m.left):.0f} min free, "
@@ -291,7 +289,7 @@ def why_left_out(problem: RoutingProblem, mx: Matrix, idx: Index, routes: list[R
                 f"has {max(0.0, m.left):.0f} free")
     if driving:
         text += f"; {', '.join(_day(d) for d in driving)} at the driving limit"
-    return text + suffix
+    return text
 
 
 def day_note(problem: RoutingProblem, mx: Matrix, route: Route, left_out: Iterable[Stop]) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from core.progress import Progress
 from core.routing import engine
 from core.routing.matrix import Matrix
-from core.routing.problem import PRIORITY_LABELS, RoutingProblem, Shift, Stop
+from core.routing.problem import RoutingProblem, Shift, Stop
 from core.routing.result import Route, RoutingResult, Unserved
 from core.routing.schedule import EPS, Index, open_during, time_route
 from core.routing.stop import CancelRequested, StopCriterion, default_stop
@@ -172,7 +172,8 @@ def _why_dropped(problem: RoutingProblem, stop: Stop) -> str:
     """Why the search left a stop out although it fits on its own: the days are full."""
     if stop.priority == 0:
         return "no time left: the appointment clashes with other visits or the day's limits"
-    return f"no time left in the days planned (tier {PRIORITY_LABELS.get(stop.priority, '?')})"
+    # The account's tier is shown beside its name wherever this is printed, so it is not repeated here.
+    return "no time left in the days planned"
 
 
 def _day_windows(stop: Stop, sh: Shift, offset: float) -> tuple[tuple[float, float], ...]:

@@ -135,11 +135,11 @@ def plan_as_text(plan: WeekPlan) -> str:
     if plan.result.unserved:
         lines.append(f"\nNot planned ({len(plan.result.unserved)}):")
         for u in plan.result.unserved:
-            lines.append(f"  {plan.name(u.stop_id)}: {u.reason}")
+            lines.append(f"  {_labelled(plan, u.stop_id)}: {u.reason}")
     if plan.not_open:
         lines.append(f"\nDue, but no planned day will do ({len(plan.not_open)}):")
         for aid, why in sorted(plan.not_open.items()):
-            lines.append(f"  {plan.name(aid)}: {why}")
+            lines.append(f"  {_labelled(plan, aid)}: {why}")
     return "\n".join(lines)
 
 
@@ -194,3 +194,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _labelled(plan, account_id: str) -> str:
+    """An account's name with its tier, as the Plan view shows it: the reasons do not repeat the tier."""
+    tier = plan.accounts.get(account_id, {}).get("tier")
+    return f"{plan.name(account_id)} (tier {tier})" if tier else plan.name(account_id)
