@@ -66,3 +66,17 @@ def test_plan_bad_input_is_one_line_and_nothing_written(demo_db, capsys, args, m
         assert store.scalar("SELECT count(*) FROM routes") == 0
     finally:
         store.close()
+
+
+def test_accounts_left_out_name_their_tier_once(demo_db, capsys):
+    """A full week leaves accounts out: each reads "Name (tier B): reason", with the tier not repeated in the reason."""
+    code, out, _ = run(capsys, "plan", "--db", str(demo_db), "--rep", "Lauren Lewis", "--start", "2026-12-07",
+                       "--days", "2", "--seconds", "1")
+    assert code == 0
+    left = out.split("Not planned (", 1)[1].splitlines()[1:]
+    left = [ln for ln in left if ln.startswith("  ")]
+    assert left, out
+    for line in left:
+        name, reason = line.strip().split(": ", 1)
+        assert name.endswith(("(tier A)", "(tier B)", "(tier C)")), line
+        assert "tier" not in reason, line

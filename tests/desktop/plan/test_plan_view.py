@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -246,6 +247,9 @@ def test_not_planned_reasons_wrap_inside_the_panel(qtbot, demo_store):
     week.side_tabs.setCurrentWidget(week.unserved)
     listing = week.unserved
     assert listing.count() > 0
+    # Each line names the account's tier once, beside its name: "Name (B): reason", never "... (tier B)" again.
+    texts = [listing.item(k).text() for k in range(listing.count())]
+    assert all(" (tier " not in t and re.match(r"[^(]+ \([ABC-]\): ", t) for t in texts), texts
     qtbot.waitUntil(lambda: listing.viewport().width() > 0, timeout=5000)
     for _ in range(3):
         qtbot.wait(50)
