@@ -14,6 +14,11 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def utc_now() -> str:
+    """Now, as utc_text writes it: the stamp of rows written when something happened (a sync, a conflict)."""
+    return utc_text(datetime.now(timezone.utc))
+
+
 def local_days_in_utc(first: date, days: int, tz_name: str) -> tuple[str, str]:
     """[local midnight of `first`, local midnight `days` later) as stored UTC text, for range queries.
 

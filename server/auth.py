@@ -6,11 +6,11 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.clock import utc_now
 from server.storage import ServerStore, Tx
 
 ROLES = ("rep", "manager", "finance", "admin")
@@ -44,10 +44,6 @@ class Principal:
     rep_uid: str | None
 
 
-def _now_text() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _token_hash(token: str) -> str:
     # Tokens are 256 random bits, so a plain SHA-256 suffices; the database never holds a usable token.
     return hashlib.sha256(token.encode()).hexdigest()
@@ -70,7 +66,7 @@ def add_user(tx: Tx, email: str, password: str, role: str, rep_uid: str | None =
     if tx.one("SELECT id FROM users WHERE email = ?", (email,)):
         raise ValueError(f"email: {email} already has an account")
     row = tx.one("INSERT INTO users (email, password_hash, role, rep_uid, created_at) VALUES (?, ?, ?, ?, ?) "
-                 "RETURNING id", (email, _hasher.hash(password), role, rep_uid, _now_text()))
+                 "RETURNING id", (email, _hasher.hash(password), role, rep_uid, utc_now()))
     return int(row["id"])
 
 
@@ -98,7 +94,7 @@ def login(store: ServerStore, email: str, password: str, *, now: float | None = 
         token = secrets.token_urlsafe(32)
         expires = now + TOKEN_SECONDS
         tx.execute("INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                   (_token_hash(token), user["id"], _now_text(), expires))
+                   (_token_hash(token), user["id"], utc_now(), expires))
     return token, expires, Principal(int(user["id"]), user["email"], user["role"], user["rep_uid"])
 
 
@@ -126,7 +122,7 @@ def authenticate_in(tx: Tx, token: str, *, now: float | None = None) -> Principa
 def end_token(tx: Tx, token: str) -> None:
     """Sign out: this one token stops working (the user's other logins go on)."""
     tx.execute("UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-               (_now_text(), _token_hash(token)))
+               (utc_now(), _token_hash(token)))
 
 
 def revoke(tx: Tx, email: str) -> int:
@@ -135,5 +131,5 @@ def revoke(tx: Tx, email: str) -> int:
     if user is None:
         raise LookupError(f"email: no user {email}")
     rows = tx.all("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING token_hash",
-                  (_now_text(), user["id"]))
+                  (utc_now(), user["id"]))
     return len(rows)

@@ -8,8 +8,8 @@ receipt is an attachment row with that SHA-256 (a rep their own, a manager their
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
+from core.clock import utc_now
 from core.storage.receipt_files import MAX_BYTES as MAX_FILE_BYTES  # noqa: F401  (server.app) the laptop's limit
 from core.storage.receipt_files import sniff
 from server.auth import Principal
@@ -45,7 +45,7 @@ def store_file(tx: Tx, who: Principal, sha256: str, mime: str, data: bytes) -> d
         return {"sha256": sha256, "status": "duplicate"}
     tx.execute("INSERT INTO files (sha256, mime, size, content, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                (sha256, mime, len(data), data, who.user_id,
-                datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")))
+                utc_now()))
     return {"sha256": sha256, "status": "stored"}
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 from typing import Any
 
-from core.clock import MAX_AHEAD_MS
+from core.clock import MAX_AHEAD_MS, utc_now
 from server import moves
 from server.auth import Principal
 from server.jsontext import dumps, dumps_versions, loads, loads_versions
@@ -25,10 +24,6 @@ MAX_CLOCK_AHEAD_S = MAX_AHEAD_MS / 1000  # more than any time-zone mistake; a wr
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _quote = json.encoder.encode_basestring  # a JSON string literal (C speed)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _node(hlc: str) -> str:
@@ -139,7 +134,7 @@ def push_in(tx: Tx, who: Principal, ops: list[dict]) -> list[dict]:
     tx = _Deferred(tx)
     scope = scope_of(tx, who)
     seq = _Seq(tx, len(ops))
-    now = _now()
+    now = utc_now()
     applied: dict[str, str] = {}
     ids = list({op["op_id"] for op in ops} | {_reused_key(op) for op in ops})
     for start in range(0, len(ids), 500):
@@ -235,7 +230,7 @@ def _apply(tx: _Deferred, who: Principal, scope: Scope, seq: _Seq, rows: _Rows, 
             moves.record(tx, seq.next(), table, uid, old_owner, new_owner, who)  # sends the held writes first
     for column, kept_value, kept_hlc, lost_value, lost_hlc in conflicts:
         tx.put_conflict((seq.next(), table, uid, column, dumps(kept_value), kept_hlc, dumps(lost_value), lost_hlc,
-                         new_owner, "edited on two devices; the later edit was kept", _now()))
+                         new_owner, "edited on two devices; the later edit was kept", utc_now()))
     result = {"op_id": op["op_id"], "status": "applied"}
     if lost:
         result["lost"] = lost
@@ -295,7 +290,7 @@ def mark_restored(tx: Tx, who: Principal, conflict_ids: list[int]) -> int:
     that can see them pulls them again and shows them as restored. Returns how many changed."""
     scope = scope_of(tx, who)
     seq = _Seq(tx, len(conflict_ids))
-    now = _now()
+    now = utc_now()
     marked = 0
     for conflict_id in conflict_ids:
         row = tx.one("SELECT table_name, owner, restored_at FROM conflicts WHERE id = ?", (conflict_id,))

@@ -12,23 +12,20 @@ their manager) can see and restore, so it is never lost unseen.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
+from core.clock import utc_now
 from core.sync.gone import noun
 from server.auth import Principal
 from server.policy import Scope, can_read, in_scope
 from server.storage import Tx
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
 
 def record(tx: Tx, seq: int, table: str, row_uid: str, from_owner: str | None, to_owner: str | None,
            who: Principal) -> None:
     """Keep one owner change (called in the push's transaction, with its own sequence number)."""
     tx.execute("INSERT INTO moves (seq, table_name, row_uid, from_owner, to_owner, moved_by, moved_at) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)", (seq, table, row_uid, from_owner, to_owner, who.user_id, _now()))
+               "VALUES (?, ?, ?, ?, ?, ?, ?)", (seq, table, row_uid, from_owner, to_owner, who.user_id, utc_now()))
 
 
 def gone_after(tx: Tx, since: int, limit: int) -> list[dict]:
@@ -73,4 +70,4 @@ def hand_over(tx: Tx, seq, who: Principal, table: str, row_uid: str, data: dict,
                    "lost_hlc, owner, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (seq.next(), table, row_uid, column, _dumps(data.get(column)), versions.get(column), _dumps(value),
                     hlc, owner, f"edited by {who.email} after it moved away from them; refused there, restore "
-                                 "to keep their value", _now()))
+                                 "to keep their value", utc_now()))

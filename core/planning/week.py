@@ -7,12 +7,12 @@ The time axis is minutes from local midnight (rep's time zone) of the first date
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from core import defaults
-from core.clock import local_days_in_utc
+from core.clock import local_days_in_utc, utc_text
 from core import opening_hours
 from core import visit_frequency as frequency
 from core.account_value import Account, from_row, read_accounts
@@ -95,7 +95,7 @@ class WeekPlan:
         return local
 
     def utc_iso(self, minute: float) -> str:
-        return self.at(minute).astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return utc_text(self.at(minute))
 
     def orders(self) -> dict[str, list[int]]:
         return {r.shift_id: r.stop_ids for r in self.result.routes}

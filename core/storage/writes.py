@@ -14,18 +14,13 @@ import operator
 import os
 import sqlite3
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from core.clock import MAX_COUNTER, utc_text
+from core.clock import MAX_COUNTER, utc_now  # noqa: F401  (utc_now: callers use writes.utc_now)
 from core.storage.database import Store
 
 MAX_COUNTER_SPAN = MAX_COUNTER + 1
 
-
-
-def utc_now() -> str:
-    return utc_text(datetime.now(timezone.utc))
 
 
 def columns(store: Store, table: str) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from core.changes import Changes
 from core.storage import writes
 from core.storage.database import Store
 from core.sync import gone
-from core.sync.engine import _Ids, _now, queue_restored
+from core.clock import utc_now
+from core.sync.engine import _Ids, queue_restored
 
 # The column that names a row for people, per table (falls back to the uid).
 _LABELS = {"accounts": "name", "reps": "name", "territories": "name", "leads": "name", "expense_reports": "title",
@@ -90,7 +91,7 @@ def restore(store: Store, conflict_id: int) -> Changes:
         else:
             writes.update(store, table, row_id, {column: value})
             changes = Changes.of(table, [row_id])
-        store.conn.execute("UPDATE conflicts SET restored_at = ? WHERE id = ?", (_now(), conflict_id))
+        store.conn.execute("UPDATE conflicts SET restored_at = ? WHERE id = ?", (utc_now(), conflict_id))
         if row["server_id"] is not None:
             queue_restored(store, row["server_id"])  # the other laptops learn it at the next sync
     return Changes(Changes.of(table, [row_id]).merge(changes).rows, f"restored {column}")

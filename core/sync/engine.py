@@ -17,11 +17,10 @@ import itertools
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from core.changes import Changes
-from core.clock import Timestamp
+from core.clock import Timestamp, utc_now
 from core.storage import change_log, writes
 from core.storage.database import Store
 from core.sync import credentials, files, gone
@@ -33,10 +32,6 @@ PULL_PAGE = 500
 LOCAL_ONLY = frozenset({"id", "uid", "updated_at"})  # never sent: row ids and edit times are per database
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # -- sync_state -------------------------------------------------------------------------------
@@ -255,7 +250,6 @@ class SyncReport:
         return ", ".join(parts)
 
 
-
 # -- applying remote values -------------------------------------------------------------------
 
 def _apply_remote(store: Store, ids: _Ids, known: set[str], report: SyncReport, table: str, uid: str,
@@ -292,7 +286,7 @@ def _apply_remote(store: Store, ids: _Ids, known: set[str], report: SyncReport, 
     row_id = ids.id(table, uid)
     if row_id is None and not local:
         return "unchanged"
-    now = _now()
+    now = utc_now()
     try:
         with store.atomic():
             if row_id is not None and local:
@@ -321,7 +315,7 @@ def _apply_remote(store: Store, ids: _Ids, known: set[str], report: SyncReport, 
 def _park(store: Store, table: str, uid: str, values: dict, versions: dict, reason: str) -> None:
     store.conn.execute("INSERT INTO sync_parked (table_name, row_uid, payload, reason, parked_at) VALUES (?, ?, ?, ?, ?) "
                        "ON CONFLICT(table_name, row_uid) DO UPDATE SET payload = excluded.payload, reason = "
-                       "excluded.reason", (table, uid, _dumps({"values": values, "versions": versions}), reason, _now()))
+                       "excluded.reason", (table, uid, _dumps({"values": values, "versions": versions}), reason, utc_now()))
 
 
 def _retry_parked(store: Store, ids: _Ids, known: set[str], report: SyncReport) -> None:
@@ -416,7 +410,7 @@ def push(store: Store, server: Server, report: SyncReport, *, batch: int = PUSH_
         results = server.push(store.node_id, ops)
         if len(results) != len(ops):
             raise SyncError("the server answered a push with the wrong number of results; nothing was marked sent")
-        now = _now()
+        now = utc_now()
         with store.atomic():
             later: list[tuple] = []
             for edit, op, result in zip(edits, ops, results):
@@ -480,7 +474,7 @@ def _refused(store: Store, ids: _Ids, known: set[str], report: SyncReport, edit,
             "INSERT INTO conflicts (table_name, row_uid, column_name, kept_value, kept_hlc, lost_value, lost_hlc, "
             "reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (edit.table, edit.row_uid, column, _dumps(kept[0]), kept[1], _dumps(value), edit.hlc,
-             f"refused by the server: {result.get('reason', 'no reason given')}", _now()))
+             f"refused by the server: {result.get('reason', 'no reason given')}", utc_now()))
         report.conflicts += 1
     if current:
         _apply_remote(store, ids, known, report, edit.table, edit.row_uid, {c: v[0] for c, v in current.items()},
@@ -573,5 +567,5 @@ def sync(store: Store, server: Server | None = None, *, progress: Callable[[str]
     finally:
         if own:
             server.close()
-    set_state(store, last_sync_at=_now(), last_error="", last_result=report.text())
+    set_state(store, last_sync_at=utc_now(), last_error="", last_result=report.text())
     return report

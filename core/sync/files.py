@@ -11,22 +11,18 @@ the next sync. A downloaded file is written only when its bytes hash to its name
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 
+from core.clock import utc_now
 from core.storage.database import Store
 from core.storage.receipt_files import receipt_path, write_receipt_file
 from core.sync.transport import Refused, Server
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _mark(store: Store, sha256: str, *, refused: str | None = None) -> None:
     with store.atomic():
         store.conn.execute("INSERT INTO sync_files (sha256, on_server_at, refused) VALUES (?, ?, ?) ON CONFLICT(sha256) "
                            "DO UPDATE SET on_server_at = excluded.on_server_at, refused = excluded.refused",
-                           (sha256, None if refused else _now(), refused))
+                           (sha256, None if refused else utc_now(), refused))
 
 
 def upload(store: Store, server: Server) -> tuple[int, list[str]]:
