@@ -3,6 +3,8 @@ value is in Conflicts on both and can be restored; pulled edits are not logged a
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from core import accounts
@@ -31,6 +33,9 @@ def edit_both_offline_and_sync(a, b, a_id, b_id, first, second, uid):
     """A edits phone and city, B phone and name (B's phone is the later edit); sync first, second, first
     again. Both end identical: both fields survive, the later phone wins, the other is in Conflicts."""
     accounts.update_account(a.store, a_id, {"phone": "512-AAA", "city": "Austin"})
+    # Edits on two laptops in the same millisecond are concurrent: the clocks' counters and then the node ids
+    # decide, so A's could win (13 of 200 back-to-back pairs shared a millisecond here). "Later" needs a tick.
+    time.sleep(0.002)
     accounts.update_account(b.store, b_id, {"phone": "512-BBB", "name": "Acme Tools & Dies"})
     first.sync()
     second.sync()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from core import accounts
@@ -33,6 +35,7 @@ def test_n_per_cycle_syncs_and_a_concurrent_edit_merges_to_one_whole_value(serve
 
     # Offline on both: A says 5 per cycle, then B (later) says weekly. Both end with B's whole value.
     accounts.set_field(a.store, a_id, "visit_frequency", "5x per cycle")
+    time.sleep(0.002)  # in the same millisecond the two edits would be concurrent (see test_two_laptops)
     accounts.set_field(b.store, b_id, "visit_frequency", "weekly")
     first, second = (a, b) if order == "a_first" else (b, a)
     first.sync()
