@@ -39,10 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", action="store_true", help="each instance's limit counts its CPU time (see pvrp.py)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="instances solved at once, each in its own process (at most one per free core)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="searches per instance, one process each, exchanging their best (pvrp.py --workers); "
+                             "--jobs × --workers processes run at once")
+    parser.add_argument("--exchanges", type=int, default=2,
+                        help="with --workers > 1: hand-overs of the best plan per run (0 = independent, best kept)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "pvrp_all.json")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, not {args.jobs}")
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, not {args.workers}")
+    print(f"{args.seconds:g} s {'CPU' if args.cpu else 'wall'} per instance, seed {args.seed}, {args.jobs} job(s), "
+          f"{args.workers} worker(s) each" + (f", {args.exchanges} exchange(s)" if args.workers > 1 else ""))
     names: list[str] = []
     for part in args.instances.split(","):
         names.extend(GROUPS.get(part.strip(), [part.strip()]))
@@ -71,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     feasible = sum(r["feasible"] for r in rows)
     print(f"mean gap {mean:.2f}% over {len(gaps)} instances; {feasible}/{len(rows)} feasible" if gaps else "no results")
     summary = {"seconds_per_instance": args.seconds, "clock": "cpu" if args.cpu else "wall", "seed": args.seed,
-               "jobs": args.jobs, "instances": rows,
+               "jobs": args.jobs, "workers": args.workers, "exchanges": args.exchanges if args.workers > 1 else 0,
+               "instances": rows,
                "mean_gap_pct": None if mean is None else round(mean, 2), "feasible": feasible, "count": len(rows),
                "machine_note": "2-core machine shared with other engineers; timings are noisy"}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +96,7 @@ def _run_one(args: argparse.Namespace, name: str, tmp: Path, bks: dict[str, floa
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, str(HERE / "pvrp.py"), str(instance), "--seconds",
                            str(args.seconds), "--seed", str(args.seed), "--out", str(plan_path),
+                           "--workers", str(args.workers), "--exchanges", str(args.exchanges),
                            *(["--cpu"] if args.cpu else [])],
                           capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -99,7 +110,8 @@ def _run_one(args: argparse.Namespace, name: str, tmp: Path, bks: dict[str, floa
     return {"instance": name, "bks": bks.get(name), "cost": round(cost, 2),
             "gap_pct": None if gap is None else round(gap, 2), "feasible": not problems,
             "seconds": round(elapsed, 1), "cpu_seconds": round(plan.get("cpu_seconds", 0.0), 1),
-            "load_average": round(plan.get("load_average", 0.0), 1), "problems": problems[:5]}
+            "load_average": round(plan.get("load_average", 0.0), 1), "workers": plan.get("workers", 1),
+            "segment_costs": plan.get("segment_costs"), "problems": problems[:5]}
 
 
 if __name__ == "__main__":

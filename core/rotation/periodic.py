@@ -96,6 +96,16 @@ class _State:
         self.pattern: dict[int, int] = {}
         self.unserved: set[int] = set()
 
+    @classmethod
+    def of(cls, problem: PeriodicProblem, sol: PeriodicSolution) -> "_State":
+        """A state holding a copy of `sol`'s plan (days it leaves out are empty)."""
+        s = cls(problem)
+        for d, day in enumerate(sol.routes[: problem.days]):
+            s.routes[d] = [list(r) for r in day if r]
+        s.pattern = dict(sol.pattern)
+        s.unserved = set(sol.unserved)
+        return s
+
     def copy(self) -> "_State":
         s = _State.__new__(_State)
         s.p = self.p
@@ -302,13 +312,16 @@ def assign_patterns_cpsat(problem: PeriodicProblem, seconds: float = 5.0, neighb
 def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int = 0,
                    progress: Progress | None = None, use_cpsat: bool = True, use_cycle: bool = True,
                    should_stop: Callable[[], bool] | None = None,
-                   clock: Callable[[], float] = time.perf_counter) -> PeriodicSolution:
+                   clock: Callable[[], float] = time.perf_counter,
+                   start: PeriodicSolution | None = None) -> PeriodicSolution:
     """Best plan found within `seconds`: always returns routes; customers that cannot fit are unserved.
 
     Without a balance weight and with customers whose one visit may fall on several days, part of the time
     goes to optimise_cycle (one PyVRP search over the whole cycle); see CYCLE_ROUNDS and CYCLE_SHARE.
     `clock` measures the budget: wall time by default; benchmarks/pvrp.py --cpu passes time.process_time so
     runs on a loaded machine can be compared by the CPU they got.
+    `start`: a plan to go on from (core/rotation/islands.py hands one worker's best to the others); the
+    CP-SAT assignment, the first build and the starts race are then skipped.
     """
     started = clock()
     deadline = started + seconds
@@ -326,7 +339,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
 
     report(0.0, "assigning visit days")
     preferred = None
-    if use_cpsat and n > 0:
+    if use_cpsat and n > 0 and start is None:
         preferred = assign_patterns_cpsat(problem, seconds=min(2.0, 0.05 * seconds), seed=seed)
 
     def build(noise: random.Random | None) -> _State:
@@ -366,9 +379,9 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
 
     flexible = flexible_share(problem)
     cycle = use_cycle and not problem.balance_weight and flexible >= CYCLE_MIN_FLEXIBLE and n > 1
-    state = build(None)
+    state = build(None) if start is None else _State.of(problem, start)
     multi = [c for c in customers if len(problem.patterns[c]) > 1 and len(problem.patterns[c][0]) > 1]
-    if cycle and PROBES > 1 and multi:
+    if cycle and PROBES > 1 and multi and start is None:
         # Several starts, each a different (balanced) choice of the multi-visit patterns and a short whole-cycle
         # search; the best one goes on. Why: the run settles in the basin its start puts it in (p12: 5-9 %).
         probe_seconds = PROBE_SHARE * seconds / PROBES
