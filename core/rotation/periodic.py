@@ -17,6 +17,9 @@ How it works (engines and why):
   one PyVRP problem (one vehicle type and one stretch of time per day, time windows saying which
   days a visit may take), alternating with the LNS, which still owns multi-visit patterns. The run
   then starts from the better of two starts (PROBES) after a short whole-cycle search each.
+- Without a day-balance weight the LNS may overload a route at a price per unit over capacity or duration
+  (PENALISED, after HGS): on tight instances a pattern change must pass through a full day. The prices adapt so
+  that about a fifth of the candidates stay within the limits; only plans within every limit become the best.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from core.progress import Progress, check_cancelled
 from core.rotation.pvrp_model import (EPS, UNSERVED_PENALTY, PeriodicProblem, PeriodicSolution,  # noqa: F401
                                       check_solution, route_cost, route_duration)
 from core.rotation.pyvrp_routes import (SCALE, descend_day, flexible_share, optimise_cycle,  # noqa: F401
-                                        optimise_day)
+                                        optimise_day, penalised_cost)
 
 # LNS settings (tuned on Cordeau's p08/p10 at 30 s): accept up to this much worse, decreasing to 0.
 ACCEPT_THRESHOLD = 0.01
@@ -64,6 +67,16 @@ DESCENT_ROUTES = 4
 # neither difference is more than the noise (see docs/notes/issue-14-rotation.md, session 5).
 PROBES = 2
 PROBE_SHARE = 0.2
+# The first start (the only one outside cycle mode) keeps CP-SAT's patterns for multi-visit customers; the second
+# takes the least-loaded ones, later ones randomised least-loaded ones. Session 7, 20 CPU-s runs: CP-SAT's patterns
+# first took p12 from 6.3-9.5 % (6 runs) to 2.0-4.2 % (4 runs) and p23 from 5.1 % (3 runs) to 2.4-5.3 %; alone they
+# cost p30-p32 1.5-3.8 points, which the plain least-loaded second start wins back (a randomised one did not).
+# The LNS may overload routes at a price per unit over capacity or duration (HGS's penalised search, Vidal et al.),
+# so that a pattern change can pass through a full day; prices adapt every PENALTY_EVERY candidates to keep about
+# PENALTY_TARGET of them within the limits. Only the feasible plans found count as the best.
+PENALISED = True
+PENALTY_EVERY = 50
+PENALTY_TARGET = 0.2
 
 
 _ARRAYS: dict[int, tuple[PeriodicProblem, np.ndarray, np.ndarray]] = {}
@@ -95,6 +108,9 @@ class _State:
         self.routes: list[list[list[int]]] = [[] for _ in range(problem.days)]
         self.pattern: dict[int, int] = {}
         self.unserved: set[int] = set()
+        # [per unit of load over capacity, per unit of time over the day's limit] while the LNS may overload
+        # routes (PENALISED); None: capacity and duration are hard. One list shared by a run's states.
+        self.lam: list[float] | None = None
 
     @classmethod
     def of(cls, problem: PeriodicProblem, sol: PeriodicSolution) -> "_State":
@@ -112,6 +128,7 @@ class _State:
         s.routes = [[list(r) for r in day] for day in self.routes]
         s.pattern = dict(self.pattern)
         s.unserved = set(self.unserved)
+        s.lam = self.lam
         return s
 
     def cost(self) -> float:
@@ -119,7 +136,14 @@ class _State:
         total = sum(route_cost(travel, r) for day in self.routes for r in day)
         if self.p.balance_weight:
             total += self.p.balance_weight * sum(self.day_load(d) ** 2 for d in range(self.p.days))
+        if self.lam is not None:
+            load, time_over = self.excess()
+            total += self.lam[0] * load + self.lam[1] * time_over
         return total + sum(self.p.customer_penalty(c) for c in self.unserved)
+
+    def excess(self) -> tuple[float, float]:
+        """(load over capacity, time over the duration limit), summed over every route of the cycle."""
+        return _excess(self.p, self.routes)
 
     def day_load(self, d: int) -> float:
         return sum(route_duration(self.p, r) for r in self.routes[d])
@@ -146,6 +170,8 @@ class _State:
         an insertion on pr10 against ~0.26 ms; without one the loop skips full routes cheaply and is faster.
         """
         p = self.p
+        if self.lam is not None:
+            return self._penalised_insertion(c, d)
         travel = p.travel
         q, s = p.demand[c], p.service[c]
         cap, dmax = p.capacity[d], p.max_duration[d]
@@ -165,12 +191,7 @@ class _State:
                 if delta[pos] < best[0]:
                     best = (float(delta[pos]), ri, pos)
         else:
-            lengths = np.fromiter((len(r) + 1 for r in routes), dtype=np.int64, count=len(routes))
-            seq = np.fromiter(itertools.chain((0,), *((*r, 0) for r in routes)), dtype=np.int64,
-                              count=int(lengths.sum()) + 1)
-            owner = np.repeat(np.arange(len(routes)), lengths)  # route of each edge
-            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # first edge of each route
-            a, b = seq[:-1], seq[1:]
+            a, b, owner, starts = _edges(routes)
             delta = travel[a, c] + travel[c, b] - travel[a, b]
             if cap is not None:
                 load = np.add.reduceat(_demand(p)[a], starts)
@@ -186,6 +207,36 @@ class _State:
             fits = (cap is None or q <= cap + EPS) and (dmax is None or cost + s <= dmax + EPS)
             if fits and cost < best[0]:
                 best = (float(cost), -1, 0)
+        return best
+
+    def _penalised_insertion(self, c: int, d: int) -> tuple[float, int, int]:
+        """best_insertion where a route may go over capacity or duration at lam's price per unit over."""
+        p = self.p
+        travel = p.travel
+        lam_q, lam_t = self.lam
+        q, s = p.demand[c], p.service[c]
+        cap, dmax = p.capacity[d], p.max_duration[d]
+        best = (math.inf, -2, 0)
+        routes = self.routes[d]
+        if routes:
+            a, b, owner, starts = _edges(routes)
+            delta = travel[a, c] + travel[c, b] - travel[a, b]
+            cost = delta.copy()
+            if cap is not None:
+                load = np.add.reduceat(_demand(p)[a], starts)[owner]
+                cost += lam_q * (np.maximum(0.0, load + q - cap) - np.maximum(0.0, load - cap))
+            if dmax is not None:
+                dur = np.add.reduceat(travel[a, b] + _service(p)[a], starts)[owner]
+                cost += lam_t * (np.maximum(0.0, dur + delta + s - dmax) - np.maximum(0.0, dur - dmax))
+            i = int(np.argmin(cost))
+            ri = int(owner[i])
+            best = (float(cost[i]), ri, i - int(starts[ri]))
+        if len(routes) < p.vehicles[d]:
+            new = 2 * travel[0, c]
+            over = (lam_q * max(0.0, q - cap) if cap is not None else 0.0) + \
+                (lam_t * max(0.0, new + s - dmax) if dmax is not None else 0.0)
+            if new + over < best[0]:
+                best = (float(new + over), -1, 0)
         return best
 
     def insert(self, c: int, preferred: int | None = None, noise: float = 0.0,
@@ -342,9 +393,11 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     if use_cpsat and n > 0 and start is None:
         preferred = assign_patterns_cpsat(problem, seconds=min(2.0, 0.05 * seconds), seed=seed)
 
-    def build(noise: random.Random | None) -> _State:
-        """The first plan: each customer inserted on its CP-SAT pattern (multi-visit ones on their least-loaded
-        one, with `noise` a randomised least-loaded one), then every day routed by PyVRP."""
+    def build(kind: str, noise: random.Random | None = None) -> _State:
+        """The first plan: each customer inserted on its CP-SAT pattern, then every day routed by PyVRP.
+
+        `kind` says where multi-visit customers go (see PROBES): "cpsat" keeps CP-SAT's pattern (least-loaded
+        when CP-SAT found none), "least-loaded" the least-loaded one, with `noise` a randomised least-loaded one."""
         state = _State(problem)
         for c in customers:
             if not problem.patterns[c]:
@@ -356,7 +409,8 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         placed = [0.0] * t  # demand placed per day so far
         for k, c in enumerate(order):
             choice = (preferred or {}).get(c)
-            if not problem.balance_weight and len(problem.patterns[c]) > 1 and len(problem.patterns[c][0]) > 1:
+            if not problem.balance_weight and len(problem.patterns[c]) > 1 and len(problem.patterns[c][0]) > 1 \
+                    and (kind == "least-loaded" or choice is None):
                 choice = _least_loaded(problem, c, placed, noise)
             state.insert(c, preferred=choice)
             if c in state.pattern:
@@ -379,13 +433,14 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
 
     flexible = flexible_share(problem)
     cycle = use_cycle and not problem.balance_weight and flexible >= CYCLE_MIN_FLEXIBLE and n > 1
-    state = build(None) if start is None else _State.of(problem, start)
+    state = build("cpsat") if start is None else _State.of(problem, start)
     multi = [c for c in customers if len(problem.patterns[c]) > 1 and len(problem.patterns[c][0]) > 1]
     if cycle and PROBES > 1 and multi and start is None:
-        # Several starts, each a different (balanced) choice of the multi-visit patterns and a short whole-cycle
-        # search; the best one goes on. Why: the run settles in the basin its start puts it in (p12: 5-9 %).
+        # Several starts, each a different choice of the multi-visit patterns and a short whole-cycle search;
+        # the best one goes on. Why: the run settles in the basin its start puts it in (p12: 5-9 %).
         probe_seconds = PROBE_SHARE * seconds / PROBES
-        starts = [state] + [build(random.Random(seed * 7919 + k)) for k in range(1, PROBES)]
+        starts = [state] + [build("least-loaded", random.Random(seed * 7919 + k) if k > 1 else None)
+                            for k in range(1, PROBES)]
         scored = []
         for k, st in enumerate(starts):
             out = optimise_cycle(problem, st.routes, st.pattern, seconds=probe_seconds,
@@ -395,6 +450,19 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             scored.append((st.cost(), k))
         state = starts[min(scored)[1]]
     current = state
+    lam = None
+    if PENALISED and not problem.balance_weight:
+        # HGS's start (Vidal): a unit over capacity costs what the longest link over the largest demand does.
+        biggest = max(problem.demand[1:], default=1.0) or 1.0
+        lam = [min(1000.0, max(0.1, float(problem.travel.max()) / biggest)), 1.0]
+    fits_load: list[bool] = []
+    fits_time: list[bool] = []
+
+    def own(st: _State) -> _State:
+        st.lam = lam
+        return st
+
+    current = own(state)
     current_cost = current.cost()
     best = current.copy()
     best_cost = current_cost
@@ -466,14 +534,29 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             if cand.insert(c, noise=0.1 if rng.random() < 0.3 else 0.0, rng=rng):
                 days_touched.update(problem.patterns[c][cand.pattern[c]])
         for d in days_touched:
-            cand.routes[d] = _descend_changed(problem, d, cand.routes[d], untouched[d], rng.randint(0, 10**6))
+            cand.routes[d] = _descend_changed(problem, d, cand.routes[d], untouched[d], rng.randint(0, 10**6),
+                                              lam=cand.lam)
         cand_cost = cand.cost()
+        over_load, over_time = cand.excess() if lam is not None else (0.0, 0.0)
         threshold = ACCEPT_THRESHOLD * max(0.0, 1 - frac)
         if cand_cost < current_cost * (1 + threshold) - EPS or cand_cost < current_cost - EPS:
             current, current_cost = cand, cand_cost
-            if cand_cost < best_cost - EPS:
+            if cand_cost < best_cost - EPS and over_load <= EPS and over_time <= EPS:
                 best, best_cost = cand.copy(), cand_cost
                 history.append((clock() - started, best_cost))
+        if lam is not None:
+            # Keep about a fifth of the candidates within capacity (and duration): raise a price when fewer are.
+            fits_load.append(over_load <= EPS)
+            fits_time.append(over_time <= EPS)
+            if len(fits_load) >= PENALTY_EVERY:
+                for j, fits in ((0, fits_load), (1, fits_time)):
+                    share = sum(fits) / len(fits)
+                    if share < PENALTY_TARGET - 0.05:
+                        lam[j] = min(lam[j] * 1.2, 1e6)
+                    elif share > PENALTY_TARGET + 0.05:
+                        lam[j] = max(lam[j] * 0.85, 1e-3)
+                    fits.clear()
+                current_cost = current.cost()
         # Now and then polish the best plan's days with a short PyVRP search and restart from it.
         if not cycle and clock() >= next_polish:
             for d in range(t):
@@ -503,6 +586,28 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     )
 
 
+def _edges(routes: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A day's routes as one depot, r1, depot, r2, depot ... sequence: (edge tails, edge heads, the route of each
+    edge, the first edge of each route)."""
+    lengths = np.fromiter((len(r) + 1 for r in routes), dtype=np.int64, count=len(routes))
+    seq = np.fromiter(itertools.chain((0,), *((*r, 0) for r in routes)), dtype=np.int64, count=int(lengths.sum()) + 1)
+    owner = np.repeat(np.arange(len(routes)), lengths)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return seq[:-1], seq[1:], owner, starts
+
+
+def _excess(problem: PeriodicProblem, routes: list[list[list[int]]]) -> tuple[float, float]:
+    load = time_over = 0.0
+    for d, day in enumerate(routes):
+        cap, dmax = problem.capacity[d], problem.max_duration[d]
+        for r in day:
+            if cap is not None:
+                load += max(0.0, sum(problem.demand[c] for c in r) - cap)
+            if dmax is not None:
+                time_over += max(0.0, route_duration(problem, r) - dmax)
+    return load, time_over
+
+
 def _least_loaded(problem: PeriodicProblem, c: int, placed: list[float], noise: random.Random | None = None) -> int:
     """The pattern of c whose days carry the least demand so far, relative to each day's fleet capacity.
 
@@ -525,11 +630,11 @@ def _least_loaded(problem: PeriodicProblem, c: int, placed: list[float], noise: 
 
 
 def _descend_changed(problem: PeriodicProblem, d: int, routes: list[list[int]], untouched: set[tuple[int, ...]],
-                     seed: int) -> list[list[int]]:
+                     seed: int, lam: list[float] | None = None) -> list[list[int]]:
     """Descend day d's routes that the last destroy/repair changed, with their nearest neighbours (DESCENT_ROUTES)."""
     routes = [r for r in routes if r]
     if len(routes) <= DESCENT_ROUTES:
-        return descend_day(problem, d, routes, seed=seed)
+        return descend_day(problem, d, routes, seed=seed, lam=lam)
     changed = [i for i, r in enumerate(routes) if tuple(r) not in untouched]
     if not changed:
         return routes
@@ -542,7 +647,7 @@ def _descend_changed(problem: PeriodicProblem, d: int, routes: list[list[int]], 
         changed += others[: DESCENT_ROUTES - len(changed)]
     part = [routes[i] for i in changed]
     spare = problem.vehicles[d] - len(routes)
-    new_part = descend_day(problem, d, part, seed=seed, vehicles=len(part) + max(0, spare))
+    new_part = descend_day(problem, d, part, seed=seed, vehicles=len(part) + max(0, spare), lam=lam)
     keep = [routes[i] for i in range(len(routes)) if i not in set(changed)]
     return keep + new_part
 

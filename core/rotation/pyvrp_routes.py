@@ -86,17 +86,19 @@ def optimise_day(problem: PeriodicProblem, day: int, routes: list[list[int]], *,
 
 
 def descend_day(problem: PeriodicProblem, day: int, routes: list[list[int]], seed: int = 0,
-                vehicles: int | None = None) -> list[list[int]]:
+                vehicles: int | None = None, lam: list[float] | None = None) -> list[list[int]]:
     """One exhaustive PyVRP local-search descent from `routes` (well under a ms); keeps the better feasible plan.
 
-    `routes` may be a part of the day; `vehicles` then says how many routes that part may use.
+    `routes` may be a part of the day; `vehicles` then says how many routes that part may use. With `lam`
+    ([price per unit over capacity, per unit over duration]) routes may stay over, and the cheaper plan at those
+    prices is kept.
     """
     routes = [r for r in routes if r]
     clients = [c for r in routes for c in r]
     if len(clients) <= 2:
         return routes
     fleet = problem.vehicles[day] if vehicles is None else vehicles
-    return _descent(problem, day, fleet).descend(routes, clients, seed, fleet)
+    return _descent(problem, day, fleet).descend(routes, clients, seed, fleet, lam)
 
 
 class _DayDescent:
@@ -142,7 +144,8 @@ class _DayDescent:
         self.evaluator = pyvrp.CostEvaluator([1e6], 1e6, 1e6)
         self.day = day
 
-    def descend(self, routes: list[list[int]], clients: list[int], seed: int, fleet: int) -> list[list[int]]:
+    def descend(self, routes: list[list[int]], clients: list[int], seed: int, fleet: int,
+                lam: list[float] | None = None) -> list[list[int]]:
         import pyvrp
 
         nodes = np.asarray(clients)
@@ -162,6 +165,15 @@ class _DayDescent:
         else:
             self.ls.neighbours = neighbours
         init = pyvrp.Solution(self.data, [[c - 1 for c in r] for r in routes])
+        if lam is not None:
+            # PyVRP's prices are per scaled unit: loads and times are both scaled like distances (×1000).
+            best = self.ls(init, pyvrp.CostEvaluator([lam[0] * SCALE / LOAD_SCALE], lam[1], 0), exhaustive=True)
+            new = [[a.idx + 1 for a in r if a.is_client()] for r in best.routes()]
+            new = [r for r in new if r]
+            if len(new) > fleet or sorted(c for r in new for c in r) != sorted(clients):
+                return routes
+            return new if penalised_cost(self.problem, self.day, new, lam) < \
+                penalised_cost(self.problem, self.day, routes, lam) - EPS else routes
         best = self.ls(init, self.evaluator, exhaustive=True)
         if best.distance() >= init.distance() or not best.is_feasible():
             return routes
@@ -310,6 +322,19 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     old = sum(route_cost(problem.travel, r) for day in routes for r in day)
     new = sum(route_cost(problem.travel, r) for day in new_routes for r in day)
     return (new_routes, new_pattern) if new < old - EPS else None
+
+
+def penalised_cost(problem: PeriodicProblem, day: int, routes: list[list[int]], lam: list[float]) -> float:
+    """Travel of the day's routes plus lam's price for every unit over capacity and over the duration limit."""
+    cap, dmax = problem.capacity[day], problem.max_duration[day]
+    total = 0.0
+    for r in routes:
+        total += route_cost(problem.travel, r)
+        if cap is not None:
+            total += lam[0] * max(0.0, sum(problem.demand[c] for c in r) - cap)
+        if dmax is not None:
+            total += lam[1] * max(0.0, route_duration(problem, r) - dmax)
+    return total
 
 
 def _routes_ok(problem: PeriodicProblem, day: int, routes: list[list[int]]) -> bool:

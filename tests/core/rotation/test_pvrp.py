@@ -123,3 +123,87 @@ def test_day_descent_improves_a_scrambled_day_with_only_its_customers_and_fleet(
         if scrambled is not part:
             assert after < before - 1  # a scrambled order is always improvable
         assert set(given) >= {c for r in out for c in r}
+
+
+def _line_problem(demand, capacity, vehicles=1, days=1, max_duration=None):
+    """Customers on a line at x = 1, 2, ...; one pattern each: every day."""
+    import numpy as np
+
+    from core.rotation import periodic
+
+    xs = np.arange(len(demand) + 1, dtype=float)
+    travel = np.abs(xs[:, None] - xs[None, :])
+    every_day = (tuple(range(days)),)
+    return periodic.PeriodicProblem(
+        travel=travel, demand=(0, *demand), service=(0,) * (len(demand) + 1),
+        patterns=((), *[every_day] * len(demand)), vehicles=(vehicles,) * days, capacity=(capacity,) * days,
+        max_duration=(max_duration,) * days)
+
+
+def test_a_priced_insertion_may_overload_a_route_and_pays_for_each_unit_over():
+    from core.rotation import periodic
+
+    problem = _line_problem([8, 4], capacity=10.0)
+    state = periodic._State(problem)
+    state.routes[0] = [[1]]
+    assert state.best_insertion(2, 0)[0] == float("inf")  # hard limits: customer 2 does not fit
+    state.lam = [5.0, 1.0]
+    cost, route, _ = state.best_insertion(2, 0)
+    # Detour 0 -> 1 -> 2 -> 0 instead of 0 -> 1 -> 0 is 2 more; 2 units over capacity at 5 each.
+    assert (route, cost) == (0, pytest.approx(2 + 5 * 2))
+    state.insert(2)
+    assert state.excess() == (pytest.approx(2.0), 0.0)
+    assert state.cost() == pytest.approx(4 + 5 * 2)
+
+
+def test_a_priced_descent_takes_the_cheaper_plan_at_those_prices_and_keeps_its_customers():
+    from core.rotation import periodic
+
+    problem = _line_problem([6, 6, 6], capacity=10.0, vehicles=3)
+    routes = [[1], [2], [3]]  # within capacity, 12 long; one route 1-2-3 is 6 long and 8 over
+    assert periodic.descend_day(problem, 0, routes) == routes  # hard limits: nothing better fits
+    cheap = periodic.descend_day(problem, 0, routes, lam=[0.1, 1.0])
+    assert sorted(c for r in cheap for c in r) == [1, 2, 3]
+    assert periodic.penalised_cost(problem, 0, cheap, [0.1, 1.0]) < periodic.penalised_cost(problem, 0, routes,
+                                                                                            [0.1, 1.0])
+    dear = periodic.descend_day(problem, 0, routes, lam=[1000.0, 1.0])
+    assert all(sum(problem.demand[c] for c in r) <= 10 for r in dear)
+
+
+def test_the_priced_search_returns_only_plans_within_every_limit():
+    from core.rotation import periodic
+
+    # Tight: 12 customers of demand 3 on 2 days with 2 vehicles of 10 a day and a duration limit, each customer
+    # once on either day; the cheapest routes overload, the plan returned must not.
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    xy = np.vstack([[0, 0], rng.uniform(-10, 10, size=(12, 2))])
+    travel = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
+    problem = periodic.PeriodicProblem(
+        travel=travel, demand=(0, *[3.0] * 12), service=(0, *[1.0] * 12), patterns=((), *[((0,), (1,))] * 12),
+        vehicles=(2, 2), capacity=(10.0, 10.0), max_duration=(60.0, 60.0))
+    assert periodic.PENALISED
+    sol = periodic.solve_periodic(problem, seconds=1.5, seed=0, use_cycle=False)
+    assert not sol.unserved
+    assert periodic.check_solution(problem, sol) == []
+
+
+def test_the_first_plan_keeps_cp_sats_days_for_customers_seen_twice(monkeypatch):
+    """CP-SAT puts two near neighbours seen twice on the same days; the first plan keeps that, where the
+    least-loaded rule (the start before session 7) would have split them over the two patterns."""
+    import numpy as np
+
+    from core.rotation import periodic
+
+    coords = np.array([[0, 0], [10, 0], [11, 0], [0, 10], [0, 11]], dtype=float)
+    travel = np.sqrt(((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=2))
+    twice = ((0, 2), (1, 3))
+    problem = periodic.PeriodicProblem(
+        travel=travel, demand=(0, 4, 4, 4, 4), service=(0, 0, 0, 0, 0), patterns=((), *[twice] * 4),
+        vehicles=(2,) * 4, capacity=(10.0,) * 4, max_duration=(None,) * 4)
+    chosen = {1: 0, 2: 0, 3: 1, 4: 1}  # each pair of neighbours together, the pairs on different days
+    monkeypatch.setattr(periodic, "assign_patterns_cpsat", lambda *a, **k: dict(chosen))
+    sol = periodic.solve_periodic(problem, seconds=2.0, use_cycle=False, should_stop=lambda: True)
+    assert sol.pattern == chosen
+    assert periodic.check_solution(problem, sol) == []
