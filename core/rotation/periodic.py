@@ -131,6 +131,11 @@ class _State:
         s.lam = self.lam
         return s
 
+    def take(self, plan: tuple[list[list[list[int]]], dict[int, int]]) -> None:
+        """Adopt optimise_cycle's (routes, patterns): every customer without a pattern is unserved."""
+        self.routes, self.pattern = plan
+        self.unserved = {c for c in range(1, self.p.n + 1) if c not in self.pattern}
+
     def cost(self) -> float:
         travel = self.p.travel
         total = sum(route_cost(travel, r) for day in self.routes for r in day)
@@ -446,7 +451,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             out = optimise_cycle(problem, st.routes, st.pattern, seconds=probe_seconds,
                                  seed=rng.randint(0, 10**6), clock=clock)
             if out is not None:
-                st.routes, st.pattern = out
+                st.take(out)
             scored.append((st.cost(), k))
         state = starts[min(scored)[1]]
     current = state
@@ -488,7 +493,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             out = optimise_cycle(problem, best.routes, best.pattern, seconds=max(0.1, round_end - clock()),
                                  seed=rng.randint(0, 10**6), clock=clock)
             if out is not None:
-                best.routes, best.pattern = out
+                best.take(out)
                 best_cost = best.cost()
                 history.append((clock() - started, best_cost))
             else:

@@ -235,6 +235,8 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     visited once whose allowed days are one consecutive run gets a time window over those days (free to
     change day); visits of customers seen several times (or on scattered days) keep their day, because
     PyVRP cannot keep a customer's visits on one pattern. Capacity, duration and vehicles per day hold.
+    Customers missing from `pattern` whose one visit may take a run of days may be added: the returned
+    patterns then hold them, and a caller's unserved set is every customer without one.
     """
     import pyvrp
     from pyvrp.search import NeighbourhoodParams
@@ -250,16 +252,32 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     span = int(math.ceil(longest * SCALE)) + 10
     visits: list[tuple[int, tuple[int, int]]] = []  # (customer, (first day, last day) it may take)
     slot_of: dict[tuple[int, int], int] = {}
+    def one_run(c: int) -> list[int]:
+        """The days c's single visit may take, when they are one consecutive run (else [])."""
+        if len(problem.patterns[c][0]) != 1:
+            return []
+        allowed = sorted({p[0] for p in problem.patterns[c]})
+        return allowed if allowed == list(range(allowed[0], allowed[-1] + 1)) else []
+
     for c in served:
         days = problem.patterns[c][pattern[c]]
-        allowed = sorted({p[0] for p in problem.patterns[c]}) if len(days) == 1 else []
-        if allowed and allowed == list(range(allowed[0], allowed[-1] + 1)):
+        allowed = one_run(c)
+        if allowed:
             slot_of[(c, days[0])] = len(visits)
             visits.append((c, (allowed[0], allowed[-1])))
             continue
         for d in days:
             slot_of[(c, d)] = len(visits)
             visits.append((c, (d, d)))
+    # Customers the plan leaves out whose one visit may take any of a run of days go in as optional visits, with
+    # a prize above any detour that serves them (twice the depot's distance, triangle inequality): on pr06 the
+    # first build left 55 of 288 out, and a search of the others alone left the LNS to add them 3 at a time.
+    # A prize, not a required visit: when they cannot all fit, the search still improves the rest.
+    left_out = [c for c in range(1, problem.n + 1) if c not in pattern and problem.patterns[c] and one_run(c)]
+    optional = len(visits)
+    for c in left_out:
+        allowed = one_run(c)
+        visits.append((c, (allowed[0], allowed[-1])))
     nodes = [0, *[c for c, _ in visits]]
     sub = problem.travel[np.ix_(nodes, nodes)]
     dist = np.rint(sub * SCALE).astype(np.int64)
@@ -267,7 +285,9 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     locations = [pyvrp.Location(0, 0) for _ in nodes]
     clients = [pyvrp.Client(j + 1, delivery=[int(round(problem.demand[c] * LOAD_SCALE))],
                             service_duration=int(math.ceil(problem.service[c] * SCALE - 1e-9)),
-                            tw_early=lo * span, tw_late=hi * span + span - 1)
+                            tw_early=lo * span, tw_late=hi * span + span - 1,
+                            required=j < optional,
+                            prize=0 if j < optional else int(math.ceil(SCALE * (2 * problem.travel[0, c] + 1))))
                for j, (c, (lo, hi)) in enumerate(visits)]
     total_demand = max(1, int(LOAD_SCALE * sum(problem.demand[c] * len(problem.patterns[c][pattern[c]])
                                                for c in served)))
@@ -310,7 +330,7 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
             for c in route:
                 days_of.setdefault(c, []).append(d)
     new_pattern = {}
-    for c in served:
+    for c in [*served, *(c for c in left_out if c in days_of)]:
         days = tuple(sorted(days_of.get(c, ())))
         k = next((k for k, p in enumerate(problem.patterns[c]) if tuple(sorted(p)) == days), None)
         if k is None:
@@ -319,9 +339,13 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     for d in range(t):
         if len(new_routes[d]) > problem.vehicles[d] or not _routes_ok(problem, d, new_routes[d]):
             return None
-    old = sum(route_cost(problem.travel, r) for day in routes for r in day)
-    new = sum(route_cost(problem.travel, r) for day in new_routes for r in day)
-    return (new_routes, new_pattern) if new < old - EPS else None
+
+    def total(plan: list[list[list[int]]], kept: dict[int, int]) -> float:
+        """Travel plus the penalty of every customer with days to take that the plan leaves out."""
+        out = sum(problem.customer_penalty(c) for c in range(1, problem.n + 1) if c not in kept and problem.patterns[c])
+        return out + sum(route_cost(problem.travel, r) for day in plan for r in day)
+
+    return (new_routes, new_pattern) if total(new_routes, new_pattern) < total(routes, pattern) - EPS else None
 
 
 def penalised_cost(problem: PeriodicProblem, day: int, routes: list[list[int]], lam: list[float]) -> float:

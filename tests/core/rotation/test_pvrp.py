@@ -95,6 +95,26 @@ def test_whole_cycle_search_moves_visits_between_days_and_stays_feasible():
     assert any(pattern[c] != start.pattern[c] for c in pattern)  # some visits changed day
 
 
+@pytest.mark.skipif(not (P01.parent / "p04.txt").exists(), reason="Cordeau data not present")
+def test_whole_cycle_search_places_customers_the_plan_left_out():
+    from core.rotation.cordeau import read_instance
+    from core.rotation.periodic import PeriodicSolution, _State, check_solution, first_fit, optimise_cycle, route_cost
+
+    # A first plan that left 6 of p04's customers out (as a tight build does): the search serves them too.
+    problem, _ = read_instance(P01.parent / "p04.txt")
+    start = first_fit(problem, route_iterations=50)
+    left_out = [3, 17, 29, 41, 56, 70]
+    routes = [[[c for c in r if c not in left_out] for r in day] for day in start.routes]
+    pattern = {c: k for c, k in start.pattern.items() if c not in left_out}
+    out = optimise_cycle(problem, routes, pattern, seconds=2, seed=0)
+    assert out is not None
+    state = _State(problem)
+    state.take(out)
+    assert not state.unserved and set(state.pattern) == set(range(1, problem.n + 1))
+    cost = sum(route_cost(problem.travel, r) for day in state.routes for r in day)
+    assert not check_solution(problem, PeriodicSolution(state.routes, state.pattern, [], cost))
+
+
 @pytest.mark.skipif(not (P01.parent / "pr04.txt").exists(), reason="Cordeau data not present")
 def test_day_descent_improves_a_scrambled_day_with_only_its_customers_and_fleet():
     import random
