@@ -115,6 +115,24 @@ def test_whole_cycle_search_places_customers_the_plan_left_out():
     assert not check_solution(problem, PeriodicSolution(state.routes, state.pattern, [], cost))
 
 
+def test_multi_visit_patterns_put_neighbours_on_the_same_days_and_spread_the_load():
+    import numpy as np
+
+    from core.rotation.periodic import PeriodicProblem, assign_multi_cpsat
+
+    # Two pairs of customers seen twice in 4 days (Mon+Wed or Tue+Thu), one pair east, one west, and a
+    # single-visit customer the model leaves alone. Each pair shares its days; the pairs take different days.
+    xy = np.array([(0, 0), (10, 0), (11, 0), (-10, 0), (-11, 0), (0, 5)], dtype=float)
+    travel = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    twice = ((0, 2), (1, 3))
+    problem = PeriodicProblem(travel=travel, demand=(0, 5, 5, 5, 5, 1), service=(0,) * 6,
+                              patterns=((), twice, twice, twice, twice, ((0,), (1,), (2,), (3,))),
+                              vehicles=(1,) * 4, capacity=(20.0,) * 4, max_duration=(None,) * 4)
+    got = assign_multi_cpsat(problem, [1, 2, 3, 4], seconds=2, neighbours=1)
+    assert set(got) == {1, 2, 3, 4}
+    assert got[1] == got[2] and got[3] == got[4] and got[1] != got[3]
+
+
 @pytest.mark.skipif(not (P01.parent / "pr04.txt").exists(), reason="Cordeau data not present")
 def test_day_descent_improves_a_scrambled_day_with_only_its_customers_and_fleet():
     import random
