@@ -291,37 +291,81 @@ class _State:
         return True
 
 
+def _pattern_choices(model, problem: PeriodicProblem, customers: list[int]) -> tuple[dict, dict]:
+    """One boolean per (customer, pattern), exactly one per customer; and the booleans putting c on day d."""
+    x: dict[tuple[int, int], object] = {}
+    on: dict[tuple[int, int], list] = {}
+    for c in customers:
+        choices = []
+        for k, days in enumerate(problem.patterns[c]):
+            x[c, k] = model.NewBoolVar(f"x{c}_{k}")
+            choices.append(x[c, k])
+            for d in days:
+                on.setdefault((c, d), []).append(x[c, k])
+        model.AddExactlyOne(choices)
+    return x, on
+
+
+def _near(problem: PeriodicProblem, customers: list[int]) -> tuple[np.ndarray, float]:
+    """Travel among `customers` (inf to themselves) and a scale taking the longest link to 100."""
+    nodes = np.array(customers)
+    sub = problem.travel[np.ix_(nodes, nodes)].astype(float)
+    np.fill_diagonal(sub, np.inf)
+    return sub, 100.0 / max(1e-9, float(np.max(np.where(np.isfinite(sub), sub, 0))) or 1.0)
+
+
+def _together(model, problem: PeriodicProblem, customers: list[int], on: dict, neighbours: int) -> list:
+    """Objective terms rewarding each customer's `neighbours` nearest for sharing a day (nearer pairs more)."""
+    from ortools.sat.python.cp_model import LinearExpr
+
+    sub, scale = _near(problem, customers)
+    order = np.argsort(sub, axis=1)
+    terms = []
+    seen = set()
+    for j, c in enumerate(customers):
+        for jj in order[j, :neighbours]:
+            c2 = customers[int(jj)]
+            if (c2, c) in seen or not np.isfinite(sub[j, jj]):
+                continue
+            seen.add((c, c2))
+            w = int(round(100 * scale / (1 + sub[j, jj] * scale)))
+            for d in range(problem.days):
+                if (c, d) in on and (c2, d) in on:
+                    y = model.NewBoolVar("")
+                    model.Add(y <= LinearExpr.Sum(on[c, d]))
+                    model.Add(y <= LinearExpr.Sum(on[c2, d]))
+                    terms.append(w * y)
+    return terms
+
+
+def _solve_choices(model, x: dict, seconds: float, seed: int) -> dict[int, int] | None:
+    """The pattern each customer got, or None when CP-SAT found no assignment in `seconds`."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = seed
+    if solver.Solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return {c: k for (c, k), v in x.items() if solver.Value(v)}
+
+
 def assign_patterns_cpsat(problem: PeriodicProblem, seconds: float = 5.0, neighbours: int = 5,
                           seed: int = 0) -> dict[int, int] | None:
     """CP-SAT first assignment: balanced daily load, near neighbours on the same days; None if none found."""
     from ortools.sat.python import cp_model
 
-    n, t = problem.n, problem.days
-    travel = problem.travel
+    t = problem.days
     model = cp_model.CpModel()
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    on: dict[tuple[int, int], list] = {}
-    # Load of a visit: its service plus an estimate of the travel it brings (half its two nearest links).
-    customers = [c for c in range(1, n + 1) if problem.patterns[c]]
+    customers = [c for c in range(1, problem.n + 1) if problem.patterns[c]]
     if not customers:
         return {}
-    nodes = np.array(customers)
-    sub = travel[np.ix_(nodes, nodes)].astype(float).copy()
-    np.fill_diagonal(sub, np.inf)
-    order = np.argsort(sub, axis=1)
+    # Load of a visit: its service plus an estimate of the travel it brings (half its two nearest links).
+    sub, scale = _near(problem, customers)
     near_cost = np.sort(sub, axis=1)[:, :2].mean(axis=1) if len(customers) > 2 else np.zeros(len(customers))
-    scale = 100.0 / max(1e-9, float(np.nanmax(np.where(np.isfinite(sub), sub, 0))) or 1.0)
-    load = {}
-    for j, c in enumerate(customers):
-        load[c] = int(round((problem.service[c] + near_cost[j]) * scale)) + 1
-        vars_ = []
-        for k, days in enumerate(problem.patterns[c]):
-            v = model.NewBoolVar(f"x{c}_{k}")
-            x[c, k] = v
-            vars_.append(v)
-            for d in days:
-                on.setdefault((c, d), []).append(v)
-        model.AddExactlyOne(vars_)
+    load = {c: int(round((problem.service[c] + near_cost[j]) * scale)) + 1 for j, c in enumerate(customers)}
+    x, on = _pattern_choices(model, problem, customers)
     day_terms: dict[int, list[tuple]] = {d: [] for d in range(t)}
     for (c, d), vs in on.items():
         day_terms[d].extend((v, c) for v in vs)
@@ -345,31 +389,10 @@ def assign_patterns_cpsat(problem: PeriodicProblem, seconds: float = 5.0, neighb
             # Balance: no vehicle-day much above the mean.
             model.Add(LinearExpr.WeightedSum([v for v, _ in terms], [load[c] for _, c in terms])
                       <= peak * problem.vehicles[d])
-    together = []
-    seen = set()
-    for j, c in enumerate(customers):
-        for jj in order[j, :neighbours]:
-            c2 = customers[int(jj)]
-            if (c2, c) in seen or not np.isfinite(sub[j, jj]):
-                continue
-            seen.add((c, c2))
-            w = int(round(100 * scale / (1 + sub[j, jj] * scale)))  # nearer pairs matter more
-            for d in range(t):
-                if (c, d) in on and (c2, d) in on:
-                    y = model.NewBoolVar("")
-                    model.Add(y <= LinearExpr.Sum(on[c, d]))
-                    model.Add(y <= LinearExpr.Sum(on[c2, d]))
-                    together.append(w * y)
+    together = _together(model, problem, customers, on, neighbours)
     mean = sum(load[c] * len(problem.patterns[c][0]) for c in customers) // vehicles
     model.Maximize(LinearExpr.Sum(together) - 20 * (peak - mean))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    solver.parameters.num_workers = 2
-    solver.parameters.random_seed = seed
-    status = solver.Solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return {c: k for (c, k), v in x.items() if solver.Value(v)}
+    return _solve_choices(model, x, seconds, seed)
 
 
 def assign_multi_cpsat(problem: PeriodicProblem, multi: list[int], seconds: float = 2.0, neighbours: int = 3,
@@ -385,16 +408,7 @@ def assign_multi_cpsat(problem: PeriodicProblem, multi: list[int], seconds: floa
     if not multi:
         return {}
     model = cp_model.CpModel()
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    on: dict[tuple[int, int], list] = {}
-    for c in multi:
-        choices = []
-        for k, days in enumerate(problem.patterns[c]):
-            x[c, k] = model.NewBoolVar(f"x{c}_{k}")
-            choices.append(x[c, k])
-            for d in days:
-                on.setdefault((c, d), []).append(x[c, k])
-        model.AddExactlyOne(choices)
+    x, on = _pattern_choices(model, problem, multi)
     peak = model.NewIntVar(0, int(sum(problem.demand[c] for c in multi)) + 1, "peak")
     for d in range(problem.days):
         terms = [(v, c) for c in multi for v in on.get((c, d), [])]
@@ -405,33 +419,8 @@ def assign_multi_cpsat(problem: PeriodicProblem, multi: list[int], seconds: floa
         if problem.capacity[d] is not None:
             model.Add(load <= int(problem.capacity[d] * problem.vehicles[d]))
         model.Add(load <= peak)
-    nodes = np.array(multi)
-    sub = problem.travel[np.ix_(nodes, nodes)].astype(float)
-    np.fill_diagonal(sub, np.inf)
-    scale = 100.0 / max(1e-9, float(np.max(np.where(np.isfinite(sub), sub, 0))))
-    together = []
-    seen = set()
-    for j, c in enumerate(multi):
-        for jj in np.argsort(sub[j])[:neighbours]:
-            c2 = multi[int(jj)]
-            if (c2, c) in seen or not np.isfinite(sub[j, jj]):
-                continue
-            seen.add((c, c2))
-            w = int(round(100 * scale / (1 + sub[j, jj] * scale)))  # nearer pairs matter more
-            for d in range(problem.days):
-                if (c, d) in on and (c2, d) in on:
-                    y = model.NewBoolVar("")
-                    model.Add(y <= sum(on[c, d]))
-                    model.Add(y <= sum(on[c2, d]))
-                    together.append(w * y)
-    model.Maximize(sum(together) - balance * peak)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    solver.parameters.num_workers = 2
-    solver.parameters.random_seed = seed
-    if solver.Solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return {c: k for (c, k), v in x.items() if solver.Value(v)}
+    model.Maximize(sum(_together(model, problem, multi, on, neighbours)) - balance * peak)
+    return _solve_choices(model, x, seconds, seed)
 
 
 def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int = 0,
@@ -463,16 +452,16 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         check_cancelled(progress)
 
     report(0.0, "assigning visit days")
-    preferred = multi_preferred = None
+    preferred = None
     if use_cpsat and n > 0 and start is None:
         preferred = assign_patterns_cpsat(problem, seconds=min(2.0, 0.05 * seconds), seed=seed)
 
-    def build(kind: str, noise: random.Random | None = None) -> _State:
+    def build(kind: str, noise: random.Random | None = None, chosen: dict[int, int] | None = None) -> _State:
         """The first plan: each customer inserted on its CP-SAT pattern, then every day routed by PyVRP.
 
         `kind` says where multi-visit customers go (see PROBES): "cpsat" keeps CP-SAT's pattern (least-loaded
-        when CP-SAT found none), "least-loaded" the least-loaded one, with `noise` a randomised least-loaded one,
-        "multi" assign_multi_cpsat's (the others then take their cheapest pattern)."""
+        when CP-SAT found none), "least-loaded" the least-loaded one, with `noise` a randomised least-loaded one.
+        `chosen`: patterns to keep in place of CP-SAT's (assign_multi_cpsat's; the others take their cheapest)."""
         state = _State(problem)
         for c in customers:
             if not problem.patterns[c]:
@@ -483,7 +472,7 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
                                       len(problem.patterns[c]), -problem.customer_penalty(c)))
         placed = [0.0] * t  # demand placed per day so far
         for k, c in enumerate(order):
-            choice = ((multi_preferred if kind == "multi" else preferred) or {}).get(c)
+            choice = ((preferred if chosen is None else chosen) or {}).get(c)
             if not problem.balance_weight and len(problem.patterns[c]) > 1 and len(problem.patterns[c][0]) > 1 \
                     and (kind == "least-loaded" or choice is None):
                 choice = _least_loaded(problem, c, placed, noise)
@@ -516,9 +505,9 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
         starts = [state] + [build("least-loaded", random.Random(seed * 7919 + k) if k > 1 else None)
                             for k in range(1, PROBES)]
         if len(multi) < MULTI_START_SHARE * n:
-            multi_preferred = assign_multi_cpsat(problem, multi, seconds=min(2.0, 0.05 * seconds), seed=seed)
-            if multi_preferred:
-                starts.append(build("multi"))
+            chosen = assign_multi_cpsat(problem, multi, seconds=min(2.0, 0.05 * seconds), seed=seed)
+            if chosen:
+                starts.append(build("cpsat", chosen=chosen))
         probe_seconds = PROBE_SHARE * seconds / len(starts)
         scored = []
         for k, st in enumerate(starts):

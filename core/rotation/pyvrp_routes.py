@@ -252,6 +252,7 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     span = int(math.ceil(longest * SCALE)) + 10
     visits: list[tuple[int, tuple[int, int]]] = []  # (customer, (first day, last day) it may take)
     slot_of: dict[tuple[int, int], int] = {}
+
     def one_run(c: int) -> list[int]:
         """The days c's single visit may take, when they are one consecutive run (else [])."""
         if len(problem.patterns[c][0]) != 1:
@@ -273,11 +274,10 @@ def optimise_cycle(problem: PeriodicProblem, routes: list[list[list[int]]], patt
     # a prize above any detour that serves them (twice the depot's distance, triangle inequality): on pr06 the
     # first build left 55 of 288 out, and a search of the others alone left the LNS to add them 3 at a time.
     # A prize, not a required visit: when they cannot all fit, the search still improves the rest.
-    left_out = [c for c in range(1, problem.n + 1) if c not in pattern and problem.patterns[c] and one_run(c)]
+    runs = {c: one_run(c) for c in range(1, problem.n + 1) if c not in pattern and problem.patterns[c]}
+    left_out = [c for c, run in runs.items() if run]
     optional = len(visits)
-    for c in left_out:
-        allowed = one_run(c)
-        visits.append((c, (allowed[0], allowed[-1])))
+    visits += [(c, (runs[c][0], runs[c][-1])) for c in left_out]
     nodes = [0, *[c for c, _ in visits]]
     sub = problem.travel[np.ix_(nodes, nodes)]
     dist = np.rint(sub * SCALE).astype(np.int64)
