@@ -81,7 +81,7 @@ PENALTY_TARGET = 0.43
 # third start takes their patterns from assign_multi_cpsat, a model of them alone. Why: on p12 the full model's
 # optimum is not the better start (10 s of CP-SAT: 6.4 % after 20 CPU-s, against 3.0 % from its 2 s answer), while
 # Cordeau's patterns for these 15 alone give 0.9 %: what counts is which heavy customers share days, which the full
-# model's terms for 148 single-visit pairs drown. Session 7, 20 CPU-s, seeds 0/1: p12 1.35/3.08 % (two starts:
+# model's terms for 148 single-visit pairs drown. Session 8, 20 CPU-s, seeds 0/1: p12 1.35/3.08 % (two starts:
 # 2.9/7.4), p13 0.79/0.35 (1.7/2.1); on pr03-pr06 (half the customers multi-visit) it cost 1-1.5 points, hence the share.
 MULTI_START_SHARE = 1 / 3
 
