@@ -55,6 +55,11 @@ CYCLE_MAX = 0.8
 # the cause was PyVRP's capped load penalty (see LOAD_SCALE); with loads scaled, at 20 CPU-s p32 went 6-9 % ->
 # 3.3 % and pr06 5.6 -> 4.3 %, while p23 was better without it (2.1 vs 3.5 %), as was pr10.
 CYCLE_MIN_FLEXIBLE = 0.5
+# Share of LNS iterations that remove a whole route of one day (and the nearest routes of that day, up to the
+# removal size) instead of related or random customers. Why: related removal takes neighbours from every day, so
+# it seldom empties a day's part of a district for another day to take. Session 9, 60 s, seeds 0/1: p23 (LNS
+# only) 3.38/3.21 % -> 0.00/0.00 (the best known), pr08-pr10 within the noise.
+ROUTE_REMOVAL = 0.2
 # After a destroy/repair, a day with more routes than this is descended only on the routes that changed plus
 # the nearest others up to this many: on pr10 (12 routes a day of ~12 visits) a whole-day descent per touched
 # day made an LNS iteration cost ~80 ms; moves far from the changed routes were almost never found anyway.
@@ -575,7 +580,10 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             report(0.1 + 0.75 * frac, f"improving: {best_cost:,.1f}")
         cand = current.copy()
         k = rng.randint(2, max(2, min(MAX_REMOVED, n // 4)))
-        if rng.random() < 0.7:
+        if rng.random() < ROUTE_REMOVAL:
+            removed = (_route_removal(current.routes[rng.randrange(t)], k, travel, rng)
+                       or rng.sample(customers, min(k, n)))
+        elif rng.random() < 0.7:
             seed_c = rng.randint(1, n)
             pool = [seed_c, *[int(x) for x in near[seed_c - 1, : 2 * k]]]
             removed = [pool[0], *rng.sample(pool[1:], min(k - 1, len(pool) - 1))]
@@ -695,6 +703,23 @@ def _least_loaded(problem: PeriodicProblem, c: int, placed: list[float], noise: 
 
     return min(range(len(problem.patterns[c])), key=lambda k: (max(share(d) for d in problem.patterns[c][k]),
                                                                 sum(share(d) for d in problem.patterns[c][k]), k))
+
+
+def _route_removal(day: list[list[int]], k: int, travel: np.ndarray, rng: random.Random) -> list[int]:
+    """A random route of one day and, while fewer than k customers are taken, the routes of that day nearest it."""
+    routes = [r for r in day if r]
+    if not routes:
+        return []
+    first = rng.choice(routes)
+    removed = list(first)
+    if len(removed) < k:
+        middle = first[len(first) // 2]
+        # Nearness of a route: its customer closest to the middle customer of the first route.
+        for r in sorted((r for r in routes if r is not first), key=lambda r: min(travel[middle, c] for c in r)):
+            if len(removed) >= k:
+                break
+            removed += r
+    return removed
 
 
 def _descend_changed(problem: PeriodicProblem, d: int, routes: list[list[int]], untouched: set[tuple[int, ...]],

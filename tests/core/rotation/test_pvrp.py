@@ -245,3 +245,59 @@ def test_the_first_plan_keeps_cp_sats_days_for_customers_seen_twice(monkeypatch)
     sol = periodic.solve_periodic(problem, seconds=2.0, use_cycle=False, should_stop=lambda: True)
     assert sol.pattern == chosen
     assert periodic.check_solution(problem, sol) == []
+
+
+def test_route_removal_takes_a_whole_route_then_the_nearest_routes_of_that_day():
+    import random
+
+    import numpy as np
+
+    from core.rotation import periodic
+
+    # Customers 1..8 on a line at x = 1..8; one day's routes: [1, 2], [7, 8], [3, 4], [5, 6].
+    xs = np.arange(9, dtype=float)
+    travel = np.abs(xs[:, None] - xs[None, :])
+    day = [[1, 2], [7, 8], [], [3, 4], [5, 6]]
+    for seed in range(8):
+        removed = periodic._route_removal(day, 2, travel, random.Random(seed))
+        assert any(removed == r for r in day if r)  # k met by one route: that route alone, whole
+    removed = periodic._route_removal([[1, 2], [7, 8], [3, 4], [5, 6]], 5, travel, _FirstChoice())
+    assert removed == [1, 2, 3, 4, 5, 6]  # [1, 2], then [3, 4] and [5, 6] by nearness, not [7, 8]
+    assert periodic._route_removal([[], []], 3, travel, random.Random(0)) == []
+
+
+class _FirstChoice:
+    """An rng whose choice is always the first item."""
+
+    def choice(self, items):
+        return items[0]
+
+
+def test_the_search_empties_whole_routes_and_stays_within_every_limit(monkeypatch):
+    import numpy as np
+
+    from core.rotation import periodic
+
+    rng = np.random.default_rng(5)
+    xy = np.vstack([[0, 0], rng.uniform(-10, 10, size=(16, 2))])
+    travel = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
+    problem = periodic.PeriodicProblem(
+        travel=travel, demand=(0, *[2.0] * 16), service=(0, *[1.0] * 16),
+        patterns=((), *[((0,), (1,), (2,))] * 16), vehicles=(2,) * 3, capacity=(8.0,) * 3,
+        max_duration=(None,) * 3)
+    calls = []
+    real = periodic._route_removal
+
+    def spy(day, k, travel, rng):
+        out = real(day, k, travel, rng)
+        calls.append((sorted(c for r in day for c in r), out))
+        return out
+
+    monkeypatch.setattr(periodic, "ROUTE_REMOVAL", 1.0)
+    monkeypatch.setattr(periodic, "_route_removal", spy)
+    ticks = iter(range(10**9))
+    # A clock that moves only when read, so a loaded machine cannot starve the search of iterations.
+    sol = periodic.solve_periodic(problem, seconds=1.0, seed=0, use_cycle=False, clock=lambda: next(ticks) * 1e-4)
+    assert sol.iterations > 10 and len(calls) == sol.iterations
+    assert all(set(out) <= set(day) for day, out in calls)
+    assert not sol.unserved and periodic.check_solution(problem, sol) == []
