@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from core import accounts
 from core.settings import Settings
 from core.sync import engine
@@ -29,6 +31,9 @@ def test_sync_now_then_restore_a_conflict(qtbot, sqlite_server, tmp_path):
     uid = a.store.scalar("SELECT uid FROM accounts WHERE id = ?", (a_id,))
     b_id = b.store.scalar("SELECT id FROM accounts WHERE uid = ?", (uid,))
     accounts.update_account(b.store, b_id, {"phone": "from B"})
+    # Two edits within one wall-clock millisecond are ordered by the clocks' counters and node ids, not by
+    # which came first (seen once in CI: B's won); let the wall clock move on so A's is plainly the later.
+    time.sleep(0.005)
     accounts.update_account(a.store, a_id, {"phone": "from A"})  # later: A wins
     a.sync()
 
