@@ -57,8 +57,8 @@ CYCLE_MAX = 0.8
 CYCLE_MIN_FLEXIBLE = 0.5
 # Share of LNS iterations that remove a whole route of one day (and the nearest routes of that day, up to the
 # removal size) instead of related or random customers. Why: related removal takes neighbours from every day, so
-# it seldom empties a day's part of a district for another day to take. Session 9, 60 s, seeds 0/1: p23 (LNS
-# only) 3.38/3.21 % -> 0.00/0.00 (the best known), pr08-pr10 within the noise.
+# it seldom empties a day's part of a district for another day to take. Session 9, 60 s, seeds 0/1/2: p23 (LNS
+# only) 3.38/3.21/3.83 % -> 1.50/0.00/0.01 (0.00 = the best known), the others within the noise; 0.4: worse.
 ROUTE_REMOVAL = 0.2
 # After a destroy/repair, a day with more routes than this is descended only on the routes that changed plus
 # the nearest others up to this many: on pr10 (12 routes a day of ~12 visits) a whole-day descent per touched
@@ -580,15 +580,16 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
             report(0.1 + 0.75 * frac, f"improving: {best_cost:,.1f}")
         cand = current.copy()
         k = rng.randint(2, max(2, min(MAX_REMOVED, n // 4)))
-        if rng.random() < ROUTE_REMOVAL:
-            removed = (_route_removal(current.routes[rng.randrange(t)], k, travel, rng)
-                       or rng.sample(customers, min(k, n)))
-        elif rng.random() < 0.7:
-            seed_c = rng.randint(1, n)
-            pool = [seed_c, *[int(x) for x in near[seed_c - 1, : 2 * k]]]
-            removed = [pool[0], *rng.sample(pool[1:], min(k - 1, len(pool) - 1))]
-        else:
-            removed = rng.sample(customers, min(k, n))
+        # A whole route now and then (none on a day without routes), else related or random customers.
+        removed = _route_removal(current.routes[rng.randrange(t)], k, travel, rng) \
+            if rng.random() < ROUTE_REMOVAL else []
+        if not removed:
+            if rng.random() < 0.7:
+                seed_c = rng.randint(1, n)
+                pool = [seed_c, *[int(x) for x in near[seed_c - 1, : 2 * k]]]
+                removed = [pool[0], *rng.sample(pool[1:], min(k - 1, len(pool) - 1))]
+            else:
+                removed = rng.sample(customers, min(k, n))
         # Customers still left out get another try every iteration (a few at a time).
         if cand.unserved:
             waiting = sorted(c for c in cand.unserved if problem.patterns[c])
@@ -713,9 +714,9 @@ def _route_removal(day: list[list[int]], k: int, travel: np.ndarray, rng: random
     first = rng.choice(routes)
     removed = list(first)
     if len(removed) < k:
-        middle = first[len(first) // 2]
+        middle = travel[first[len(first) // 2]]
         # Nearness of a route: its customer closest to the middle customer of the first route.
-        for r in sorted((r for r in routes if r is not first), key=lambda r: min(travel[middle, c] for c in r)):
+        for r in sorted((r for r in routes if r is not first), key=lambda r: middle[r].min()):
             if len(removed) >= k:
                 break
             removed += r
