@@ -24,7 +24,6 @@ How it works (engines and why):
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import time
@@ -35,7 +34,7 @@ import numpy as np
 from core.progress import Progress, check_cancelled
 # The problem and the PyVRP routing live beside this file; imported here too so callers need one module.
 from core.rotation.pvrp_model import (EPS, UNSERVED_PENALTY, PeriodicProblem, PeriodicSolution,  # noqa: F401
-                                      check_solution, route_cost, route_duration)
+                                      check_solution, route_cost, route_duration, route_stats)
 from core.rotation.pyvrp_routes import (SCALE, descend_day, flexible_share, optimise_cycle,  # noqa: F401
                                         optimise_day, penalised_cost)
 
@@ -149,8 +148,8 @@ class _State:
         self.unserved = {c for c in range(1, self.p.n + 1) if c not in self.pattern}
 
     def cost(self) -> float:
-        travel = self.p.travel
-        total = sum(route_cost(travel, r) for day in self.routes for r in day)
+        p = self.p
+        total = sum(route_stats(p, r)[0] for day in self.routes for r in day)
         if self.p.balance_weight:
             total += self.p.balance_weight * sum(self.day_load(d) ** 2 for d in range(self.p.days))
         if self.lam is not None:
@@ -163,7 +162,7 @@ class _State:
         return _excess(self.p, self.routes)
 
     def day_load(self, d: int) -> float:
-        return sum(route_duration(self.p, r) for r in self.routes[d])
+        return sum(route_stats(self.p, r)[2] for r in self.routes[d])
 
     def remove(self, c: int) -> None:
         if c in self.unserved:
@@ -196,25 +195,23 @@ class _State:
         routes = self.routes[d]
         if dmax is None or len(routes) <= 2:
             for ri, r in enumerate(routes):
-                if cap is not None and sum(p.demand[x] for x in r) + q > cap + EPS:
+                if cap is not None and route_stats(p, r)[1] + q > cap + EPS:
                     continue
                 seq = np.fromiter((0, *r, 0), dtype=np.int64, count=len(r) + 2)
                 a, b = seq[:-1], seq[1:]
                 delta = travel[a, c] + travel[c, b] - travel[a, b]
                 if dmax is not None:
-                    dur = route_duration(p, r)
+                    dur = route_stats(p, r)[2]
                     delta = np.where(dur + delta + s <= dmax + EPS, delta, np.inf)
                 pos = int(np.argmin(delta))
                 if delta[pos] < best[0]:
                     best = (float(delta[pos]), ri, pos)
         else:
-            a, b, owner, starts = _edges(routes)
-            delta = travel[a, c] + travel[c, b] - travel[a, b]
+            a, b, owner, starts, base, load, dur = _day_edges(p, routes)
+            delta = travel[a, c] + travel[c, b] - base
             if cap is not None:
-                load = np.add.reduceat(_demand(p)[a], starts)
-                delta = np.where(load[owner] + q <= cap + EPS, delta, np.inf)
-            dur = np.add.reduceat(travel[a, b] + _service(p)[a], starts)
-            delta = np.where(dur[owner] + delta + s <= dmax + EPS, delta, np.inf)
+                delta = np.where(load + q <= cap + EPS, delta, np.inf)
+            delta = np.where(dur + delta + s <= dmax + EPS, delta, np.inf)
             i = int(np.argmin(delta))
             if delta[i] < math.inf:
                 ri = int(owner[i])
@@ -236,14 +233,12 @@ class _State:
         best = (math.inf, -2, 0)
         routes = self.routes[d]
         if routes:
-            a, b, owner, starts = _edges(routes)
-            delta = travel[a, c] + travel[c, b] - travel[a, b]
+            a, b, owner, starts, base, load, dur = _day_edges(p, routes)
+            delta = travel[a, c] + travel[c, b] - base
             cost = delta.copy()
             if cap is not None:
-                load = np.add.reduceat(_demand(p)[a], starts)[owner]
                 cost += lam_q * (np.maximum(0.0, load + q - cap) - np.maximum(0.0, load - cap))
             if dmax is not None:
-                dur = np.add.reduceat(travel[a, b] + _service(p)[a], starts)[owner]
                 cost += lam_t * (np.maximum(0.0, dur + delta + s - dmax) - np.maximum(0.0, dur - dmax))
             i = int(np.argmin(cost))
             ri = int(owner[i])
@@ -663,14 +658,51 @@ def solve_periodic(problem: PeriodicProblem, *, seconds: float = 10.0, seed: int
     )
 
 
-def _edges(routes: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+_DAY_EDGES: dict[tuple[tuple[int, ...], ...], tuple[np.ndarray, ...]] = {}
+_ROUTE_EDGES: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray, float, float]] = {}
+_EDGES_OF: list[PeriodicProblem | None] = [None]
+
+
+def _route_edges(problem: PeriodicProblem, route: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                             float, float]:
+    """(edge tails, edge heads, edge travel, load, duration) of one depot → route → depot tour; remembered."""
+    hit = _ROUTE_EDGES.get(route)
+    if hit is None:
+        if len(_ROUTE_EDGES) >= 50_000:
+            _ROUTE_EDGES.clear()
+        seq = np.array((0, *route, 0), dtype=np.int64)
+        a, b = seq[:-1], seq[1:]
+        base = problem.travel[a, b]
+        hit = _ROUTE_EDGES[route] = (a, b, base, float(np.add.reduceat(_demand(problem)[a], [0])[0]),
+                                     float(np.add.reduceat(base + _service(problem)[a], [0])[0]))
+    return hit
+
+
+def _day_edges(problem: PeriodicProblem, routes: list[list[int]]) -> tuple[np.ndarray, ...]:
     """A day's routes as one depot, r1, depot, r2, depot ... sequence: (edge tails, edge heads, the route of each
-    edge, the first edge of each route)."""
-    lengths = np.fromiter((len(r) + 1 for r in routes), dtype=np.int64, count=len(routes))
-    seq = np.fromiter(itertools.chain((0,), *((*r, 0) for r in routes)), dtype=np.int64, count=int(lengths.sum()) + 1)
-    owner = np.repeat(np.arange(len(routes)), lengths)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    return seq[:-1], seq[1:], owner, starts
+    edge, the first edge of each route, each edge's travel, and its route's load and duration); remembered.
+
+    Why: a repair prices every customer on every day of each of its patterns, and building these arrays was most
+    of an insertion's cost on pr10. Days no insertion has changed since are asked for again (the candidate is a
+    copy of the current plan), and a changed day differs in one route, so both days and routes are remembered.
+    """
+    if _EDGES_OF[0] is not problem:
+        _DAY_EDGES.clear()
+        _ROUTE_EDGES.clear()
+        _EDGES_OF[0] = problem
+    key = tuple(map(tuple, routes))
+    hit = _DAY_EDGES.get(key)
+    if hit is None:
+        if len(_DAY_EDGES) >= 1000:  # ~300 edges x 7 arrays each on pr10; the working set is the current plan's days
+            _DAY_EDGES.clear()
+        parts = [_route_edges(problem, r) for r in key]
+        lengths = np.fromiter((len(r) + 1 for r in key), dtype=np.int64, count=len(key))
+        owner = np.repeat(np.arange(len(key)), lengths)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        hit = _DAY_EDGES[key] = (np.concatenate([x[0] for x in parts]), np.concatenate([x[1] for x in parts]),
+                                 owner, starts, np.concatenate([x[2] for x in parts]),
+                                 np.repeat([x[3] for x in parts], lengths), np.repeat([x[4] for x in parts], lengths))
+    return hit
 
 
 def _excess(problem: PeriodicProblem, routes: list[list[list[int]]]) -> tuple[float, float]:
@@ -678,10 +710,11 @@ def _excess(problem: PeriodicProblem, routes: list[list[list[int]]]) -> tuple[fl
     for d, day in enumerate(routes):
         cap, dmax = problem.capacity[d], problem.max_duration[d]
         for r in day:
+            _, r_load, r_dur = route_stats(problem, r)
             if cap is not None:
-                load += max(0.0, sum(problem.demand[c] for c in r) - cap)
+                load += max(0.0, r_load - cap)
             if dmax is not None:
-                time_over += max(0.0, route_duration(problem, r) - dmax)
+                time_over += max(0.0, r_dur - dmax)
     return load, time_over
 
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.rotation.pvrp_model import EPS, PeriodicProblem, route_cost, route_duration
+from core.rotation.pvrp_model import EPS, PeriodicProblem, route_cost, route_stats
 
 # PyVRP wants integers: travel and service are scaled by this before rounding.
 SCALE = 1000
@@ -182,8 +182,8 @@ class _DayDescent:
         if len(new) > fleet or sorted(c for r in new for c in r) != sorted(clients) \
                 or not _routes_ok(self.problem, self.day, new):
             return routes
-        old_cost = sum(route_cost(self.problem.travel, r) for r in routes)
-        new_cost = sum(route_cost(self.problem.travel, r) for r in new)
+        old_cost = sum(route_stats(self.problem, r)[0] for r in routes)
+        new_cost = sum(route_stats(self.problem, r)[0] for r in new)
         return new if new_cost < old_cost - EPS else routes
 
 
@@ -353,20 +353,22 @@ def penalised_cost(problem: PeriodicProblem, day: int, routes: list[list[int]], 
     cap, dmax = problem.capacity[day], problem.max_duration[day]
     total = 0.0
     for r in routes:
-        total += route_cost(problem.travel, r)
+        cost, load, duration = route_stats(problem, r)
+        total += cost
         if cap is not None:
-            total += lam[0] * max(0.0, sum(problem.demand[c] for c in r) - cap)
+            total += lam[0] * max(0.0, load - cap)
         if dmax is not None:
-            total += lam[1] * max(0.0, route_duration(problem, r) - dmax)
+            total += lam[1] * max(0.0, duration - dmax)
     return total
 
 
 def _routes_ok(problem: PeriodicProblem, day: int, routes: list[list[int]]) -> bool:
     cap, dmax = problem.capacity[day], problem.max_duration[day]
     for r in routes:
-        if cap is not None and sum(problem.demand[c] for c in r) > cap + EPS:
+        _, load, duration = route_stats(problem, r)
+        if cap is not None and load > cap + EPS:
             return False
-        if dmax is not None and route_duration(problem, r) > dmax + EPS:
+        if dmax is not None and duration > dmax + EPS:
             return False
     return True
 

@@ -301,3 +301,36 @@ def test_the_search_empties_whole_routes_and_stays_within_every_limit(monkeypatc
     assert sol.iterations > 10 and len(calls) == sol.iterations
     assert all(set(out) <= set(day) for day, out in calls)
     assert not sol.unserved and periodic.check_solution(problem, sol) == []
+
+
+def test_remembered_route_figures_match_a_fresh_sum_and_belong_to_their_problem():
+    import dataclasses
+
+    from core.rotation import periodic
+    from core.rotation.pvrp_model import route_cost, route_duration, route_stats
+
+    short = _line_problem([2, 3, 4, 5], capacity=10.0, vehicles=3, max_duration=9.0)
+    long = dataclasses.replace(short, travel=short.travel * 5)
+    route = [1, 3, 2]
+    assert route_stats(short, route) == (route_cost(short.travel, route), 9.0, route_duration(short, route))
+    # The same customers in another problem are priced on its own matrix, not the one remembered first.
+    assert route_stats(long, route)[0] == pytest.approx(5 * route_stats(short, route)[0])
+
+    # A day's edges are remembered by their routes: after a change the price is the new day's, as a brute force
+    # over every route and position (priced by the whole plan's cost) says.
+    state = periodic._State(short)
+    state.lam = [2.0, 3.0]
+    for day in ([[1], [2], [3]], [[1, 2], [3]], [[3, 1], [2]]):
+        state.routes[0] = [list(r) for r in day]
+        base = state.cost()
+        brute = []
+        for ri, r in enumerate(day):
+            for pos in range(len(r) + 1):
+                state.routes[0] = [list(x) for x in day]
+                state.routes[0][ri] = r[:pos] + [4] + r[pos:]
+                brute.append(state.cost() - base)
+        if len(day) < 3:  # a new route of its own
+            state.routes[0] = [list(x) for x in day] + [[4]]
+            brute.append(state.cost() - base)
+        state.routes[0] = [list(r) for r in day]
+        assert state.best_insertion(4, 0)[0] == pytest.approx(min(brute))
