@@ -34,7 +34,8 @@ import numpy as np
 from core.progress import Progress, check_cancelled
 # The problem and the PyVRP routing live beside this file; imported here too so callers need one module.
 from core.rotation.pvrp_model import (EPS, UNSERVED_PENALTY, PeriodicProblem, PeriodicSolution,  # noqa: F401
-                                      check_solution, route_cost, route_duration, route_stats)
+                                      check_solution, route_cost, route_duration, route_memo,
+                                      route_stats)
 from core.rotation.pyvrp_routes import (SCALE, descend_day, flexible_share, optimise_cycle,  # noqa: F401
                                         optimise_day, penalised_cost)
 
@@ -93,14 +94,15 @@ MULTI_START_SHARE = 1 / 3
 _ARRAYS: dict[int, tuple[PeriodicProblem, np.ndarray, np.ndarray]] = {}
 
 
-def _arrays(p: PeriodicProblem) -> tuple[np.ndarray, np.ndarray]:
-    """Demand and service as numpy arrays, made once per problem (the problem is frozen)."""
+def _arrays(p: PeriodicProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Demand, service and the travel matrix's transpose as numpy arrays, made once per problem (it is frozen)."""
     hit = _ARRAYS.get(id(p))
     if hit is None or hit[0] is not p:
-        hit = (p, np.asarray(p.demand, dtype=float), np.asarray(p.service, dtype=float))
+        hit = (p, np.asarray(p.demand, dtype=float), np.asarray(p.service, dtype=float),
+               np.ascontiguousarray(np.asarray(p.travel, dtype=float).T))
         _ARRAYS.clear()  # one problem at a time is solved; do not keep old ones alive
         _ARRAYS[id(p)] = hit
-    return hit[1], hit[2]
+    return hit[1], hit[2], hit[3]
 
 
 def _demand(p: PeriodicProblem) -> np.ndarray:
@@ -109,6 +111,11 @@ def _demand(p: PeriodicProblem) -> np.ndarray:
 
 def _service(p: PeriodicProblem) -> np.ndarray:
     return _arrays(p)[1]
+
+
+def _travel_to(p: PeriodicProblem) -> np.ndarray:
+    """Row c is the travel from every node to c: one contiguous row is ~2x faster to gather than a column."""
+    return _arrays(p)[2]
 
 
 class _State:
@@ -149,17 +156,16 @@ class _State:
 
     def cost(self) -> float:
         p = self.p
-        total = sum(route_stats(p, r)[0] for day in self.routes for r in day)
+        total, load, time_over = _figures(p, self.routes)
         if self.p.balance_weight:
             total += self.p.balance_weight * sum(self.day_load(d) ** 2 for d in range(self.p.days))
         if self.lam is not None:
-            load, time_over = self.excess()
             total += self.lam[0] * load + self.lam[1] * time_over
         return total + sum(self.p.customer_penalty(c) for c in self.unserved)
 
     def excess(self) -> tuple[float, float]:
         """(load over capacity, time over the duration limit), summed over every route of the cycle."""
-        return _excess(self.p, self.routes)
+        return _figures(self.p, self.routes)[1:]
 
     def day_load(self, d: int) -> float:
         return sum(route_stats(self.p, r)[2] for r in self.routes[d])
@@ -208,7 +214,7 @@ class _State:
                     best = (float(delta[pos]), ri, pos)
         else:
             a, b, owner, starts, base, load, dur = _day_edges(p, routes)
-            delta = travel[a, c] + travel[c, b] - base
+            delta = _travel_to(p)[c].take(a) + travel[c].take(b) - base
             if cap is not None:
                 delta = np.where(load + q <= cap + EPS, delta, np.inf)
             delta = np.where(dur + delta + s <= dmax + EPS, delta, np.inf)
@@ -234,13 +240,15 @@ class _State:
         routes = self.routes[d]
         if routes:
             a, b, owner, starts, base, load, dur = _day_edges(p, routes)
-            delta = travel[a, c] + travel[c, b] - base
+            delta = _travel_to(p)[c].take(a) + travel[c].take(b) - base
             cost = delta.copy()
+            if cap is not None or dmax is not None:
+                load_over, time_over = _overs(load, dur, cap, dmax)
             if cap is not None:
-                cost += lam_q * (np.maximum(0.0, load + q - cap) - np.maximum(0.0, load - cap))
+                cost += lam_q * (np.maximum(0.0, load + q - cap) - load_over)
             if dmax is not None:
-                cost += lam_t * (np.maximum(0.0, dur + delta + s - dmax) - np.maximum(0.0, dur - dmax))
-            i = int(np.argmin(cost))
+                cost += lam_t * (np.maximum(0.0, dur + delta + s - dmax) - time_over)
+            i = int(cost.argmin())
             ri = int(owner[i])
             best = (float(cost[i]), ri, i - int(starts[ri]))
         if len(routes) < p.vehicles[d]:
@@ -705,17 +713,35 @@ def _day_edges(problem: PeriodicProblem, routes: list[list[int]]) -> tuple[np.nd
     return hit
 
 
-def _excess(problem: PeriodicProblem, routes: list[list[list[int]]]) -> tuple[float, float]:
-    load = time_over = 0.0
+_OVERS: dict[tuple[int, float | None, float | None], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _overs(load: np.ndarray, dur: np.ndarray, cap: float | None, dmax: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per edge, its route's load over `cap` and duration over `dmax` (0 where within); kept with the day's edges."""
+    key = (id(load), cap, dmax)
+    hit = _OVERS.get(key)
+    if hit is None or hit[0] is not load:
+        if len(_OVERS) >= 1000:
+            _OVERS.clear()
+        hit = _OVERS[key] = (load, dur, np.maximum(0.0, load - cap) if cap is not None else load,
+                             np.maximum(0.0, dur - dmax) if dmax is not None else dur)
+    return hit[2], hit[3]
+
+
+def _figures(problem: PeriodicProblem, routes: list[list[list[int]]]) -> tuple[float, float, float]:
+    """(travel, load over capacity, time over the duration limit), summed over every route of the cycle."""
+    travel = load = time_over = 0.0
+    memo = route_memo(problem)
     for d, day in enumerate(routes):
         cap, dmax = problem.capacity[d], problem.max_duration[d]
         for r in day:
-            _, r_load, r_dur = route_stats(problem, r)
-            if cap is not None:
-                load += max(0.0, r_load - cap)
-            if dmax is not None:
-                time_over += max(0.0, r_dur - dmax)
-    return load, time_over
+            r_travel, r_load, r_dur = memo.get(tuple(r)) or route_stats(problem, r)
+            travel += r_travel
+            if cap is not None and r_load > cap:
+                load += r_load - cap
+            if dmax is not None and r_dur > dmax:
+                time_over += r_dur - dmax
+    return travel, load, time_over
 
 
 def _least_loaded(problem: PeriodicProblem, c: int, placed: list[float], noise: random.Random | None = None) -> int:

@@ -77,17 +77,22 @@ _STATS: dict[int, tuple[PeriodicProblem, dict[tuple[int, ...], tuple[float, floa
 _STATS_LIMIT = 100_000
 
 
+def route_memo(problem: PeriodicProblem) -> dict[tuple[int, ...], tuple[float, float, float]]:
+    """route_stats' memory for `problem` (route tuple -> figures): a caller pricing many routes reads it directly."""
+    hit = _STATS.get(id(problem))
+    if hit is None or hit[0] is not problem:
+        _STATS.clear()  # one problem is solved at a time; do not keep old ones alive
+        hit = _STATS[id(problem)] = (problem, {})
+    return hit[1]
+
+
 def route_stats(problem: PeriodicProblem, route: Sequence[int]) -> tuple[float, float, float]:
     """(travel, load, duration) of a route, remembered per problem.
 
     Why: the rotation search prices whole plans thousands of times a run while changing a few routes each time;
     on pr10 summing every route's travel again was a sixth of the run. Same sums as route_cost/route_duration.
     """
-    hit = _STATS.get(id(problem))
-    if hit is None or hit[0] is not problem:
-        _STATS.clear()  # one problem is solved at a time; do not keep old ones alive
-        hit = _STATS[id(problem)] = (problem, {})
-    memo = hit[1]
+    memo = route_memo(problem)
     key = tuple(route)
     stats = memo.get(key)
     if stats is None:
